@@ -1,0 +1,46 @@
+# Termino — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test lint bench install messages browser clean help
+
+help:
+	@echo "make run    start Termino (embedded PostgreSQL + Redis, web, worker, beat) on http://localhost:8000/"
+	@echo "make test   ruff and the whole test suite"
+	@echo "make bench  benchmarks, one JSON line per measure"
+
+install: $(STAMP)
+
+# Reinstalls only when pyproject.toml changed (the stamp carries its checksum).
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Termino needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.12 or similar.")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Python packages into $(VENV) (first time takes a minute) ..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+messages: install
+	@$(BIN)/python -m termino.shared.compile_messages
+
+run: install messages
+	@$(BIN)/python -m termino.devserver run
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+browser:
+	@scripts/ensure-chromium.sh
+
+test: install messages browser lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install messages
+	@for script in bench/provisioning.py bench/routing.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf .run/test-* .run/screenshots .pytest_cache .ruff_cache

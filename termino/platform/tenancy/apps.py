@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TenancyConfig(AppConfig):
+    name = "termino.platform.tenancy"
+    label = "tenancy"
+    verbose_name = _("Businesses")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (routing-cache invalidation)

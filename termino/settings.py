@@ -1,0 +1,207 @@
+"""Termino settings: one module, every knob from the environment, development defaults that just work.
+
+Production sets at least SECRET_KEY, DATABASE_URL, REDIS_URL, BASE_DOMAIN and DEBUG=0.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env("SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")
+if not SECRET_KEY:
+    raise RuntimeError("SECRET_KEY must be set when DEBUG is off.")
+
+# Businesses live at <slug>.<BASE_DOMAIN>; the platform itself at BASE_DOMAIN. `*.localhost` resolves
+# to loopback in browsers and curl, so development needs no DNS set-up.
+BASE_DOMAIN = env("BASE_DOMAIN", "localhost").lower()
+# The port that absolute links carry in development (http://demo.localhost:8000/).
+SITE_PORT = env("SITE_PORT", "8000" if DEBUG else "")
+SITE_SCHEME = env("SITE_SCHEME", "http" if DEBUG else "https")
+
+# Hosts are checked by the tenant routing middleware against the Domain table (custom domains included),
+# which answers an unknown host with a 404 page before any view runs.
+ALLOWED_HOSTS = ["*"]
+
+# --- Tenancy -----------------------------------------------------------------------------------------
+SHARED_APPS = [
+    "django_tenants",
+    "django.contrib.postgres",
+    "termino.platform.tenancy",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    # Users live in every schema: platform staff in `public`, each business's staff in its own.
+    "termino.tenants.accounts",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "termino.tenants.accounts",
+    "termino.tenants.crm",
+    "termino.tenants.scheduling",
+]
+INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenancy.Tenant"
+TENANT_DOMAIN_MODEL = "tenancy.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+PUBLIC_SCHEMA_URLCONF = "termino.urls_public"
+ROOT_URLCONF = "termino.urls_tenant"
+# Skip the `SET search_path` when the connection already points at the wanted schema.
+TENANT_LIMIT_SET_CALLS = True
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# `migrate_schemas` runs tenants in parallel when asked (--executor=multiprocessing).
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env_int("TENANT_MIGRATION_PROCESSES", 2)
+# Spare schemas kept migrated and ready, so a signup claims one instead of running migrations.
+SCHEMA_POOL_SIZE = env_int("SCHEMA_POOL_SIZE", 3)
+
+MIDDLEWARE = [
+    "termino.platform.tenancy.middleware.TenantRoutingMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "termino" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "termino.shared.context_processors.site",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "termino.wsgi.application"
+ASGI_APPLICATION = "termino.asgi.application"
+
+# --- Database ----------------------------------------------------------------------------------------
+DATABASE_URL = env("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/termino")
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        engine="django_tenants.postgresql_backend",
+        # Bounded: each connection caches catalog entries of every schema it touched.
+        conn_max_age=env_int("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and Redis ---------------------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:63799/0")
+CACHES = {
+    # Tenant data: every key carries the schema, so one business never reads another's entries.
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "termino",
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+    },
+    # Platform-wide data (host → tenant routing), keyed the same whatever schema is active.
+    "platform": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "termino-platform",
+        "TIMEOUT": 3600,
+    },
+}
+
+# --- Auth, sessions, cookies -------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_HASHERS = [
+    "termino.shared.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+# Sessions live in each tenant's schema (and in `public` for platform staff); the cookie ends with the
+# browser session, the login name is remembered separately in the `username` cookie for a year.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 60 * 60 * 12
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+USERNAME_COOKIE_NAME = "username"
+USERNAME_COOKIE_AGE = 365 * 24 * 60 * 60
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# --- Internationalisation ----------------------------------------------------------------------------
+LANGUAGE_CODE = "de"
+LANGUAGES = [("de", _("German")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "termino" / "locale"]
+TIME_ZONE = "Europe/Berlin"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / ".run" / "static"
+STATICFILES_DIRS = [BASE_DIR / "termino" / "static"]
+
+# --- Celery ------------------------------------------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BEAT_SCHEDULE = {
+    "refill-schema-pool": {"task": "tenancy.refill_schema_pool", "schedule": 60.0},
+}
+
+# --- Mail --------------------------------------------------------------------------------------------
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"Termino <noreply@{BASE_DOMAIN}>")
+
+# --- Logging -----------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,169 @@
+"""Services, resources (staff and rooms), working hours and appointments (tenant schema).
+
+Double bookings are made impossible by the database: every appointment holds one `Allocation` per
+resource it uses, and an exclusion constraint forbids two active allocations of one resource to overlap.
+"""
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Service(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"))
+    price = models.DecimalField(_("price (EUR)"), max_digits=8, decimal_places=2, default=0)
+    buffer_before_minutes = models.PositiveIntegerField(_("buffer before (minutes)"), default=0)
+    buffer_after_minutes = models.PositiveIntegerField(_("buffer after (minutes)"), default=0)
+    colour = models.CharField(_("colour"), max_length=7, default="#3b82f6")
+    bookable_online = models.BooleanField(_("bookable online"), default=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(name="service_duration_positive", condition=Q(duration_minutes__gt=0)),
+            models.CheckConstraint(name="service_price_not_negative", condition=Q(price__gte=0)),
+            models.CheckConstraint(
+                name="service_colour_hex", condition=Q(colour__regex=r"^#[0-9a-fA-F]{6}$")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResourceKind(models.TextChoices):
+    STAFF = "staff", _("Staff member")
+    ROOM = "room", _("Room or equipment")
+
+
+class Resource(models.Model):
+    kind = models.CharField(_("kind"), max_length=8, choices=ResourceKind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="resource"
+    )
+    services = models.ManyToManyField(Service, related_name="resources", blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("resource")
+        verbose_name_plural = _("resources")
+        ordering = ["kind", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="resource_only_staff_has_user", condition=Q(kind="staff") | Q(user__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WeeklyHours(models.Model):
+    """One interval of a weekday in local wall-clock time; several per day model breaks.
+
+    Without a resource the row is the business's opening hours.
+    """
+
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, null=True, blank=True, related_name="hours"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"))  # 0 = Monday, as date.weekday()
+    start = models.TimeField(_("from"))
+    end = models.TimeField(_("until"))
+
+    class Meta:
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        ordering = ["resource_id", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(name="hours_weekday_range", condition=Q(weekday__lte=6)),
+            models.CheckConstraint(name="hours_start_before_end", condition=Q(start__lt=F("end"))),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource or '-'} {self.weekday} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class AppointmentStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("No-show")
+    COMPLETED = "completed", _("Completed")
+
+
+# Statuses that occupy their resources.
+ACTIVE_STATUSES = (AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED)
+
+
+class AppointmentSource(models.TextChoices):
+    BACKOFFICE = "backoffice", _("Backoffice")
+    WIDGET = "widget", _("Booking page")
+    API = "api", _("API")
+
+
+class Appointment(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=AppointmentStatus.choices, default=AppointmentStatus.CONFIRMED
+    )
+    source = models.CharField(
+        _("source"), max_length=16, choices=AppointmentSource.choices, default=AppointmentSource.BACKOFFICE
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    price = models.DecimalField(_("price (EUR)"), max_digits=8, decimal_places=2, default=0)
+    cancel_reason = models.CharField(_("reason for cancellation"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["start", "id"]
+        indexes = [models.Index(fields=["start"], name="appointment_start_idx")]
+        constraints = [
+            models.CheckConstraint(name="appointment_start_before_end", condition=Q(start__lt=F("end"))),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.start:%Y-%m-%d %H:%M}"
+
+
+class Allocation(models.Model):
+    """The time one resource is held by one appointment, buffers included."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="allocations")
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="allocations")
+    period = DateTimeRangeField()
+    # Mirrors the appointment's status (active = requested/confirmed); only active rows block.
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "resource"], name="allocation_once_per_resource"),
+            ExclusionConstraint(
+                name="allocation_no_overlap",
+                expressions=[("resource", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)],
+                condition=Q(active=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.period}"

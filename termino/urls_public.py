@@ -1,0 +1,14 @@
+"""URLs of the platform itself, at BASE_DOMAIN (schema `public`)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+urlpatterns = [
+    path("", include("termino.platform.tenancy.urls")),
+    path("impressum/", TemplateView.as_view(template_name="legal/impressum.html"), name="impressum"),
+    path("datenschutz/", TemplateView.as_view(template_name="legal/privacy.html"), name="privacy"),
+    path("terms/", TemplateView.as_view(template_name="legal/terms.html"), name="terms"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,138 @@
+"""Fixtures shared by the whole suite.
+
+The test database is migrated once per session, and two businesses (A and B) are provisioned once,
+committed, through the real signup service. Ordinary tests run inside a transaction that is rolled back,
+so they are fast and leave A and B as they were. Tests that need committed data or real concurrent
+connections use `committed_db` and clean up what they made.
+"""
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
+from django.test import Client
+
+from termino.platform.tenancy import services
+from termino.platform.tenancy.models import Tenant, TenantStatus
+
+PASSWORD = "Kalender-Blau-2026"
+_serial = itertools.count(1)
+
+
+@dataclass
+class Business:
+    tenant: Tenant
+    host: str
+    owner_username: str
+    password: str = PASSWORD
+
+    @property
+    def schema(self) -> str:
+        return self.tenant.schema_name
+
+
+def make_signup(slug: str, **overrides) -> services.BusinessSignup:
+    data = {
+        "slug": slug,
+        "company_name": f"{slug.title()} GmbH",
+        "owner_name": "Erika Mustermann",
+        "email": f"owner@{slug}.example",
+        "password": PASSWORD,
+        "phone": "+493012345678",
+        "street": "Hauptstraße 1",
+        "postcode": "10115",
+        "city": "Berlin",
+        "country": "DE",
+        "language": "de",
+    }
+    data.update(overrides)
+    return services.BusinessSignup(**data)
+
+
+def unique_slug(prefix: str = "t") -> str:
+    return f"{prefix}-{next(_serial)}-{services.secrets.token_hex(3)}"
+
+
+def provision(slug: str, **overrides) -> Business:
+    signup = make_signup(slug, **overrides)
+    tenant = services.tenant_provision(signup=signup)
+    return Business(tenant=tenant, host=services.business_host(slug), owner_username=signup.email)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker):
+    """Migrated test database plus businesses A and B, committed for the whole session.
+
+    Replaces pytest-django's fixture, which sets up only the databases that `django_db`-marked tests
+    name: a session of `committed_db` tests alone would otherwise run against the real database.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        assert connection.settings_dict["NAME"].startswith("test_"), "refusing to run on a non-test database"
+        services.schema_pool_fill(size=2)
+        a = provision("alpha-salon", company_name="Alpha Salon")
+        b = provision("beta-praxis", company_name="Beta Praxis")
+        services.schema_pool_fill(size=2)
+    pytest.termino_businesses = (a, b)
+    yield
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        # Server threads of browser tests may still hold connections; they must not block the drop.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        teardown_databases(db_cfg, verbosity=0)
+
+
+@pytest.fixture
+def business_a(django_db_setup) -> Business:
+    return pytest.termino_businesses[0]
+
+
+@pytest.fixture
+def business_b(django_db_setup) -> Business:
+    return pytest.termino_businesses[1]
+
+
+@pytest.fixture(autouse=True)
+def _clean_state():
+    """Every test starts in `public` with empty caches (Redis outlives transactions)."""
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    yield
+    connection.set_schema_to_public()
+
+
+def client_for(host: str, language: str | None = None) -> Client:
+    headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+    return Client(HTTP_HOST=host, **headers)
+
+
+@pytest.fixture
+def committed_db(django_db_setup, django_db_blocker):
+    """Database access without the per-test transaction: what a test commits is really committed.
+
+    Businesses created with the returned `provision` helper are deleted, schema and all, afterwards.
+    """
+    made: list[Business] = []
+
+    def _provision(slug: str, **overrides) -> Business:
+        business = provision(slug, **overrides)
+        made.append(business)
+        return business
+
+    with django_db_blocker.unblock():
+        yield _provision
+        connection.set_schema_to_public()
+        for business in made:
+            services.tenant_delete(tenant=Tenant.objects.get(pk=business.tenant.pk))
+        # Anything else a test left behind under its throw-away slugs.
+        for tenant in Tenant.objects.filter(slug__startswith="t-").exclude(status=TenantStatus.SPARE):
+            services.tenant_delete(tenant=tenant)
