@@ -64,6 +64,7 @@ TENANT_APPS = [
     "termino.tenants.accounts",
     "termino.tenants.crm",
     "termino.tenants.scheduling",
+    "termino.tenants.booking",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

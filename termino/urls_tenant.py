@@ -4,5 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("termino.tenants.accounts.urls")),
+    path("book/", include("termino.tenants.booking.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -10,10 +10,11 @@ def dashboard(*, user, tenant) -> dict:
     zone = ZoneInfo(tenant.time_zone)
     today = datetime.now(zone).date()
     start = datetime.combine(today, time.min, tzinfo=zone)
-    week_end = start + timedelta(days=7 - today.weekday())
-    upcoming = Appointment.objects.filter(status__in=ACTIVE_STATUSES)
+    week_start = start - timedelta(days=today.weekday())
+    week_end = week_start + timedelta(days=7)
+    active = Appointment.objects.filter(status__in=ACTIVE_STATUSES)
     todays = (
-        upcoming.filter(start__gte=start, start__lt=start + timedelta(days=1))
+        active.filter(start__gte=start, start__lt=start + timedelta(days=1))
         .select_related("service", "customer")
         .prefetch_related("allocations__resource")
         .order_by("start")
@@ -22,6 +23,6 @@ def dashboard(*, user, tenant) -> dict:
         "today": today,
         "time_zone": zone,
         "todays_appointments": list(todays),
-        "week_count": upcoming.filter(start__gte=start, start__lt=week_end).count(),
+        "week_count": active.filter(start__gte=week_start, start__lt=week_end).count(),
         "customer_count": Customer.objects.count(),
     }

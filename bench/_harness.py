@@ -1,0 +1,66 @@
+"""Shared set-up for the benchmarks: a fresh database on the embedded (or configured) server, migrated.
+
+Each benchmark prints one JSON line per measure on stdout; progress goes to stderr.
+"""
+
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def emit(**measure) -> None:
+    print(json.dumps(measure), flush=True)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(name: str, seconds: list[float], **extra) -> dict:
+    ms = [s * 1000 for s in seconds]
+    return {
+        "bench": name,
+        "p50_ms": round(statistics.median(ms), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "n": len(ms),
+        **extra,
+    }
+
+
+def setup_django(database: str = "termino_bench") -> None:
+    """Start throw-away services unless DATABASE_URL/REDIS_URL are set, create `database` afresh, migrate."""
+    import psycopg
+    from psycopg import sql
+
+    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        from termino.devserver.testing import start_test_services
+
+        database_url, redis_url = start_test_services(ROOT)
+        os.environ.setdefault("DATABASE_URL", database_url)
+        os.environ.setdefault("REDIS_URL", redis_url)
+    server_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    os.environ["DATABASE_URL"] = f"{server_url}/{database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "termino.settings")
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    log(f"migrating {database} ...")
+    call_command("migrate_schemas", interactive=False, verbosity=0)

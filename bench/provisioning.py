@@ -1,0 +1,70 @@
+"""Signup-to-ready: our pool-claiming path against django-tenants' default (migrate every schema).
+
+Both paths do the same work around the schema: tenant row, primary domain and the owner's login with an
+Argon2 password hash. `.venv/bin/python bench/provisioning.py [N]`
+"""
+
+import sys
+import time
+
+from _harness import emit, log, setup_django, summary_ms
+
+
+def main(n: int) -> None:
+    setup_django("termino_bench_provisioning")
+    from django_tenants.utils import schema_context
+
+    from termino.platform.tenancy import services
+    from termino.platform.tenancy.models import Domain, Tenant, TenantStatus
+
+    def signup(i: int, prefix: str) -> services.BusinessSignup:
+        return services.BusinessSignup(
+            slug=f"{prefix}-{i}",
+            company_name=f"Bench {i}",
+            owner_name="Bea Bench",
+            email=f"bea{i}@bench.example",
+            password="Bench-Password-2026",
+            phone="+493012345678",
+            street="Benchweg 1",
+            postcode="10115",
+            city="Berlin",
+            country="DE",
+        )
+
+    log(f"filling the pool with {n} spare schemas ...")
+    services.schema_pool_fill(size=n)
+    ours = []
+    for i in range(n):
+        started = time.perf_counter()
+        services.tenant_provision(signup=signup(i, "pool"))
+        ours.append(time.perf_counter() - started)
+
+    log(f"provisioning {n} businesses the default way (migrations per schema) ...")
+    theirs = []
+    for i in range(n):
+        data = signup(i, "migrate")
+        started = time.perf_counter()
+        tenant = Tenant(
+            schema_name=services.schema_name_for(data.slug),
+            slug=data.slug,
+            status=TenantStatus.TRIAL,
+            name=data.company_name,
+            owner_name=data.owner_name,
+            email=data.email,
+        )
+        tenant.auto_create_schema = True  # django-tenants: CREATE SCHEMA + migrate_schemas on save
+        tenant.save(verbosity=0)
+        Domain.objects.create(domain=services.business_host(data.slug), tenant=tenant, is_primary=True)
+        with schema_context(tenant.schema_name):
+            services.owner_create(signup=data)
+        theirs.append(time.perf_counter() - started)
+
+    pool = summary_ms("provision", ours)
+    migrate = summary_ms("provision_migrate", theirs)
+    emit(**pool)
+    emit(**migrate)
+    emit(bench="provision_ratio", ratio=round(migrate["p50_ms"] / pool["p50_ms"], 1))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)

@@ -1,0 +1,40 @@
+import re
+from pathlib import Path
+
+import polib
+import pytest
+
+from termino.shared.compile_messages import LOCALE_DIR, compile_all
+
+CATALOGUES = sorted(LOCALE_DIR.glob("*/LC_MESSAGES/django.po"))
+
+
+def test_there_is_a_german_catalogue():
+    assert [p.parts[-3] for p in CATALOGUES] == ["de"]
+
+
+@pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: p.parts[-3])
+def test_every_text_is_translated(po_path: Path):
+    catalogue = polib.pofile(str(po_path))
+    untranslated = [e.msgid for e in catalogue.untranslated_entries()]
+    fuzzy = [e.msgid for e in catalogue.fuzzy_entries()]
+    assert untranslated == [] and fuzzy == []
+
+
+@pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: p.parts[-3])
+def test_placeholders_survive_translation(po_path: Path):
+    pattern = re.compile(r"%\(\w+\)[sd]")
+    for entry in polib.pofile(str(po_path)).translated_entries():
+        wanted = sorted(set(pattern.findall(entry.msgid_plural or entry.msgid)))
+        translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+        for text in translations:
+            assert sorted(set(pattern.findall(text))) == wanted, entry.msgid
+
+
+def test_compiling_writes_mo_files(tmp_path):
+    target = tmp_path / "de" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    (target / "django.po").write_text(CATALOGUES[0].read_text())
+    built = compile_all(tmp_path)
+    assert built == [target / "django.mo"]
+    assert compile_all(tmp_path) == []  # up to date: nothing rebuilt
