@@ -150,3 +150,43 @@ def test_business_rows_must_have_an_address(db):
 def test_slug_format_is_a_database_constraint(db):
     with pytest.raises(IntegrityError):
         Tenant.objects.create(schema_name="t_x", status=TenantStatus.TRIAL, slug="UPPER")
+
+
+def test_fill_sweeps_spares_left_half_made_by_a_crashed_filler(committed_db):
+    spare = services.spare_schema_create()
+    Tenant.objects.filter(pk=spare.pk).update(
+        status=TenantStatus.PREPARING, created_at=spare.created_at - services.STALE_PREPARING_AFTER * 2
+    )
+    services.schema_pool_fill(size=0)
+    assert not Tenant.objects.filter(pk=spare.pk).exists()
+    assert spare.schema_name not in user_schemas()
+    assert_no_orphans()
+
+
+def test_only_one_filler_runs_at_a_time(committed_db):
+    import psycopg
+    from django.conf import settings
+
+    url = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=url["HOST"], port=url["PORT"], user=url["USER"], dbname=url["NAME"], autocommit=True
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [services.POOL_LOCK_KEY])
+        before = Tenant.objects.filter(status=TenantStatus.SPARE).count()
+        assert services.schema_pool_fill(size=before + 2) == 0
+        assert Tenant.objects.filter(status=TenantStatus.SPARE).count() == before
+
+
+def test_refill_task_tops_the_pool_up(committed_db):
+    from termino.platform.tenancy.tasks import refill_schema_pool
+
+    target = Tenant.objects.filter(status=TenantStatus.SPARE).count() + 1
+    with override_pool_size(target):
+        assert refill_schema_pool.apply().get() == 1
+    assert Tenant.objects.filter(status=TenantStatus.SPARE).count() == target
+
+
+def override_pool_size(size: int):
+    from django.test import override_settings
+
+    return override_settings(SCHEMA_POOL_SIZE=size)
