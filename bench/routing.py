@@ -20,6 +20,7 @@ urlpatterns = []  # filled after Django is set up
 
 def main(n: int) -> None:
     setup_django("termino_bench_routing")
+    from django.contrib.auth.hashers import make_password
     from django.db import connection
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
@@ -27,6 +28,7 @@ def main(n: int) -> None:
 
     from termino.platform.tenancy import services
 
+    hashed = make_password("Bench-Password-2026")
     urlpatterns.append(path("ok/", ok))
     services.schema_pool_fill(size=1)
     services.tenant_provision(
@@ -35,7 +37,7 @@ def main(n: int) -> None:
             company_name="Route Bench",
             owner_name="R B",
             email="rb@bench.example",
-            password="Bench-Password-2026",
+            password_hash=hashed,
             phone="+493012345678",
             street="x 1",
             postcode="10115",

@@ -6,11 +6,13 @@ so they are fast and leave A and B as they were. Tests that need committed data 
 connections use `committed_db` and clean up what they made.
 """
 
+import functools
 import itertools
 from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.cache import caches
 from django.db import connection
 from django.test import Client
@@ -34,13 +36,18 @@ class Business:
         return self.tenant.schema_name
 
 
+@functools.cache
+def password_hash() -> str:
+    return make_password(PASSWORD)
+
+
 def make_signup(slug: str, **overrides) -> services.BusinessSignup:
     data = {
         "slug": slug,
         "company_name": f"{slug.title()} GmbH",
         "owner_name": "Erika Mustermann",
         "email": f"owner@{slug}.example",
-        "password": PASSWORD,
+        "password_hash": password_hash(),
         "phone": "+493012345678",
         "street": "Hauptstraße 1",
         "postcode": "10115",

@@ -1,5 +1,7 @@
 """The demo business that `make run` seeds once, and the logins it prints."""
 
+from django.contrib.auth.hashers import make_password
+
 from .services import BusinessSignup
 
 DEMO_SLUG = "demo"
@@ -19,7 +21,7 @@ def demo_signup() -> BusinessSignup:
         company_name="Salon Sonnenschein",
         owner_name="Anna Schmidt",
         email=DEMO_OWNER["username"],
-        password=DEMO_OWNER["password"],
+        password_hash=make_password(DEMO_OWNER["password"]),
         phone="+493098765432",
         street="Kastanienallee 12",
         postcode="10435",

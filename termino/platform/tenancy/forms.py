@@ -1,6 +1,7 @@
 import phonenumbers
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -113,7 +114,7 @@ class SignupForm(forms.Form):
             company_name=d["company_name"].strip(),
             owner_name=d["owner_name"],
             email=d["email"],
-            password=d["password"],
+            password_hash=make_password(d["password"]),
             phone=d["phone"],
             street=d["street"].strip(),
             postcode=d["postcode"],
