@@ -56,12 +56,15 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
     "termino.tenants.accounts",
+    "rest_framework.authtoken",
     "termino.tenants.crm",
     "termino.tenants.scheduling",
     "termino.tenants.booking",
@@ -83,6 +86,7 @@ SCHEMA_POOL_SIZE = env_int("SCHEMA_POOL_SIZE", 3)
 
 MIDDLEWARE = [
     "termino.platform.tenancy.middleware.TenantRoutingMiddleware",
+    "termino.shared.middleware.TenantTimezoneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -169,6 +173,29 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# --- REST API ----------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: a failed token login then answers 401 with `WWW-Authenticate: Token`.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "termino.shared.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Termino API",
+    "DESCRIPTION": "Staff API of one business: services, staff and rooms, hours, closures, appointments, "
+    "availability. Authenticate with a session or `Authorization: Token <key>` from /api/v1/auth/token/.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # --- Internationalisation ----------------------------------------------------------------------------
 LANGUAGE_CODE = "de"

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from termino.tenants.accounts.models import Role
 from termino.tenants.crm.models import Customer
 
-from .models import Allocation, Appointment, Resource, ResourceKind, Service, WeeklyHours
+from .models import Resource, ResourceKind, Service, WeeklyHours
+from .services import Booking, appointment_create
 
 CUSTOMERS = [
     ("Lena", "Fischer"),
@@ -55,7 +56,12 @@ def demo_business_fill(
     services = []
     for name, minutes, price, colour, needs_room in SERVICES:
         service = Service.objects.create(
-            name=name, duration_minutes=minutes, price=Decimal(price), colour=colour, buffer_after_minutes=5
+            name=name,
+            duration_minutes=minutes,
+            price=Decimal(price),
+            colour=colour,
+            buffer_after_minutes=5,
+            requires_room=needs_room,
         )
         service.resources.set([anna_res, jonas_res] + ([room] if needs_room else []))
         services.append(service)
@@ -93,19 +99,10 @@ def demo_business_fill(
             service = services[(service_index + day_offset) % len(services)]
             staff = (anna_res, jonas_res)[(slot + day_offset) % 2]
             start = datetime.combine(day, start_time, tzinfo=zone)
-            end = start + timedelta(minutes=service.duration_minutes)
-            appointment = Appointment.objects.create(
-                service=service,
+            appointment_create(
+                booking=Booking(service=service, start=start, staff=staff),
                 customer=customers[(day_offset * 4 + slot) % len(customers)],
-                start=start,
-                end=end,
-                price=service.price,
             )
-            held_until = end + timedelta(minutes=service.buffer_after_minutes)
-            for resource in [staff] + ([room] if room in service.resources.all() else []):
-                Allocation.objects.create(
-                    appointment=appointment, resource=resource, period=(start, held_until)
-                )
             made += 1
     return {
         "services": len(services),

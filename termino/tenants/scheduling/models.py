@@ -4,6 +4,8 @@ Double bookings are made impossible by the database: every appointment holds one
 resource it uses, and an exclusion constraint forbids two active allocations of one resource to overlap.
 """
 
+import uuid
+
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
@@ -19,6 +21,11 @@ class Service(models.Model):
     price = models.DecimalField(_("price (EUR)"), max_digits=8, decimal_places=2, default=0)
     buffer_before_minutes = models.PositiveIntegerField(_("buffer before (minutes)"), default=0)
     buffer_after_minutes = models.PositiveIntegerField(_("buffer after (minutes)"), default=0)
+    min_notice_minutes = models.PositiveIntegerField(_("minimum notice (minutes)"), default=60)
+    horizon_days = models.PositiveIntegerField(_("booking horizon (days)"), default=60)
+    slot_step_minutes = models.PositiveIntegerField(_("slot step (minutes)"), default=15)
+    capacity = models.PositiveIntegerField(_("capacity (customers per appointment)"), default=1)
+    requires_room = models.BooleanField(_("needs a room"), default=False)
     colour = models.CharField(_("colour"), max_length=7, default="#3b82f6")
     bookable_online = models.BooleanField(_("bookable online"), default=True)
     active = models.BooleanField(_("active"), default=True)
@@ -33,6 +40,9 @@ class Service(models.Model):
             models.CheckConstraint(
                 name="service_colour_hex", condition=Q(colour__regex=r"^#[0-9a-fA-F]{6}$")
             ),
+            models.CheckConstraint(name="service_capacity_positive", condition=Q(capacity__gte=1)),
+            models.CheckConstraint(name="service_step_positive", condition=Q(slot_step_minutes__gt=0)),
+            models.CheckConstraint(name="service_horizon_positive", condition=Q(horizon_days__gt=0)),
         ]
 
     def __str__(self) -> str:
@@ -93,6 +103,35 @@ class WeeklyHours(models.Model):
         return f"{self.resource or '-'} {self.weekday} {self.start:%H:%M}-{self.end:%H:%M}"
 
 
+class Closure(models.Model):
+    """Time when the business (no resource) or one resource is closed: holidays, vacation, maintenance."""
+
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, null=True, blank=True, related_name="closures"
+    )
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # Set for public holidays imported from the `holidays` library, so a re-import changes nothing.
+    holiday_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        ordering = ["start", "id"]
+        constraints = [
+            models.CheckConstraint(name="closure_start_before_end", condition=Q(start__lt=F("end"))),
+            models.UniqueConstraint(
+                fields=["holiday_date"],
+                condition=Q(resource__isnull=True),
+                name="closure_one_holiday_per_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.start:%Y-%m-%d}"
+
+
 class AppointmentStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     CONFIRMED = "confirmed", _("Confirmed")
@@ -101,7 +140,7 @@ class AppointmentStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
-# Statuses that occupy their resources.
+# Statuses of appointments still to come.
 ACTIVE_STATUSES = (AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED)
 
 
@@ -130,6 +169,9 @@ class Appointment(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -147,12 +189,16 @@ class Appointment(models.Model):
 
 
 class Allocation(models.Model):
-    """The time one resource is held by one appointment, buffers included."""
+    """The time one resource is held by one appointment, buffers included.
+
+    Participants of one group session share `session`; allocations of different sessions may not overlap.
+    """
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="allocations")
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="allocations")
     period = DateTimeRangeField()
-    # Mirrors the appointment's status (active = requested/confirmed); only active rows block.
+    session = models.UUIDField(default=uuid.uuid4)
+    # False once the appointment is cancelled; only active rows block (no-shows used the time too).
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -160,7 +206,11 @@ class Allocation(models.Model):
             models.UniqueConstraint(fields=["appointment", "resource"], name="allocation_once_per_resource"),
             ExclusionConstraint(
                 name="allocation_no_overlap",
-                expressions=[("resource", RangeOperators.EQUAL), ("period", RangeOperators.OVERLAPS)],
+                expressions=[
+                    ("resource", RangeOperators.EQUAL),
+                    ("period", RangeOperators.OVERLAPS),
+                    ("session", RangeOperators.NOT_EQUAL),
+                ],
                 condition=Q(active=True),
             ),
         ]

@@ -1,0 +1,162 @@
+"""Availability and booking at realistic size: 10 staff, 2 rooms, 2,000 appointments over 60 days.
+
+Prints `availability_engine` (the pure engine, in-process), `availability_api` (GET through a real HTTP
+server, token auth) for one service over 30 days, and `booking_create` (appointments per second through
+the booking service, exclusion constraint and row locks on). `.venv/bin/python bench/availability.py`
+"""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from datetime import time as clock_time
+
+from _harness import ROOT, emit, log, setup_django, summary_ms
+
+STAFF, ROOMS, APPOINTMENTS, DAYS, QUERY_DAYS = 10, 2, 2000, 60, 30
+
+
+def main(runs: int = 50) -> None:
+    setup_django("termino_bench_availability")
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+    from django_tenants.utils import schema_context
+    from rest_framework.authtoken.models import Token
+
+    from termino.platform.tenancy import services as tenancy
+    from termino.tenants.accounts.models import User
+    from termino.tenants.scheduling import availability, selectors
+    from termino.tenants.scheduling import services as scheduling
+    from termino.tenants.scheduling.models import Resource, Service, WeeklyHours
+
+    tenancy.schema_pool_fill(size=1)
+    tenant = tenancy.tenant_provision(
+        signup=tenancy.BusinessSignup(
+            slug="avail-bench", company_name="Avail Bench", owner_name="A B", email="ab@bench.example",
+            password_hash=make_password("Bench-Password-2026"), phone="+493012345678", street="x 1",
+            postcode="10115", city="Berlin", country="DE",
+        )
+    )  # fmt: skip
+    zone = availability.ZoneInfo(tenant.time_zone)
+    with schema_context(tenant.schema_name):
+        haircut = Service.objects.create(
+            name="Schnitt", duration_minutes=30, buffer_after_minutes=5, min_notice_minutes=0
+        )
+        colour = Service.objects.create(
+            name="Farbe", duration_minutes=60, requires_room=True, min_notice_minutes=0
+        )
+        staff = [Resource.objects.create(kind="staff", name=f"Staff {n}") for n in range(STAFF)]
+        rooms = [Resource.objects.create(kind="room", name=f"Room {n}") for n in range(ROOMS)]
+        haircut.resources.set(staff)
+        colour.resources.set(staff + rooms)
+        for weekday in range(7):
+            WeeklyHours.objects.create(weekday=weekday, start=clock_time(8), end=clock_time(20))
+            for s in staff:
+                WeeklyHours.objects.create(
+                    resource=s, weekday=weekday, start=clock_time(8), end=clock_time(12)
+                )
+                WeeklyHours.objects.create(
+                    resource=s, weekday=weekday, start=clock_time(13), end=clock_time(20)
+                )
+
+        log(f"booking {APPOINTMENTS} appointments ...")
+        first_day = datetime.now(zone).date() + timedelta(days=1)
+        plan = []
+        for day in range(DAYS):
+            for n, s in enumerate(staff):
+                for hour in (8, 10, 13, 15, 17):
+                    start = datetime.combine(
+                        first_day + timedelta(days=day), clock_time(hour, 15 * (n % 3)), zone
+                    )
+                    plan.append((colour if (day + n + hour) % 10 == 0 else haircut, s, start))
+        plan = plan[:APPOINTMENTS]
+        began = time.perf_counter()
+        made = 0
+        for service, s, start in plan:
+            try:
+                scheduling.appointment_create(
+                    booking=scheduling.Booking(service=service, start=start, staff=s)
+                )
+                made += 1
+            except scheduling.Conflict:
+                pass  # both rooms taken: the bench plan is dense on purpose
+        booking_seconds = time.perf_counter() - began
+
+        query_start = first_day
+        query_end = first_day + timedelta(days=QUERY_DAYS - 1)
+        # Load once, then time the pure engine on exactly what the selector hands it.
+        inputs = selectors.availability_inputs(
+            service=haircut, start_date=query_start, end_date=query_end, time_zone=tenant.time_zone
+        )
+        slots = availability.free_slots(**inputs)
+        engine = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            availability.free_slots(**inputs)
+            engine.append(time.perf_counter() - t0)
+        token = Token.objects.create(user=User.objects.get()).key
+    connection.set_schema_to_public()
+
+    # Served by gunicorn, as in production: two sync workers on a free port.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "termino.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ},
+    )
+    try:
+        _wait_for(port)
+        path = f"/api/v1/availability/?service={haircut.pk}&start={query_start}&end={query_end}"
+        headers = {"Host": tenancy.business_host("avail-bench"), "Authorization": f"Token {token}"}
+        api = []
+        for n in range(runs + 5):
+            conn = http.client.HTTPConnection("127.0.0.1", port)
+            t0 = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            elapsed = time.perf_counter() - t0
+            conn.close()
+            assert response.status == 200, body[:300]
+            if n >= 5:  # warm-up: both workers have connected and loaded
+                api.append(elapsed)
+    finally:
+        server.terminate()
+        server.wait(10)
+    api_slots = len(json.loads(body)["slots"])
+    log(f"{made} appointments booked; {len(slots)} slots over {QUERY_DAYS} days, {api_slots} via the API")
+
+    emit(**summary_ms("availability_engine", engine, slots=len(slots)))
+    emit(**summary_ms("availability_api", api))
+    emit(bench="booking_create", per_s=round(made / booking_seconds), n=made)
+
+
+def _wait_for(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not listen on port {port}")
+
+
+if __name__ == "__main__":
+    main()

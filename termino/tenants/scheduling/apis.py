@@ -1,0 +1,350 @@
+"""Staff REST API of the scheduling core (`/api/v1/`). Thin: validation here, work in services/selectors."""
+
+from datetime import datetime, time, timedelta
+
+import holidays
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from termino.tenants.crm.models import Customer
+
+from . import selectors, services
+from .models import Appointment, AppointmentStatus, Closure, Resource, ResourceKind, Service, WeeklyHours
+
+MAX_RANGE_DAYS = 62
+
+
+# --- Reference data: plain CRUD --------------------------------------------------------------------------
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    resources = serializers.PrimaryKeyRelatedField(many=True, queryset=Resource.objects.all(), required=False)
+
+    class Meta:
+        model = Service
+        fields = [
+            "id", "name", "description", "duration_minutes", "price", "buffer_before_minutes",
+            "buffer_after_minutes", "min_notice_minutes", "horizon_days", "slot_step_minutes", "capacity",
+            "requires_room", "colour", "bookable_online", "active", "resources",
+        ]  # fmt: skip
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Resource
+        fields = ["id", "kind", "name", "user", "services", "active"]
+        extra_kwargs = {"services": {"required": False}}
+
+
+class WeeklyHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WeeklyHours
+        fields = ["id", "resource", "weekday", "start", "end"]
+
+    def validate_weekday(self, value):
+        if value > 6:
+            raise serializers.ValidationError(_("Use 0 (Monday) to 6 (Sunday)."))
+        return value
+
+    def validate(self, attrs):
+        start, end = attrs.get("start", getattr(self.instance, "start", None)), attrs.get("end")
+        end = end or getattr(self.instance, "end", None)
+        if start and end and start >= end:
+            raise serializers.ValidationError({"end": _("The end must be after the start.")})
+        return attrs
+
+
+class ClosureSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Closure
+        fields = ["id", "resource", "start", "end", "reason"]
+
+    def validate(self, attrs):
+        start = attrs.get("start", getattr(self.instance, "start", None))
+        end = attrs.get("end", getattr(self.instance, "end", None))
+        if start and end and start >= end:
+            raise serializers.ValidationError({"end": _("The end must be after the start.")})
+        return attrs
+
+
+class ServiceViewSet(viewsets.ModelViewSet):
+    serializer_class = ServiceSerializer
+
+    def get_queryset(self):
+        queryset = Service.objects.prefetch_related("resources")
+        if "active" in self.request.query_params:
+            queryset = queryset.filter(active=self.request.query_params["active"].lower() in {"1", "true"})
+        return queryset
+
+
+class ResourceViewSet(viewsets.ModelViewSet):
+    serializer_class = ResourceSerializer
+
+    def get_queryset(self):
+        queryset = Resource.objects.prefetch_related("services")
+        kind = self.request.query_params.get("kind")
+        return queryset.filter(kind=kind) if kind in ResourceKind.values else queryset
+
+
+class WeeklyHoursViewSet(viewsets.ModelViewSet):
+    serializer_class = WeeklyHoursSerializer
+
+    def get_queryset(self):
+        queryset = WeeklyHours.objects.all()
+        resource = self.request.query_params.get("resource")
+        if resource == "business":
+            return queryset.filter(resource__isnull=True)
+        return queryset.filter(resource_id=resource) if resource and resource.isdigit() else queryset
+
+
+class HolidayImportInput(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=sorted(holidays.Germany.subdivisions), help_text="German federal state, e.g. BY, BE, NW"
+    )
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+
+class ClosureViewSet(viewsets.ModelViewSet):
+    serializer_class = ClosureSerializer
+
+    def get_queryset(self):
+        return Closure.objects.all()
+
+    @extend_schema(
+        request=HolidayImportInput,
+        responses=inline_serializer("Imported", {"created": serializers.IntegerField()}),
+    )
+    @action(detail=False, methods=["post"], url_path="import-holidays")
+    def import_holidays(self, request):
+        """Close the business on the public holidays of a federal state for a year (idempotent)."""
+        data = _valid(HolidayImportInput, request.data)
+        created = services.holidays_import(
+            state=data["state"], years=[data["year"]], time_zone=request.tenant.time_zone
+        )
+        return Response({"created": created})
+
+
+# --- Appointments ----------------------------------------------------------------------------------------
+
+
+class AppointmentOutput(serializers.ModelSerializer):
+    resources = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id", "service", "customer", "start", "end", "status", "source", "notes", "price",
+            "cancel_reason", "resources", "created_at", "updated_at",
+        ]  # fmt: skip
+
+    def get_resources(self, obj) -> list[int]:
+        return sorted(a.resource_id for a in obj.allocations.all())
+
+
+class AppointmentCreateInput(serializers.Serializer):
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all())
+    start = serializers.DateTimeField()
+    staff = serializers.PrimaryKeyRelatedField(
+        queryset=Resource.objects.filter(kind=ResourceKind.STAFF), required=False
+    )
+    room = serializers.PrimaryKeyRelatedField(
+        queryset=Resource.objects.filter(kind=ResourceKind.ROOM), required=False
+    )
+    customer = serializers.PrimaryKeyRelatedField(
+        queryset=Customer.objects.all(), required=False, allow_null=True
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    status = serializers.ChoiceField(
+        choices=[AppointmentStatus.CONFIRMED, AppointmentStatus.REQUESTED],
+        default=AppointmentStatus.CONFIRMED,
+    )
+
+
+class AppointmentMoveInput(serializers.Serializer):
+    start = serializers.DateTimeField()
+    staff = serializers.PrimaryKeyRelatedField(
+        queryset=Resource.objects.filter(kind=ResourceKind.STAFF), required=False
+    )
+
+
+class AppointmentCancelInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class DateRangeInput(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        start, end = attrs.get("start"), attrs.get("end")
+        if start and end:
+            if end < start:
+                raise serializers.ValidationError(
+                    {"end": _("The end date must not be before the start date.")}
+                )
+            if (end - start).days > MAX_RANGE_DAYS:
+                raise serializers.ValidationError(
+                    {"end": _("Ask for at most %(days)d days at a time.") % {"days": MAX_RANGE_DAYS}}
+                )
+        return attrs
+
+
+class AppointmentFilterInput(DateRangeInput):
+    resource = serializers.IntegerField(required=False)
+    customer = serializers.IntegerField(required=False)
+    status = serializers.MultipleChoiceField(choices=AppointmentStatus.choices, required=False)
+
+
+class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """List and read appointments; create, move and change status through the scheduling services."""
+
+    serializer_class = AppointmentOutput
+
+    def get_queryset(self):
+        queryset = Appointment.objects.prefetch_related("allocations").order_by("start", "id")
+        if self.action != "list":
+            return queryset
+        filters = AppointmentFilterInput(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        zone = timezone.get_current_timezone()
+        if "start" in data:
+            queryset = queryset.filter(end__gt=_local_midnight(data["start"], zone))
+        if "end" in data:
+            queryset = queryset.filter(start__lt=_local_midnight(data["end"] + timedelta(days=1), zone))
+        if "resource" in data:
+            queryset = queryset.filter(allocations__resource_id=data["resource"])
+        if "customer" in data:
+            queryset = queryset.filter(customer_id=data["customer"])
+        if data.get("status"):
+            queryset = queryset.filter(status__in=data["status"])
+        return queryset
+
+    @extend_schema(request=AppointmentCreateInput, responses={201: AppointmentOutput})
+    def create(self, request):
+        data = _valid(AppointmentCreateInput, request.data)
+        appointment = services.appointment_create(
+            booking=services.Booking(
+                service=data["service"], start=data["start"], staff=data.get("staff"), room=data.get("room")
+            ),
+            customer=data.get("customer"),
+            status=data["status"],
+            notes=data["notes"],
+            source="api" if request.auth else "backoffice",
+            created_by=request.user,
+        )
+        return Response(AppointmentOutput(_fresh(appointment)).data, status=201)
+
+    @extend_schema(request=AppointmentMoveInput, responses=AppointmentOutput)
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        data = _valid(AppointmentMoveInput, request.data)
+        appointment = services.appointment_move(
+            appointment=self.get_object(),
+            start=data["start"],
+            staff=data.get("staff"),
+            changed_by=request.user,
+        )
+        return Response(AppointmentOutput(_fresh(appointment)).data)
+
+    @extend_schema(request=AppointmentCancelInput, responses=AppointmentOutput)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = _valid(AppointmentCancelInput, request.data)
+        return self._set_status(AppointmentStatus.CANCELLED, reason=data["reason"])
+
+    @extend_schema(request=None, responses=AppointmentOutput)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        return self._set_status(AppointmentStatus.CONFIRMED)
+
+    @extend_schema(request=None, responses=AppointmentOutput)
+    @action(detail=True, methods=["post"], url_path="no-show")
+    def no_show(self, request, pk=None):
+        return self._set_status(AppointmentStatus.NO_SHOW)
+
+    @extend_schema(request=None, responses=AppointmentOutput)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        return self._set_status(AppointmentStatus.COMPLETED)
+
+    def _set_status(self, status: str, reason: str = ""):
+        appointment = services.appointment_set_status(
+            appointment=self.get_object(), status=status, reason=reason, changed_by=self.request.user
+        )
+        return Response(AppointmentOutput(_fresh(appointment)).data)
+
+
+# --- Availability ----------------------------------------------------------------------------------------
+
+
+class AvailabilityInput(DateRangeInput):
+    service = serializers.IntegerField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    resource = serializers.IntegerField(required=False)
+
+
+SlotOutput = inline_serializer(
+    "Slot",
+    {
+        "start": serializers.DateTimeField(),
+        "end": serializers.DateTimeField(),
+        "resources": serializers.ListField(child=serializers.IntegerField()),
+    },
+)
+
+
+class AvailabilityApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("service", int, required=True),
+            OpenApiParameter("start", str, required=True, description="YYYY-MM-DD, local date"),
+            OpenApiParameter("end", str, required=True, description="YYYY-MM-DD, local date, inclusive"),
+            OpenApiParameter("resource", int, description="only this staff member or room"),
+        ],
+        responses=inline_serializer("Availability", {"slots": serializers.ListField(child=SlotOutput)}),
+    )
+    def get(self, request):
+        data = _valid(AvailabilityInput, request.query_params)
+        service = Service.objects.filter(pk=data["service"], active=True).first()
+        if service is None:
+            raise serializers.ValidationError({"service": [_("There is no active service with this id.")]})
+        resource = data.get("resource")
+        if resource is not None and not service.resources.filter(pk=resource).exists():
+            raise serializers.ValidationError({"resource": [_("This resource does not offer the service.")]})
+        slots = selectors.free_slots(
+            service=service,
+            start_date=data["start"],
+            end_date=data["end"],
+            time_zone=request.tenant.time_zone,
+            resource_id=resource,
+        )
+        return Response(
+            {
+                "slots": [
+                    {"start": s.start.isoformat(), "end": s.end.isoformat(), "resources": list(s.resources)}
+                    for s in slots
+                ]
+            }
+        )
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _fresh(appointment: Appointment) -> Appointment:
+    return get_object_or_404(Appointment.objects.prefetch_related("allocations"), pk=appointment.pk)
+
+
+def _local_midnight(day, zone):
+    return datetime.combine(day, time.min, tzinfo=zone)

@@ -1,0 +1,428 @@
+"""The availability engine: when can a service be booked, and with which resources.
+
+`free_slots` is a pure function over the plain dataclasses below (no database, no Django), so it can be
+tested exhaustively and called with whatever the selectors loaded.
+
+Semantics
+---------
+* Days: every local date (in `tz`) from `start_date` to `end_date`, both inclusive.
+* Open time of a resource on a day: its weekly hours for that weekday (the business hours if its `hours`
+  tuple is empty) intersected, in local wall-clock time, with the business hours; empty business hours
+  mean the business is closed. Touching or overlapping intervals are merged first, so [09:00, 12:00) and
+  [12:00, 13:00) form one open interval, and only real gaps are breaks.
+* Local to absolute time: each open interval's local bounds are converted once with zoneinfo:
+  - a start that falls into a skipped hour (spring forward) is moved forward to the transition, e.g.
+    02:30 on 2026-03-29 in Europe/Berlin becomes 03:00 CEST; an end there is moved the same way;
+  - an ambiguous start (the repeated hour in autumn) takes the first occurrence (fold=0) and an ambiguous
+    end the second (fold=1), so the interval covers every instant whose wall clock lies inside it
+    (01:00-02:30 on 2026-10-25 runs from 01:00 CEST to 02:30 CET, 2.5 h; the first pass of 02:30-02:59
+    comes with it). One exception: an end exactly at the start of the repeated hour (02:00) is its first
+    occurrence, since no later wall time is earlier; 00:00-02:00 stays 2 h.
+  Put differently, an interval runs from the first instant whose wall clock reaches its start to the
+  first instant from which the wall clock never again shows a time before its end.
+  Hence 01:00-05:00 on the spring day lasts 3 h and 00:00-06:00 on the autumn day 7 h. Intervals that
+  overlap after conversion (only possible around the repeated hour) are merged.
+* Candidates: from the start of each (merged) open interval of a staff member, every `step` in absolute
+  time. The grid is anchored before closures are taken away, so a closure ending at 10:07 does not shift
+  the slots to :07/:22. Walking absolute time means no start in a skipped hour and no instant twice.
+* A candidate t is free for a resource when
+  - the appointment proper [t, t + duration) lies inside one open interval of that resource, and
+  - the held interval [t - buffer_before, t + duration + buffer_after) overlaps no closure (business or
+    the resource's own) and no `Busy` of the resource, except a joinable group session (below).
+  Buffers may reach outside opening hours, but not into closures or other appointments.
+* Group services (capacity > 1): a `Busy` with the same service, `session_start == t` and exactly the held
+  interval of t is the session at t. Participants of all such entries of a resource are added up; while
+  they are fewer than `capacity` the session does not block t and that resource offers
+  `capacity - participants` seats. A full session, or one of another service or shape, blocks as usual.
+  `Slot.seats_left` is the largest number of seats a single listed staff member offers at t (so a party of
+  that size can still book); it is 1 for capacity 1.
+* Booking window: now + min_notice <= t < now + horizon.
+* Resources: without `resource_id` any staff member will do (and, if `requires_room`, any room as well);
+  a slot exists when at least one of each needed kind is free, and `Slot.resources` lists all free ones,
+  sorted. With `resource_id` only that staff member (or, if it is a room, only that room) is considered
+  for its role; an unknown id, or a room for a service without rooms, gives no slots.
+* Result: sorted by start, one slot per start instant, `start`/`end` aware in `tz`.
+
+Speed: everything inside runs on integer microseconds since the epoch. Per resource, every busy period and
+closure becomes one forbidden range of candidate starts; the ranges are sorted once and subtracted from
+the allowed ranges with a moving pointer, so the work grows with the number of intervals and slots, not
+with candidates times busy periods. Time zone conversions happen only for interval bounds and output.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+STAFF = "staff"
+ROOM = "room"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_DAY_US = 86_400 * 1_000_000
+
+
+@dataclass(frozen=True)
+class ServiceRules:
+    service_id: int
+    duration: timedelta
+    buffer_before: timedelta = timedelta(0)
+    buffer_after: timedelta = timedelta(0)
+    min_notice: timedelta = timedelta(0)  # earliest start = now + min_notice
+    horizon: timedelta = timedelta(days=60)  # latest start < now + horizon
+    step: timedelta = timedelta(minutes=15)  # candidate grid
+    capacity: int = 1  # >1: group sessions, that many customers per session
+    requires_room: bool = False  # needs one staff member AND one room at the same time
+
+
+@dataclass(frozen=True)
+class WeeklyInterval:
+    """Local wall-clock time in the business's time zone; a day may have several (breaks)."""
+
+    weekday: int  # 0 = Monday
+    start: time
+    end: time  # end > start
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Absolute, timezone-aware, half-open [start, end)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Busy:
+    """An existing allocation of a resource, buffers included."""
+
+    start: datetime
+    end: datetime
+    service_id: int | None = None  # the service of the appointment holding it
+    session_start: datetime | None = None  # for group sessions: the appointment's own start
+    participants: int = 1
+
+
+@dataclass(frozen=True)
+class ResourceCalendar:
+    resource_id: int
+    kind: str  # "staff" or "room"
+    hours: tuple[WeeklyInterval, ...]  # empty tuple = follows business opening hours
+    closures: tuple[Interval, ...] = ()
+    busy: tuple[Busy, ...] = ()
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime  # aware, in the business time zone
+    end: datetime
+    resources: tuple[int, ...]  # free staff (plus free rooms if required), sorted
+    seats_left: int = 1  # for group services: free places in the session
+
+
+def free_slots(
+    *,
+    rules: ServiceRules,
+    resources: Sequence[ResourceCalendar],
+    business_hours: Sequence[WeeklyInterval],
+    closures: Sequence[Interval],
+    now: datetime,
+    tz: ZoneInfo,
+    start_date: date,
+    end_date: date,
+    resource_id: int | None = None,
+) -> list[Slot]:
+    """Bookable slots of `rules` between two local dates (inclusive); see the module docstring."""
+    if rules.duration <= timedelta(0) or rules.step <= timedelta(0):
+        raise ValueError("duration and step must be positive")
+    if rules.capacity < 1:
+        raise ValueError("capacity must be at least 1")
+    if now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    for calendar in resources:
+        if calendar.kind not in (STAFF, ROOM):
+            raise ValueError(f"unknown resource kind {calendar.kind!r}")
+
+    staff = sorted((c for c in resources if c.kind == STAFF), key=lambda c: c.resource_id)
+    rooms = (
+        sorted((c for c in resources if c.kind == ROOM), key=lambda c: c.resource_id)
+        if rules.requires_room
+        else []
+    )
+    if resource_id is not None:
+        if any(c.resource_id == resource_id for c in staff):
+            staff = [c for c in staff if c.resource_id == resource_id]
+        elif any(c.resource_id == resource_id for c in rooms):
+            rooms = [c for c in rooms if c.resource_id == resource_id]
+        else:
+            return []
+    if not staff or (rules.requires_room and not rooms) or end_date < start_date:
+        return []
+
+    duration = rules.duration // _US
+    step = rules.step // _US
+    before = rules.buffer_before // _US
+    after = rules.buffer_after // _US
+    now_us = _to_us(now)
+    earliest = now_us + rules.min_notice // _US
+    latest = now_us + rules.horizon // _US - 1  # inclusive: t < now + horizon
+    if earliest > latest:
+        return []
+
+    days = [start_date + timedelta(days=i) for i in range((end_date - start_date).days + 1)]
+    business = _by_weekday(business_hours)
+    clock = _Clock(tz)
+    open_cache: dict[tuple[WeeklyInterval, ...], list[tuple[int, int]]] = {}
+    business_blocks = [(_to_us(c.start), _to_us(c.end)) for c in closures]
+
+    def allowed(calendar: ResourceCalendar) -> tuple[list[tuple[int, int, int]], dict[int, int]]:
+        """Ranges [a, b] of free starts of one resource (with their grid anchor) and its open seats."""
+        key = tuple(calendar.hours)  # staff sharing their hours share the work
+        opening = open_cache.get(key)
+        if opening is None:
+            opening = open_cache[key] = _open_intervals(key, business, days, clock)
+        base = []
+        for start, end in opening:
+            a = max(start, earliest)
+            b = min(end - duration, latest)
+            if a <= b:
+                base.append((a, b, start))
+        if not base:
+            return [], {}
+        # Starts a blocker [s, e) forbids: t - before < e and t + duration + after > s.
+        lead = duration + after
+        low, high = base[0][0] - before, base[-1][1] + lead  # blockers outside cannot matter
+        forbidden = []
+        for s, e in business_blocks:
+            if s < e and s < high and e > low:
+                forbidden.append((s - lead + 1, e + before - 1))
+        for c in calendar.closures:
+            s, e = _to_us(c.start), _to_us(c.end)
+            if s < e and s < high and e > low:
+                forbidden.append((s - lead + 1, e + before - 1))
+        sessions: dict[int, int] = {}
+        # Most busy periods lie outside the queried days; skip them before converting anything.
+        low_dt = _EPOCH + timedelta(microseconds=low)
+        high_dt = _EPOCH + timedelta(microseconds=high)
+        for busy in calendar.busy:
+            if busy.start >= high_dt or busy.end <= low_dt or busy.start >= busy.end:
+                continue
+            s, e = (busy.start - _EPOCH) // _US, (busy.end - _EPOCH) // _US
+            if rules.capacity > 1 and busy.service_id == rules.service_id and busy.session_start is not None:
+                t = _to_us(busy.session_start)
+                if s == t - before and e == t + lead:
+                    sessions[t] = sessions.get(t, 0) + busy.participants
+                    continue
+            forbidden.append((s - lead + 1, e + before - 1))
+        seats = {}
+        for t, participants in sessions.items():
+            s, e = t - before, t + lead
+            if participants < rules.capacity:
+                # The open session blocks everything around it but its own start.
+                forbidden.append((s - lead + 1, t - 1))
+                forbidden.append((t + 1, e + before - 1))
+                seats[t] = rules.capacity - participants
+            else:
+                forbidden.append((s - lead + 1, e + before - 1))
+        return _subtract(base, forbidden), seats
+
+    starts: dict[int, list[int]] = {}
+    seats_by_staff: dict[int, dict[int, int]] = {}
+    for calendar in staff:
+        ranges, seats = allowed(calendar)
+        seats_by_staff[calendar.resource_id] = seats
+        rid = calendar.resource_id
+        for a, b, anchor in ranges:
+            first = anchor - ((anchor - a) // step) * step  # first grid point >= a
+            for t in range(first, b + 1, step):
+                free = starts.get(t)
+                if free is None:
+                    starts[t] = [rid]
+                else:
+                    free.append(rid)
+
+    room_ranges = [(calendar.resource_id, allowed(calendar)[0]) for calendar in rooms]
+    pointers = [0] * len(room_ranges)
+    capacity = rules.capacity
+    fromtimestamp = datetime.fromtimestamp  # fromtimestamp sets fold right in a repeated hour
+    whole_seconds = not duration % 1_000_000
+    result = []
+    for t in sorted(starts):
+        free = starts[t]
+        if room_ranges:
+            free_rooms = []
+            for i, (rid, ranges) in enumerate(room_ranges):
+                j = pointers[i]
+                while j < len(ranges) and ranges[j][1] < t:
+                    j += 1
+                pointers[i] = j
+                if j < len(ranges) and ranges[j][0] <= t:
+                    free_rooms.append(rid)
+            if not free_rooms:
+                continue
+            ids = tuple(sorted(free + free_rooms))
+        else:
+            ids = tuple(free)
+        seats_left = max(seats_by_staff[rid].get(t, capacity) for rid in free) if capacity > 1 else 1
+        if whole_seconds and not t % 1_000_000:
+            start = fromtimestamp(t // 1_000_000, tz)
+            end = fromtimestamp((t + duration) // 1_000_000, tz)
+        else:
+            start, end = _in_zone(t, tz), _in_zone(t + duration, tz)
+        result.append(Slot(start, end, ids, seats_left))
+    return result
+
+
+def _in_zone(moment: int, tz: ZoneInfo) -> datetime:
+    """Aware datetime in `tz` of epoch microseconds (fold set right in a repeated hour)."""
+    seconds, micro = divmod(moment, 1_000_000)
+    local = datetime.fromtimestamp(seconds, tz)
+    # Offsets change on whole seconds, so the fraction never crosses a transition.
+    return local.replace(microsecond=micro) if micro else local
+
+
+def _to_us(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime (exact, unlike timestamp())."""
+    return (moment - _EPOCH) // _US
+
+
+def _merge(intervals: list[tuple]) -> list[tuple]:
+    """Sorted union of half-open intervals; touching ones become one."""
+    merged: list[list] = []
+    for start, end in sorted(intervals):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
+
+
+def _by_weekday(hours: Sequence[WeeklyInterval]) -> list[list[tuple[time, time]]]:
+    return [_merge([(h.start, h.end) for h in hours if h.weekday == weekday]) for weekday in range(7)]
+
+
+def _intersect(left: list[tuple], right: list[tuple]) -> list[tuple]:
+    """Intersection of two sorted lists of disjoint half-open intervals."""
+    out = []
+    i = j = 0
+    while i < len(left) and j < len(right):
+        start = max(left[i][0], right[j][0])
+        end = min(left[i][1], right[j][1])
+        if start < end:
+            out.append((start, end))
+        if left[i][1] < right[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _open_intervals(
+    hours: tuple[WeeklyInterval, ...],
+    business: list[list[tuple[time, time]]],
+    days: list[date],
+    clock: "_Clock",
+) -> list[tuple[int, int]]:
+    """Absolute open intervals over `days` for one set of weekly hours, sorted, disjoint, not touching."""
+    own = _by_weekday(hours) if hours else business
+    weekly = [_intersect(own[weekday], business[weekday]) for weekday in range(7)]
+    intervals = []
+    for day in days:
+        for start, end in weekly[day.weekday()]:
+            intervals.append((clock.to_us(day, start, is_end=False), clock.to_us(day, end, is_end=True)))
+    return _merge(intervals)
+
+
+class _Clock:
+    """Local wall-clock time of one zone to epoch microseconds, cheap on days without a transition."""
+
+    def __init__(self, tz: ZoneInfo):
+        self.tz = tz
+        self.day_offsets: dict[date, int | None] = {}
+        self.hard: dict[tuple[date, time, bool], int] = {}
+
+    def to_us(self, day: date, wall: time, *, is_end: bool) -> int:
+        try:
+            offset = self.day_offsets[day]
+        except KeyError:
+            # Same offset at this midnight and the next: no transition in between (zones do not change
+            # twice a day), so every wall time of the day maps with plain arithmetic.
+            first = datetime.combine(day, time(0), self.tz).utcoffset()
+            following = datetime.combine(day + timedelta(days=1), time(0), self.tz).utcoffset()
+            offset = self.day_offsets[day] = first // _US if first == following else None
+        if offset is not None:
+            wall_us = ((wall.hour * 60 + wall.minute) * 60 + wall.second) * 1_000_000 + wall.microsecond
+            return (day.toordinal() - _EPOCH_ORDINAL) * _DAY_US + wall_us - offset
+        key = (day, wall, is_end)
+        moment = self.hard.get(key)
+        if moment is None:
+            moment = self.hard[key] = _local_to_us(day, wall, self.tz, is_end=is_end)
+        return moment
+
+
+def _local_to_us(day: date, wall: time, tz: ZoneInfo, *, is_end: bool) -> int:
+    """Absolute instant of a local wall-clock time: fold=0 for starts, fold=1 for ends, gaps forward."""
+    naive = datetime.combine(day, wall.replace(tzinfo=None))
+    moment = _to_us(naive.replace(tzinfo=tz, fold=1 if is_end else 0))
+    if _wall(moment, tz) == naive:
+        if is_end and _wall(moment - 1, tz) >= naive:
+            # An end exactly where the repeated hour begins (02:00): the second pass shows no earlier
+            # wall time, so the clock reaches the end at its first occurrence.
+            return _to_us(naive.replace(tzinfo=tz, fold=0))
+        return moment
+    # Skipped wall time: fold=1 reads it with the new offset (earlier instant, before the transition),
+    # fold=0 with the old one (later instant, after it). Search the transition in between.
+    other = _to_us(naive.replace(tzinfo=tz, fold=0 if is_end else 1))
+    low, high = min(moment, other), max(moment, other)
+    old_offset = _offset(low, tz)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _offset(middle, tz) == old_offset:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def _wall(moment: int, tz: ZoneInfo) -> datetime:
+    return (_EPOCH + timedelta(microseconds=moment)).astimezone(tz).replace(tzinfo=None)
+
+
+def _offset(moment: int, tz: ZoneInfo) -> timedelta | None:
+    return (_EPOCH + timedelta(microseconds=moment)).astimezone(tz).utcoffset()
+
+
+def _subtract(
+    base: list[tuple[int, int, int]], forbidden: list[tuple[int, int]]
+) -> list[tuple[int, int, int]]:
+    """Closed ranges (a, b, anchor) of `base` minus the closed ranges in `forbidden`."""
+    forbidden.sort()
+    # Merged, the forbidden ranges are ordered by start and end alike, so one pointer serves all of `base`.
+    merged: list[list[int]] = []
+    for lo, hi in forbidden:
+        if lo > hi:
+            continue
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    out = []
+    j = 0
+    n = len(merged)
+    for a, b, anchor in base:
+        while j < n and merged[j][1] < a:
+            j += 1
+        cursor = a
+        k = j
+        while k < n and merged[k][0] <= b:
+            lo, hi = merged[k]
+            if lo > cursor:
+                out.append((cursor, lo - 1, anchor))
+            cursor = hi + 1
+            k += 1
+        if cursor <= b:
+            out.append((cursor, b, anchor))
+    return out

@@ -1,0 +1,69 @@
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, connection
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django_tenants.utils import schema_context
+
+from termino.tenants.scheduling.models import Allocation, Appointment
+
+from .factories import next_monday, salon
+
+pytestmark = pytest.mark.django_db
+
+
+def test_btree_gist_lives_in_public():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+            " WHERE e.extname = 'btree_gist'"
+        )
+        assert cursor.fetchall() == [("public",)]
+
+
+def test_every_business_schema_has_the_exclusion_constraint(business_a, business_b):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n.nspname FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"
+            " JOIN pg_namespace n ON n.oid = t.relnamespace"
+            " WHERE c.conname = 'allocation_no_overlap' AND c.contype = 'x'"
+        )
+        schemas = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT schema_name FROM tenancy_tenant WHERE schema_name <> 'public'")
+        tenants = {row[0] for row in cursor.fetchall()}
+    assert tenants <= schemas
+    assert {business_a.schema, business_b.schema} <= schemas
+
+
+def _raw_allocation(appointment, resource, start, end):
+    return Allocation.objects.create(
+        appointment=appointment, resource=resource, period=DateTimeTZRange(start, end)
+    )
+
+
+def test_database_refuses_overlap_even_without_our_services(business_a):
+    with schema_context(business_a.schema):
+        service, (anna, _), _ = salon()
+        start = next_monday()
+        first = Appointment.objects.create(service=service, start=start, end=start + timedelta(minutes=30))
+        _raw_allocation(first, anna, start, start + timedelta(minutes=30))
+        second = Appointment.objects.create(
+            service=service, start=start + timedelta(minutes=29), end=start + timedelta(minutes=59)
+        )
+        with pytest.raises(IntegrityError):
+            _raw_allocation(second, anna, start + timedelta(minutes=29), start + timedelta(minutes=59))
+
+
+def test_back_to_back_and_cancelled_do_not_clash(business_a):
+    with schema_context(business_a.schema):
+        service, (anna, _), _ = salon()
+        start = next_monday()
+        first = Appointment.objects.create(service=service, start=start, end=start + timedelta(minutes=30))
+        _raw_allocation(first, anna, start, start + timedelta(minutes=30))
+        later = Appointment.objects.create(
+            service=service, start=start + timedelta(minutes=30), end=start + timedelta(minutes=60)
+        )
+        _raw_allocation(later, anna, start + timedelta(minutes=30), start + timedelta(minutes=60))  # touching
+        Allocation.objects.filter(appointment=first).update(active=False)
+        again = Appointment.objects.create(service=service, start=start, end=start + timedelta(minutes=30))
+        _raw_allocation(again, anna, start, start + timedelta(minutes=30))
