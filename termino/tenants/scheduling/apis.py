@@ -297,6 +297,7 @@ SlotOutput = inline_serializer(
         "start": serializers.DateTimeField(),
         "end": serializers.DateTimeField(),
         "resources": serializers.ListField(child=serializers.IntegerField()),
+        "seats_left": serializers.IntegerField(help_text="free places in a group session; 1 otherwise"),
     },
 )
 
@@ -329,7 +330,12 @@ class AvailabilityApi(APIView):
         return Response(
             {
                 "slots": [
-                    {"start": s.start.isoformat(), "end": s.end.isoformat(), "resources": list(s.resources)}
+                    {
+                        "start": s.start.isoformat(),
+                        "end": s.end.isoformat(),
+                        "resources": list(s.resources),
+                        "seats_left": s.seats_left,
+                    }
                     for s in slots
                 ]
             }

@@ -49,6 +49,7 @@ the allowed ranges with a moving pointer, so the work grows with the number of i
 with candidates times busy periods. Time zone conversions happen only for interval bounds and output.
 """
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -242,26 +243,24 @@ def free_slots(
                 else:
                     free.append(rid)
 
-    room_ranges = [(calendar.resource_id, allowed(calendar)[0]) for calendar in rooms]
-    pointers = [0] * len(room_ranges)
+    times = sorted(starts)
+    if rooms:
+        # Free rooms per candidate: each free range of a room marks the candidates inside it.
+        free_rooms: list[list[int]] = [[] for _ in times]
+        for calendar in rooms:
+            for a, b, _anchor in allowed(calendar)[0]:
+                for i in range(bisect_left(times, a), bisect_right(times, b)):
+                    free_rooms[i].append(calendar.resource_id)
     capacity = rules.capacity
     fromtimestamp = datetime.fromtimestamp  # fromtimestamp sets fold right in a repeated hour
     whole_seconds = not duration % 1_000_000
     result = []
-    for t in sorted(starts):
+    for i, t in enumerate(times):
         free = starts[t]
-        if room_ranges:
-            free_rooms = []
-            for i, (rid, ranges) in enumerate(room_ranges):
-                j = pointers[i]
-                while j < len(ranges) and ranges[j][1] < t:
-                    j += 1
-                pointers[i] = j
-                if j < len(ranges) and ranges[j][0] <= t:
-                    free_rooms.append(rid)
-            if not free_rooms:
+        if rooms:
+            if not free_rooms[i]:
                 continue
-            ids = tuple(sorted(free + free_rooms))
+            ids = tuple(sorted(free + free_rooms[i]))
         else:
             ids = tuple(free)
         seats_left = max(seats_by_staff[rid].get(t, capacity) for rid in free) if capacity > 1 else 1
