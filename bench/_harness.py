@@ -64,3 +64,21 @@ def setup_django(database: str = "termino_bench") -> None:
     django.setup()
     log(f"migrating {database} ...")
     call_command("migrate_schemas", interactive=False, verbosity=0)
+
+
+def bench_signup(slug: str, password_hash: str):
+    """A valid signup for a throw-away business (Django must be set up)."""
+    from termino.platform.tenancy.services import BusinessSignup
+
+    return BusinessSignup(
+        slug=slug,
+        company_name=f"Bench {slug}",
+        owner_name="Bea Bench",
+        email=f"bea@{slug}.example",
+        password_hash=password_hash,
+        phone="+493012345678",
+        street="Benchweg 1",
+        postcode="10115",
+        city="Berlin",
+        country="DE",
+    )

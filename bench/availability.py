@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 
-from _harness import ROOT, emit, log, setup_django, summary_ms
+from _harness import ROOT, bench_signup, emit, log, setup_django, summary_ms
 
 STAFF, ROOMS, APPOINTMENTS, DAYS, QUERY_DAYS = 10, 2, 2000, 60, 30
 
@@ -35,12 +35,8 @@ def main(runs: int = 50) -> None:
 
     tenancy.schema_pool_fill(size=1)
     tenant = tenancy.tenant_provision(
-        signup=tenancy.BusinessSignup(
-            slug="avail-bench", company_name="Avail Bench", owner_name="A B", email="ab@bench.example",
-            password_hash=make_password("Bench-Password-2026"), phone="+493012345678", street="x 1",
-            postcode="10115", city="Berlin", country="DE",
-        )
-    )  # fmt: skip
+        signup=bench_signup("avail-bench", make_password("Bench-Password-2026"))
+    )
     zone = availability.ZoneInfo(tenant.time_zone)
     with schema_context(tenant.schema_name):
         haircut = Service.objects.create(

@@ -8,7 +8,7 @@ paths and is printed on its own as `password_hash`. `.venv/bin/python bench/prov
 import sys
 import time
 
-from _harness import emit, log, setup_django, summary_ms
+from _harness import bench_signup, emit, log, setup_django, summary_ms
 
 
 def main(n: int) -> None:
@@ -26,18 +26,7 @@ def main(n: int) -> None:
         hash_times.append(time.perf_counter() - started)
 
     def signup(i: int, prefix: str) -> services.BusinessSignup:
-        return services.BusinessSignup(
-            slug=f"{prefix}-{i}",
-            company_name=f"Bench {i}",
-            owner_name="Bea Bench",
-            email=f"bea{i}@bench.example",
-            password_hash=hashed,
-            phone="+493012345678",
-            street="Benchweg 1",
-            postcode="10115",
-            city="Berlin",
-            country="DE",
-        )
+        return bench_signup(f"{prefix}-{i}", hashed)
 
     log(f"filling the pool with {n} spare schemas ...")
     services.schema_pool_fill(size=n)

@@ -6,7 +6,7 @@
 import sys
 import time
 
-from _harness import emit, log, setup_django
+from _harness import bench_signup, emit, log, setup_django
 
 
 def ok(request):
@@ -31,20 +31,7 @@ def main(n: int) -> None:
     hashed = make_password("Bench-Password-2026")
     urlpatterns.append(path("ok/", ok))
     services.schema_pool_fill(size=1)
-    services.tenant_provision(
-        signup=services.BusinessSignup(
-            slug="route-bench",
-            company_name="Route Bench",
-            owner_name="R B",
-            email="rb@bench.example",
-            password_hash=hashed,
-            phone="+493012345678",
-            street="x 1",
-            postcode="10115",
-            city="Berlin",
-            country="DE",
-        )
-    )
+    services.tenant_provision(signup=bench_signup("route-bench", hashed))
     host = services.business_host("route-bench")
 
     def run(middleware: list[str]) -> tuple[float, int]:
