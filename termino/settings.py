@@ -68,6 +68,7 @@ TENANT_APPS = [
     "termino.tenants.crm",
     "termino.tenants.scheduling",
     "termino.tenants.booking",
+    "termino.tenants.notifications",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -187,6 +188,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "termino.shared.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "public_read": env("THROTTLE_PUBLIC_READ", "120/min"),
+        "public_booking": env("THROTTLE_PUBLIC_BOOKING", "20/min"),
+    },
+    # Proxies in front of the app: X-Forwarded-For is trusted exactly this deep, so it cannot be spoofed.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Termino API",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("book/", include("termino.tenants.booking.urls")),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("termino.tenants.scheduling.urls")),
+    path("api/public/v1/", include("termino.tenants.booking.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -28,3 +28,28 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class ConsentKind(models.TextChoices):
+    PRIVACY = "privacy", _("Privacy notice accepted")
+    SMS_REMINDERS = "sms_reminders", _("SMS reminders")
+    MARKETING = "marketing", _("Marketing")
+
+
+class Consent(models.Model):
+    """Each consent given or withdrawn, with time and the policy version it referred to (kept as history)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(_("kind"), max_length=20, choices=ConsentKind.choices)
+    granted = models.BooleanField(_("granted"))
+    policy_version = models.CharField(_("policy version"), max_length=40, blank=True)
+    source = models.CharField(_("source"), max_length=20)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {'yes' if self.granted else 'no'}"

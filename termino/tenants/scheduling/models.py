@@ -166,6 +166,8 @@ class Appointment(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     price = models.DecimalField(_("price (EUR)"), max_digits=8, decimal_places=2, default=0)
     cancel_reason = models.CharField(_("reason for cancellation"), max_length=500, blank=True)
+    # The secret in the customer's manage link (cancel/reschedule); only for online bookings.
+    manage_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import apis
+
+app_name = "public_api"
+urlpatterns = [
+    path("services/", apis.ServicesApi.as_view(), name="services"),
+    path("availability/", apis.AvailabilityApi.as_view(), name="availability"),
+    path("bookings/", apis.BookingsApi.as_view(), name="bookings"),
+    path("bookings/<str:token>/", apis.ManagedBookingApi.as_view(), name="booking"),
+    path("bookings/<str:token>/cancel/", apis.CancelBookingApi.as_view(), name="cancel"),
+    path("bookings/<str:token>/reschedule/", apis.RescheduleBookingApi.as_view(), name="reschedule"),
+]

@@ -1,0 +1,299 @@
+"""Anonymous booking API of one business (`/api/public/v1/`): what can be booked, when, and booking it.
+
+No cookies are needed (the booking page works with third-party cookies blocked). Bots are kept out by a
+honeypot field and a signed form token that must be at least a few seconds old; every endpoint is
+rate-limited per IP (`429` with `Retry-After`).
+"""
+
+import hashlib
+import json
+import time
+
+import phonenumbers
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from termino.shared.errors import ConflictError, InvalidRequest
+from termino.tenants.scheduling import selectors
+from termino.tenants.scheduling.apis import AvailabilityInput
+from termino.tenants.scheduling.models import Service
+
+from . import services
+from .models import BookingSettings, IdempotentRequest
+
+FORM_TOKEN_SALT = "termino.booking.form"  # noqa: S105  (a signing namespace, not a secret)
+MIN_FILL_SECONDS = 3  # a person needs longer than this to fill in the form
+MAX_FORM_AGE = 2 * 60 * 60
+BOT_MESSAGE = _("Your booking could not be processed. Please reload the page and try again.")
+
+
+class PublicApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "public_read"
+
+
+def form_token() -> str:
+    """Signed time the form was handed out; a booking that comes back too soon was not typed by a person."""
+    return signing.Signer(salt=FORM_TOKEN_SALT).sign(f"{time.time():.3f}")
+
+
+# --- Reading -----------------------------------------------------------------------------------------------
+
+
+class PublicServiceOutput(serializers.ModelSerializer):
+    staff = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Service
+        fields = ["id", "name", "description", "duration_minutes", "price", "colour", "capacity", "staff"]
+
+    def get_staff(self, obj) -> list[dict]:
+        return [{"id": r.pk, "name": r.name} for r in obj.resources.all() if r.kind == "staff" and r.active]
+
+
+class ServicesApi(PublicApi):
+    @extend_schema(
+        responses=inline_serializer(
+            "PublicServices",
+            {
+                "business": serializers.DictField(),
+                "services": PublicServiceOutput(many=True),
+                "form_token": serializers.CharField(),
+            },
+        )
+    )
+    def get(self, request):
+        tenant = request.tenant
+        rules = BookingSettings.current()
+        services_ = Service.objects.filter(active=True, bookable_online=True).prefetch_related("resources")
+        return Response(
+            {
+                "business": {
+                    "name": tenant.name,
+                    "street": tenant.street,
+                    "postcode": tenant.postcode,
+                    "city": tenant.city,
+                    "phone": tenant.phone,
+                    "time_zone": tenant.time_zone,
+                    "cancel_cutoff_hours": rules.cancel_cutoff_hours,
+                    "privacy_policy_version": rules.privacy_policy_version,
+                },
+                "services": PublicServiceOutput(services_, many=True).data,
+                "form_token": form_token(),
+            }
+        )
+
+
+class AvailabilityApi(PublicApi):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("service", int, required=True),
+            OpenApiParameter("start", str, required=True),
+            OpenApiParameter("end", str, required=True),
+            OpenApiParameter("resource", int),
+        ]
+    )
+    def get(self, request):
+        serializer = AvailabilityInput(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        service = Service.objects.filter(pk=data["service"], active=True, bookable_online=True).first()
+        if service is None:
+            raise serializers.ValidationError({"service": [_("This service cannot be booked online.")]})
+        slots = selectors.free_slots(
+            service=service,
+            start_date=data["start"],
+            end_date=data["end"],
+            time_zone=request.tenant.time_zone,
+            resource_id=data.get("resource"),
+        )
+        return Response(
+            {
+                "slots": [
+                    {"start": s.start.isoformat(), "end": s.end.isoformat(), "resources": list(s.resources)}
+                    for s in slots
+                ]
+            }
+        )
+
+
+# --- Booking -----------------------------------------------------------------------------------------------
+
+
+class BookingInput(serializers.Serializer):
+    service = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    resource = serializers.IntegerField(required=False, allow_null=True)
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=100)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    privacy_consent = serializers.BooleanField()
+    sms_consent = serializers.BooleanField(required=False, default=False)
+    form_token = serializers.CharField()
+    website = serializers.CharField(required=False, allow_blank=True, default="")  # honeypot: stays empty
+
+    def validate_email(self, value: str) -> str:
+        return value.strip().lower()
+
+    def validate_phone(self, value: str) -> str:
+        if not value.strip():
+            return ""
+        region = getattr(self.context.get("tenant"), "country", "") or "DE"
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise serializers.ValidationError(_("This does not look like a valid phone number."))
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def validate(self, attrs):
+        if not attrs["email"] and not attrs["phone"]:
+            raise serializers.ValidationError(
+                {"email": [_("Please give an e-mail address or a phone number.")]}
+            )
+        if attrs["sms_consent"] and not attrs["phone"]:
+            raise serializers.ValidationError({"phone": [_("SMS reminders need a mobile number.")]})
+        if attrs["website"]:
+            raise serializers.ValidationError({"non_field_errors": [BOT_MESSAGE]})
+        try:
+            age = time.time() - float(signing.Signer(salt=FORM_TOKEN_SALT).unsign(attrs["form_token"]))
+        except (signing.BadSignature, ValueError) as exc:
+            raise serializers.ValidationError({"form_token": [BOT_MESSAGE]}) from exc
+        if not MIN_FILL_SECONDS <= age <= MAX_FORM_AGE:
+            raise serializers.ValidationError({"form_token": [BOT_MESSAGE]})
+        return attrs
+
+
+class BookingOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    service = serializers.CharField(source="service.name")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    status = serializers.CharField()
+    manage_token = serializers.CharField()
+    manage_url = serializers.SerializerMethodField()
+
+    def get_manage_url(self, obj) -> str:
+        from termino.platform.tenancy.routing import primary_url
+
+        return primary_url(self.context["tenant"], f"/book/manage/{obj.manage_token}/")
+
+
+class BookingsApi(PublicApi):
+    throttle_scope = "public_booking"
+
+    @extend_schema(
+        request=BookingInput,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        responses={201: BookingOutput},
+    )
+    def post(self, request):
+        serializer = BookingInput(data=request.data, context={"tenant": request.tenant})
+        serializer.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip()[:100]
+        if not key:
+            return self._book(request, serializer.validated_data)
+        fingerprint = hashlib.sha256(
+            json.dumps(request.data, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        try:
+            with transaction.atomic():
+                # The unique key makes a concurrent retry wait here until the first attempt has answered.
+                record = IdempotentRequest.objects.create(
+                    key=key, fingerprint=fingerprint, status_code=0, body={}
+                )
+                response = self._book(request, serializer.validated_data)
+                record.status_code, record.body = response.status_code, response.data
+                record.save(update_fields=["status_code", "body"])
+                return response
+        except IntegrityError:
+            record = IdempotentRequest.objects.get(key=key)
+        if record.fingerprint != fingerprint:
+            return Response(
+                {"detail": _("This Idempotency-Key was already used for a different booking.")},
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        return Response(record.body, status=record.status_code)
+
+    def _book(self, request, data) -> Response:
+        try:
+            appointment = services.booking_create(
+                booking=services.OnlineBooking(
+                    service_id=data["service"],
+                    start=data["start"],
+                    resource_id=data.get("resource"),
+                    first_name=data["first_name"].strip(),
+                    last_name=data["last_name"].strip(),
+                    email=data["email"],
+                    phone=data["phone"],
+                    note=data["note"],
+                    privacy_consent=data["privacy_consent"],
+                    sms_consent=data["sms_consent"],
+                ),
+                time_zone=request.tenant.time_zone,
+            )
+        except ConflictError as exc:
+            return Response({"detail": exc.message, **exc.details}, status=status.HTTP_409_CONFLICT)
+        except InvalidRequest as exc:
+            return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+        output = BookingOutput(appointment, context={"tenant": request.tenant})
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+class ManagedBookingApi(PublicApi):
+    def get(self, request, token):
+        appointment = _by_token(token)
+        rules = BookingSettings.current()
+        data = BookingOutput(appointment, context={"tenant": request.tenant}).data
+        data["changeable"] = services.self_service_open(appointment, rules)
+        data["phone"] = request.tenant.phone
+        return Response(data)
+
+
+class CancelBookingApi(PublicApi):
+    throttle_scope = "public_booking"
+
+    @extend_schema(request=None)
+    def post(self, request, token):
+        _by_token(token)
+        appointment = services.booking_cancel(token=token)
+        return Response(BookingOutput(appointment, context={"tenant": request.tenant}).data)
+
+
+class RescheduleInput(serializers.Serializer):
+    start = serializers.DateTimeField()
+
+
+class RescheduleBookingApi(PublicApi):
+    throttle_scope = "public_booking"
+
+    @extend_schema(request=RescheduleInput)
+    def post(self, request, token):
+        _by_token(token)
+        serializer = RescheduleInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        appointment = services.booking_reschedule(
+            token=token, start=serializer.validated_data["start"], time_zone=request.tenant.time_zone
+        )
+        return Response(BookingOutput(appointment, context={"tenant": request.tenant}).data)
+
+
+def _by_token(token: str):
+    from rest_framework.exceptions import NotFound
+
+    try:
+        return services.booking_by_token(token)
+    except LookupError as exc:
+        raise NotFound(_("This booking link is not valid.")) from exc

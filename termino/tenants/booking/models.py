@@ -1,0 +1,48 @@
+"""Online booking: the business's rules and texts for its booking page, and idempotent public requests."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class BookingSettings(models.Model):
+    """One row per business (id = 1)."""
+
+    cancel_cutoff_hours = models.PositiveIntegerField(_("self-service cut-off (hours before)"), default=24)
+    approval_required = models.BooleanField(_("bookings need staff approval"), default=False)
+    max_open_bookings = models.PositiveIntegerField(_("open bookings per customer"), default=3)
+    privacy_policy_version = models.CharField(_("privacy notice version"), max_length=40, default="1")
+    privacy_notice = models.TextField(_("privacy notice"), blank=True)
+    impressum = models.TextField(_("legal notice (Impressum)"), blank=True)
+    allowed_origins = models.TextField(
+        _("websites allowed to embed the booking page"), blank=True, help_text=_("One origin per line.")
+    )
+
+    class Meta:
+        verbose_name = _("booking settings")
+        constraints = [models.CheckConstraint(name="booking_settings_singleton", condition=Q(id=1))]
+
+    def __str__(self) -> str:
+        return "booking settings"
+
+    @classmethod
+    def current(cls) -> "BookingSettings":
+        settings, _created = cls.objects.get_or_create(id=1)
+        return settings
+
+    @property
+    def origins(self) -> list[str]:
+        return [line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()]
+
+
+class IdempotentRequest(models.Model):
+    """The answer given to a POST with an Idempotency-Key, replayed when the same request comes again."""
+
+    key = models.CharField(max_length=100, unique=True)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.key

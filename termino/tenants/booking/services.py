@@ -1,0 +1,264 @@
+"""Online bookings by end customers: the business's rules, the CRM link, consents and the confirmation."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from termino.shared.errors import ConflictError, InvalidRequest
+from termino.tenants.crm.models import Consent, ConsentKind, Customer
+from termino.tenants.notifications.models import Channel, MessageKind, OutboxMessage
+from termino.tenants.scheduling import selectors
+from termino.tenants.scheduling import services as scheduling
+from termino.tenants.scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentSource,
+    AppointmentStatus,
+    Resource,
+    Service,
+)
+
+from .models import BookingSettings
+
+NEAREST_SLOTS = 3
+
+
+@dataclass(frozen=True)
+class OnlineBooking:
+    service_id: int
+    start: datetime
+    first_name: str
+    last_name: str
+    email: str  # lower-case, may be empty when a phone is given
+    phone: str  # E.164, may be empty when an e-mail is given
+    privacy_consent: bool
+    sms_consent: bool = False
+    resource_id: int | None = None
+    note: str = ""
+
+
+class SlotTaken(ConflictError):
+    def __init__(self, message: str, nearest: list[dict]):
+        super().__init__(message, nearest=nearest)
+
+
+def bookable_service(service_id: int) -> Service:
+    service = Service.objects.filter(pk=service_id, active=True, bookable_online=True).first()
+    if service is None:
+        raise InvalidRequest(_("This service cannot be booked online."))
+    return service
+
+
+def nearest_slots(
+    *, service: Service, around: datetime, time_zone: str, resource_id: int | None
+) -> list[dict]:
+    """The free slots closest to `around` within a week either side, nearest first."""
+    local_day = around.astimezone(ZoneInfo(time_zone)).date()
+    slots = selectors.free_slots(
+        service=service,
+        start_date=local_day - timedelta(days=7),
+        end_date=local_day + timedelta(days=7),
+        time_zone=time_zone,
+        resource_id=resource_id,
+    )
+    slots.sort(key=lambda s: abs((s.start - around).total_seconds()))
+    return [
+        {"start": s.start.isoformat(), "end": s.end.isoformat(), "resources": list(s.resources)}
+        for s in slots[:NEAREST_SLOTS]
+    ]
+
+
+def _free_slot(service: Service, start: datetime, time_zone: str, resource_id: int | None):
+    """The free slot starting at `start` right now (rules, hours, notice and horizon included), or None."""
+    day = start.astimezone(ZoneInfo(time_zone)).date()
+    for slot in selectors.free_slots(
+        service=service, start_date=day, end_date=day, time_zone=time_zone, resource_id=resource_id
+    ):
+        if slot.start.timestamp() == start.timestamp():  # compare instants, not wall clocks
+            return slot
+    return None
+
+
+def customer_find_or_create(*, first_name: str, last_name: str, email: str, phone: str) -> Customer:
+    """The customer with this e-mail (or, without one, this phone number); created if new."""
+    match = None
+    if email:
+        match = Customer.objects.filter(email=email).order_by("id").first()
+    if match is None and phone:
+        match = Customer.objects.filter(phone=phone).order_by("id").first()
+    if match is None:
+        return Customer.objects.create(first_name=first_name, last_name=last_name, email=email, phone=phone)
+    changed = []
+    for field, value in (("email", email), ("phone", phone), ("first_name", first_name)):
+        if value and not getattr(match, field):
+            setattr(match, field, value)
+            changed.append(field)
+    if changed:
+        match.save(update_fields=[*changed, "updated_at"])
+    return match
+
+
+@transaction.atomic
+def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
+    rules = BookingSettings.current()
+    if not booking.privacy_consent:
+        raise InvalidRequest(_("Please accept the privacy notice to book."))
+    service = bookable_service(booking.service_id)
+    staff = None
+    if booking.resource_id is not None:
+        staff = Resource.objects.filter(pk=booking.resource_id, active=True, kind="staff").first()
+        if staff is None:
+            raise InvalidRequest(_("This staff member cannot be booked online."))
+    if _free_slot(service, booking.start, time_zone, booking.resource_id) is None:
+        raise SlotTaken(
+            _("This time is no longer available. Please choose another one."),
+            nearest_slots(
+                service=service, around=booking.start, time_zone=time_zone, resource_id=booking.resource_id
+            ),
+        )
+    customer = customer_find_or_create(
+        first_name=booking.first_name, last_name=booking.last_name, email=booking.email, phone=booking.phone
+    )
+    open_bookings = Appointment.objects.filter(
+        customer=customer, status__in=ACTIVE_STATUSES, start__gte=timezone.now()
+    ).count()
+    if open_bookings >= rules.max_open_bookings:
+        raise InvalidRequest(
+            _("You already have %(n)d open bookings here. Please cancel one or call us.")
+            % {"n": open_bookings}
+        )
+    try:
+        appointment = scheduling.appointment_create(
+            booking=scheduling.Booking(service=service, start=booking.start, staff=staff),
+            customer=customer,
+            status=AppointmentStatus.REQUESTED if rules.approval_required else AppointmentStatus.CONFIRMED,
+            source=AppointmentSource.WIDGET,
+            notes=booking.note,
+        )
+    except scheduling.Conflict as exc:
+        raise SlotTaken(
+            _("This time was just taken. Please choose another one."),
+            nearest_slots(
+                service=service, around=booking.start, time_zone=time_zone, resource_id=booking.resource_id
+            ),
+        ) from exc
+    appointment.manage_token = secrets.token_urlsafe(24)
+    appointment.save(update_fields=["manage_token"])
+    _record_consents(customer, booking, rules.privacy_policy_version)
+    _queue_confirmation(appointment, customer, sms=booking.sms_consent)
+    return appointment
+
+
+def _record_consents(customer: Customer, booking: OnlineBooking, version: str) -> None:
+    Consent.objects.create(
+        customer=customer, kind=ConsentKind.PRIVACY, granted=True, policy_version=version, source="widget"
+    )
+    if booking.phone:
+        Consent.objects.create(
+            customer=customer,
+            kind=ConsentKind.SMS_REMINDERS,
+            granted=booking.sms_consent,
+            policy_version=version,
+            source="widget",
+        )
+
+
+def _queue_confirmation(appointment: Appointment, customer: Customer, *, sms: bool) -> None:
+    kind = MessageKind.CONFIRMATION
+    now = timezone.now()
+    if customer.email:
+        OutboxMessage.objects.create(
+            channel=Channel.EMAIL,
+            kind=kind,
+            recipient=customer.email,
+            appointment=appointment,
+            customer=customer,
+            due_at=now,
+            idempotency_key=f"{kind}:{appointment.pk}:email",
+        )
+    if sms and customer.phone:
+        OutboxMessage.objects.create(
+            channel=Channel.SMS,
+            kind=kind,
+            recipient=customer.phone,
+            appointment=appointment,
+            customer=customer,
+            due_at=now,
+            idempotency_key=f"{kind}:{appointment.pk}:sms",
+        )
+
+
+# --- Self-service through the manage link ------------------------------------------------------------------
+
+
+def booking_by_token(token: str) -> Appointment:
+    appointment = (
+        Appointment.objects.select_related("service", "customer").filter(manage_token=token).first()
+        if token
+        else None
+    )
+    if appointment is None:
+        raise LookupError(token)
+    return appointment
+
+
+def self_service_open(appointment: Appointment, rules: BookingSettings) -> bool:
+    return (
+        appointment.status in ACTIVE_STATUSES
+        and appointment.start - timedelta(hours=rules.cancel_cutoff_hours) > timezone.now()
+    )
+
+
+def _check_cutoff(appointment: Appointment, rules: BookingSettings) -> None:
+    if appointment.status not in ACTIVE_STATUSES:
+        raise InvalidRequest(_("This booking is no longer active."))
+    if not self_service_open(appointment, rules):
+        raise InvalidRequest(
+            _("Changes online are possible until %(hours)d hours before the appointment. Please call us.")
+            % {"hours": rules.cancel_cutoff_hours}
+        )
+
+
+@transaction.atomic
+def booking_cancel(*, token: str) -> Appointment:
+    appointment = booking_by_token(token)
+    _check_cutoff(appointment, BookingSettings.current())
+    return scheduling.appointment_set_status(
+        appointment=appointment,
+        status=AppointmentStatus.CANCELLED,
+        reason=_("Cancelled by the customer online"),
+    )
+
+
+@transaction.atomic
+def booking_reschedule(*, token: str, start: datetime, time_zone: str) -> Appointment:
+    appointment = booking_by_token(token)
+    _check_cutoff(appointment, BookingSettings.current())
+    slot = _free_slot(appointment.service, start, time_zone, None)
+    if slot is not None:
+        # Keep the customer's staff member when free then, else whoever is.
+        current = set(
+            appointment.allocations.filter(resource__kind="staff").values_list("resource_id", flat=True)
+        )
+        free_staff = list(
+            Resource.objects.filter(pk__in=slot.resources, kind="staff")
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        staff_id = next((pk for pk in free_staff if pk in current), free_staff[0] if free_staff else None)
+        if staff_id is not None:
+            try:
+                return scheduling.appointment_move(
+                    appointment=appointment, start=start, staff=Resource.objects.get(pk=staff_id)
+                )
+            except scheduling.Conflict:
+                pass
+    raise SlotTaken(
+        _("This time is no longer available. Please choose another one."),
+        nearest_slots(service=appointment.service, around=start, time_zone=time_zone, resource_id=None),
+    )
