@@ -88,6 +88,7 @@ SCHEMA_POOL_SIZE = env_int("SCHEMA_POOL_SIZE", 3)
 MIDDLEWARE = [
     "termino.platform.tenancy.middleware.TenantRoutingMiddleware",
     "termino.shared.middleware.TenantTimezoneMiddleware",
+    "termino.tenants.booking.framing.PublicApiCorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

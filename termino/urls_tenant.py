@@ -4,9 +4,12 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from termino.tenants.booking import views as booking_views
+
 urlpatterns = [
     path("", include("termino.tenants.accounts.urls")),
     path("book/", include("termino.tenants.booking.urls")),
+    path("embed.js", booking_views.embed_js, name="embed-js"),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("termino.tenants.scheduling.urls")),
     path("api/public/v1/", include("termino.tenants.booking.api_urls")),

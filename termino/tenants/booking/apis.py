@@ -140,6 +140,7 @@ class BookingInput(serializers.Serializer):
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     privacy_consent = serializers.BooleanField()
     sms_consent = serializers.BooleanField(required=False, default=False)
+    hold = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
     form_token = serializers.CharField()
     website = serializers.CharField(required=False, allow_blank=True, default="")  # honeypot: stays empty
 
@@ -241,6 +242,7 @@ class BookingsApi(PublicApi):
                     note=data["note"],
                     privacy_consent=data["privacy_consent"],
                     sms_consent=data["sms_consent"],
+                    hold=data["hold"],
                 ),
                 time_zone=request.tenant.time_zone,
             )
@@ -250,6 +252,58 @@ class BookingsApi(PublicApi):
             return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
         output = BookingOutput(appointment, context={"tenant": request.tenant})
         return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+class HoldInput(serializers.Serializer):
+    service = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    resource = serializers.IntegerField(required=False, allow_null=True)
+
+
+class HoldsApi(PublicApi):
+    throttle_scope = "public_booking"
+
+    @extend_schema(
+        request=HoldInput,
+        responses={
+            201: inline_serializer(
+                "Hold",
+                {
+                    "hold": serializers.CharField(),
+                    "expires_at": serializers.DateTimeField(),
+                    "start": serializers.DateTimeField(),
+                    "end": serializers.DateTimeField(),
+                },
+            )
+        },
+    )
+    def post(self, request):
+        serializer = HoldInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        hold = services.hold_create(
+            service_id=data["service"],
+            start=data["start"],
+            resource_id=data.get("resource"),
+            time_zone=request.tenant.time_zone,
+        )
+        return Response(
+            {
+                "hold": hold.manage_token,
+                "expires_at": serializers.DateTimeField().to_representation(hold.hold_expires_at),
+                "start": serializers.DateTimeField().to_representation(hold.start),
+                "end": serializers.DateTimeField().to_representation(hold.end),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class HoldApi(PublicApi):
+    throttle_scope = "public_booking"
+
+    def delete(self, request, token):
+        services.hold_release(token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ManagedBookingApi(PublicApi):

@@ -14,13 +14,19 @@ class BookingSettings(models.Model):
     privacy_policy_version = models.CharField(_("privacy notice version"), max_length=40, default="1")
     privacy_notice = models.TextField(_("privacy notice"), blank=True)
     impressum = models.TextField(_("legal notice (Impressum)"), blank=True)
+    brand_colour = models.CharField(_("colour of the booking page"), max_length=7, default="#1d4ed8")
     allowed_origins = models.TextField(
         _("websites allowed to embed the booking page"), blank=True, help_text=_("One origin per line.")
     )
 
     class Meta:
         verbose_name = _("booking settings")
-        constraints = [models.CheckConstraint(name="booking_settings_singleton", condition=Q(id=1))]
+        constraints = [
+            models.CheckConstraint(name="booking_settings_singleton", condition=Q(id=1)),
+            models.CheckConstraint(
+                name="booking_brand_colour_hex", condition=Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$")
+            ),
+        ]
 
     def __str__(self) -> str:
         return "booking settings"

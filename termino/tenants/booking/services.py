@@ -26,6 +26,7 @@ from termino.tenants.scheduling.models import (
 from .models import BookingSettings
 
 NEAREST_SLOTS = 3
+HOLD_MINUTES = 10
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class OnlineBooking:
     sms_consent: bool = False
     resource_id: int | None = None
     note: str = ""
+    hold: str = ""  # token of a hold placed while the customer filled in the form
 
 
 class SlotTaken(ConflictError):
@@ -104,17 +106,71 @@ def customer_find_or_create(*, first_name: str, last_name: str, email: str, phon
 
 
 @transaction.atomic
+def hold_create(*, service_id: int, start: datetime, resource_id: int | None, time_zone: str) -> Appointment:
+    """Keep a slot for HOLD_MINUTES while the customer types; the token returned secures it."""
+    service = bookable_service(service_id)
+    staff = _online_staff(resource_id)
+    if _free_slot(service, start, time_zone, resource_id) is None:
+        raise SlotTaken(
+            _("This time is no longer available. Please choose another one."),
+            nearest_slots(service=service, around=start, time_zone=time_zone, resource_id=resource_id),
+        )
+    try:
+        hold = scheduling.appointment_create(
+            booking=scheduling.Booking(service=service, start=start, staff=staff),
+            status=AppointmentStatus.HELD,
+            source=AppointmentSource.WIDGET,
+            hold_expires_at=timezone.now() + timedelta(minutes=HOLD_MINUTES),
+        )
+    except scheduling.Conflict as exc:
+        raise SlotTaken(
+            _("This time was just taken. Please choose another one."),
+            nearest_slots(service=service, around=start, time_zone=time_zone, resource_id=resource_id),
+        ) from exc
+    hold.manage_token = secrets.token_urlsafe(24)
+    hold.save(update_fields=["manage_token"])
+    return hold
+
+
+def hold_release(*, token: str) -> bool:
+    deleted, _rows = Appointment.objects.filter(status=AppointmentStatus.HELD, manage_token=token).delete()
+    return bool(deleted)
+
+
+def _live_hold(token: str, booking: "OnlineBooking") -> Appointment | None:
+    """The caller's hold for exactly this service and time, if it has not lapsed (locked)."""
+    if not token:
+        return None
+    hold = (
+        Appointment.objects.select_for_update()
+        .filter(status=AppointmentStatus.HELD, manage_token=token, hold_expires_at__gt=timezone.now())
+        .first()
+    )
+    if hold is None or hold.service_id != booking.service_id or hold.start != booking.start:
+        return None
+    if booking.resource_id and not hold.allocations.filter(resource_id=booking.resource_id).exists():
+        return None
+    return hold
+
+
+def _online_staff(resource_id: int | None) -> Resource | None:
+    if resource_id is None:
+        return None
+    staff = Resource.objects.filter(pk=resource_id, active=True, kind="staff").first()
+    if staff is None:
+        raise InvalidRequest(_("This staff member cannot be booked online."))
+    return staff
+
+
+@transaction.atomic
 def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
     rules = BookingSettings.current()
     if not booking.privacy_consent:
         raise InvalidRequest(_("Please accept the privacy notice to book."))
     service = bookable_service(booking.service_id)
-    staff = None
-    if booking.resource_id is not None:
-        staff = Resource.objects.filter(pk=booking.resource_id, active=True, kind="staff").first()
-        if staff is None:
-            raise InvalidRequest(_("This staff member cannot be booked online."))
-    if _free_slot(service, booking.start, time_zone, booking.resource_id) is None:
+    staff = _online_staff(booking.resource_id)
+    hold = _live_hold(booking.hold, booking)
+    if hold is None and _free_slot(service, booking.start, time_zone, booking.resource_id) is None:
         raise SlotTaken(
             _("This time is no longer available. Please choose another one."),
             nearest_slots(
@@ -132,23 +188,33 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
             _("You already have %(n)d open bookings here. Please cancel one or call us.")
             % {"n": open_bookings}
         )
-    try:
-        appointment = scheduling.appointment_create(
-            booking=scheduling.Booking(service=service, start=booking.start, staff=staff),
-            customer=customer,
-            status=AppointmentStatus.REQUESTED if rules.approval_required else AppointmentStatus.CONFIRMED,
-            source=AppointmentSource.WIDGET,
-            notes=booking.note,
-        )
-    except scheduling.Conflict as exc:
-        raise SlotTaken(
-            _("This time was just taken. Please choose another one."),
-            nearest_slots(
-                service=service, around=booking.start, time_zone=time_zone, resource_id=booking.resource_id
-            ),
-        ) from exc
+    status = AppointmentStatus.REQUESTED if rules.approval_required else AppointmentStatus.CONFIRMED
+    if hold is not None:
+        # The held slot becomes the booking: its allocations already hold the time.
+        appointment = hold
+        appointment.customer, appointment.status, appointment.notes = customer, status, booking.note
+        appointment.hold_expires_at = None
+    else:
+        try:
+            appointment = scheduling.appointment_create(
+                booking=scheduling.Booking(service=service, start=booking.start, staff=staff),
+                customer=customer,
+                status=status,
+                source=AppointmentSource.WIDGET,
+                notes=booking.note,
+            )
+        except scheduling.Conflict as exc:
+            raise SlotTaken(
+                _("This time was just taken. Please choose another one."),
+                nearest_slots(
+                    service=service,
+                    around=booking.start,
+                    time_zone=time_zone,
+                    resource_id=booking.resource_id,
+                ),
+            ) from exc
     appointment.manage_token = secrets.token_urlsafe(24)
-    appointment.save(update_fields=["manage_token"])
+    appointment.save()
     _record_consents(customer, booking, rules.privacy_policy_version)
     _queue_confirmation(appointment, customer, sms=booking.sms_consent)
     return appointment
@@ -198,7 +264,10 @@ def _queue_confirmation(appointment: Appointment, customer: Customer, *, sms: bo
 
 def booking_by_token(token: str) -> Appointment:
     appointment = (
-        Appointment.objects.select_related("service", "customer").filter(manage_token=token).first()
+        Appointment.objects.select_related("service", "customer")
+        .filter(manage_token=token)
+        .exclude(status=AppointmentStatus.HELD)
+        .first()
         if token
         else None
     )

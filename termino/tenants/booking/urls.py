@@ -3,4 +3,8 @@ from django.urls import path
 from . import views
 
 app_name = "booking"
-urlpatterns = [path("", views.BookingPageView.as_view(), name="page")]
+urlpatterns = [
+    path("", views.booking_page, name="page"),
+    path("manage/<str:token>/", views.manage_page, name="manage"),
+    path("ics/<str:token>.ics", views.booking_ics, name="ics"),
+]

@@ -1,14 +1,72 @@
-from django.views.generic import TemplateView
+import json
 
-from . import selectors
+from django.http import Http404, HttpResponse
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_GET
+
+from termino.platform.tenancy.routing import primary_url
+
+from . import calendar, selectors, services
+from .framing import frame_ancestors
+from .models import BookingSettings
+
+API_BASE = "/api/public/v1/"
 
 
-class BookingPageView(TemplateView):
-    """The business's public page for its customers: who it is and what can be booked."""
+def _context(request, **extra) -> dict:
+    return {
+        "settings": BookingSettings.current(),
+        "embedded": request.GET.get("embed") == "1",
+        "api_base": API_BASE,
+        **extra,
+    }
 
-    template_name = "booking/page.html"
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["services"] = selectors.bookable_services()
-        return context
+@require_GET
+@frame_ancestors
+def booking_page(request):
+    """The booking page for the business's customers: service → staff → day → time → details."""
+    return TemplateResponse(
+        request, "booking/page.html", _context(request, services=selectors.bookable_services())
+    )
+
+
+@require_GET
+@frame_ancestors
+def manage_page(request, token: str):
+    """Where the customer's manage link leads: see, reschedule or cancel the booking."""
+    try:
+        services.booking_by_token(token)
+    except LookupError as exc:
+        raise Http404 from exc
+    return TemplateResponse(request, "booking/manage.html", _context(request, token=token))
+
+
+@require_GET
+def booking_ics(request, token: str):
+    try:
+        appointment = services.booking_by_token(token)
+    except LookupError as exc:
+        raise Http404 from exc
+    body = calendar.booking_ics(
+        appointment=appointment,
+        tenant=request.tenant,
+        manage_url=primary_url(request.tenant, f"/book/manage/{token}/"),
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="termin-{appointment.pk}.ics"'
+    return response
+
+
+@require_GET
+def embed_js(request):
+    """The loader a business puts on its own website: inline iframe or a button opening a modal."""
+    response = TemplateResponse(
+        request,
+        "booking/embed.js",
+        # JSON-encoded: the URL comes from the Domain row, and this keeps it a plain JS string literal.
+        {"book_url_json": json.dumps(primary_url(request.tenant, "/book/?embed=1"))},
+        content_type="application/javascript; charset=utf-8",
+    )
+    response["Cache-Control"] = "public, max-age=300"
+    return response

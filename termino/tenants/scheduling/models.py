@@ -133,6 +133,7 @@ class Closure(models.Model):
 
 
 class AppointmentStatus(models.TextChoices):
+    HELD = "held", _("Held while booking")
     REQUESTED = "requested", _("Requested")
     CONFIRMED = "confirmed", _("Confirmed")
     CANCELLED = "cancelled", _("Cancelled")
@@ -168,6 +169,8 @@ class Appointment(models.Model):
     cancel_reason = models.CharField(_("reason for cancellation"), max_length=500, blank=True)
     # The secret in the customer's manage link (cancel/reschedule); only for online bookings.
     manage_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # A hold keeps a slot for a customer filling in the booking form; it lapses at this time.
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -184,6 +187,11 @@ class Appointment(models.Model):
         indexes = [models.Index(fields=["start"], name="appointment_start_idx")]
         constraints = [
             models.CheckConstraint(name="appointment_start_before_end", condition=Q(start__lt=F("end"))),
+            models.CheckConstraint(
+                name="appointment_hold_has_expiry",
+                condition=Q(status="held", hold_expires_at__isnull=False)
+                | (~Q(status="held") & Q(hold_expires_at__isnull=True)),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -137,6 +137,8 @@ def _busy_rows(resource_ids: list[int], window: DateTimeTZRange):
     """
     queryset = (
         Allocation.objects.filter(resource_id__in=resource_ids, active=True, period__overlap=window)
+        # A lapsed hold no longer blocks, even before the next booking deletes it.
+        .exclude(appointment__status="held", appointment__hold_expires_at__lte=timezone.now())
         .annotate(
             lo=_Epoch(_Lower("period")), hi=_Epoch(_Upper("period")), begins=_Epoch("appointment__start")
         )

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from termino.shared.errors import ConflictError, InvalidRequest
@@ -32,6 +33,11 @@ DEADLOCK_DETECTED = "40P01"
 
 # Which status may follow which; cancelled is final.
 TRANSITIONS = {
+    AppointmentStatus.HELD: {
+        AppointmentStatus.CONFIRMED,
+        AppointmentStatus.REQUESTED,
+        AppointmentStatus.CANCELLED,
+    },
     AppointmentStatus.REQUESTED: {AppointmentStatus.CONFIRMED, AppointmentStatus.CANCELLED},
     AppointmentStatus.CONFIRMED: {
         AppointmentStatus.CANCELLED,
@@ -166,6 +172,7 @@ def appointment_create(
     source: str = AppointmentSource.BACKOFFICE,
     notes: str = "",
     created_by=None,
+    hold_expires_at: datetime | None = None,
 ) -> Appointment:
     service = booking.service
     if not service.active:
@@ -179,6 +186,7 @@ def appointment_create(
         raise SchedulingError(_("%(service)s needs a room, but none is set up.") % {"service": service.name})
 
     _lock([r.pk for r in staff_options + room_options])
+    holds_release_expired(resource_ids=[r.pk for r in staff_options + room_options])
     session, taken = None, 0
     if service.capacity > 1:
         # Join an open session of this service at this time, with whoever runs it.
@@ -215,9 +223,18 @@ def appointment_create(
         price=service.price,
         created_by=created_by,
         changed_by=created_by,
+        hold_expires_at=hold_expires_at,
     )
     _allocate(appointment, chosen, since, until, session=session)
     return appointment
+
+
+def holds_release_expired(*, resource_ids: Sequence[int] | None = None) -> int:
+    """Delete lapsed holds (all, or those on the given resources) so their time is free again."""
+    expired = Appointment.objects.filter(status=AppointmentStatus.HELD, hold_expires_at__lte=timezone.now())
+    if resource_ids is not None:
+        expired = expired.filter(allocations__resource_id__in=resource_ids)
+    return Appointment.objects.filter(pk__in=list(expired.values_list("pk", flat=True))).delete()[0]
 
 
 def _allocate(appointment: Appointment, resources, since, until, *, session=None) -> None:
@@ -260,6 +277,7 @@ def appointment_move(
         _candidates(service, ResourceKind.STAFF, staff)
     resources = [new_staff] + [a.resource for a in current if a.resource.kind == ResourceKind.ROOM]
     _lock([r.pk for r in resources] + [a.resource_id for a in current])
+    holds_release_expired(resource_ids=[r.pk for r in resources])
     end, since, until = held_period(service, start)
     if [r for r in resources if r not in _free(resources, since, until, exclude=appointment.pk)]:
         raise _describe_conflict([r.pk for r in resources], since, until, exclude=appointment.pk)
