@@ -218,6 +218,14 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / ".run" / "static"
 STATICFILES_DIRS = [BASE_DIR / "termino" / "static"]
 
+# Uploads (logos) live per business: MEDIA_ROOT/<schema>/…, served at /media/<schema>/… on its own host.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / ".run" / "media")))
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
 # --- Celery ------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)

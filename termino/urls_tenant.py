@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("termino.tenants.accounts.urls")),
     path("book/", include("termino.tenants.booking.urls")),
     path("embed.js", booking_views.embed_js, name="embed-js"),
+    path("media/<str:schema>/<path:path>", booking_views.media_file, name="media"),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("termino.tenants.scheduling.urls")),
     path("api/public/v1/", include("termino.tenants.booking.api_urls")),

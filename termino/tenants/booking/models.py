@@ -14,6 +14,7 @@ class BookingSettings(models.Model):
     privacy_policy_version = models.CharField(_("privacy notice version"), max_length=40, default="1")
     privacy_notice = models.TextField(_("privacy notice"), blank=True)
     impressum = models.TextField(_("legal notice (Impressum)"), blank=True)
+    logo = models.ImageField(_("logo"), upload_to="branding/", blank=True)
     brand_colour = models.CharField(_("colour of the booking page"), max_length=7, default="#1d4ed8")
     allowed_origins = models.TextField(
         _("websites allowed to embed the booking page"), blank=True, help_text=_("One origin per line.")

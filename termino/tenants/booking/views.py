@@ -1,8 +1,11 @@
 import json
+from pathlib import Path
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
+from django.views.static import serve
 
 from termino.platform.tenancy.routing import primary_url
 
@@ -56,6 +59,14 @@ def booking_ics(request, token: str):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="termin-{appointment.pk}.ics"'
     return response
+
+
+@require_GET
+def media_file(request, schema: str, path: str):
+    """A business's uploaded file (its logo), only on its own host. Production serves /media/ from nginx."""
+    if schema != request.tenant.schema_name:
+        raise Http404
+    return serve(request, path, document_root=Path(settings.MEDIA_ROOT) / schema)
 
 
 @require_GET

@@ -125,3 +125,25 @@ def test_embed_loader_points_at_the_business(shop):
     response = client_for(business.host).get("/embed.js")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/javascript")
     assert f"http://{business.host}:8000/book/?embed=1" in response.content.decode()
+
+
+def test_logo_is_served_on_its_own_host_only(shop, business_b):
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    business, *_ = shop
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "#1d4ed8").save(png, format="PNG")
+    with schema_context(business.schema):
+        rules = BookingSettings.current()
+        rules.logo.save("logo.png", ContentFile(png.getvalue()))
+        url = rules.logo.url
+    try:
+        assert url.startswith(f"/media/{business.schema}/branding/")
+        assert client_for(business.host).get(url).status_code == 200
+        assert client_for(business_b.host).get(url).status_code == 404
+    finally:
+        with schema_context(business.schema):
+            rules.logo.delete(save=False)
