@@ -15,11 +15,13 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import ConflictError, InvalidRequest
 from termino.tenants.scheduling import selectors
 from termino.tenants.scheduling.apis import AvailabilityInput
@@ -187,8 +189,6 @@ class BookingOutput(serializers.Serializer):
     manage_url = serializers.SerializerMethodField()
 
     def get_manage_url(self, obj) -> str:
-        from termino.platform.tenancy.routing import primary_url
-
         return primary_url(self.context["tenant"], f"/book/manage/{obj.manage_token}/")
 
 
@@ -345,8 +345,6 @@ class RescheduleBookingApi(PublicApi):
 
 
 def _by_token(token: str):
-    from rest_framework.exceptions import NotFound
-
     try:
         return services.booking_by_token(token)
     except LookupError as exc:
