@@ -236,27 +236,18 @@ def _record_consents(customer: Customer, booking: OnlineBooking, version: str) -
 
 def _queue_confirmation(appointment: Appointment, customer: Customer, *, sms: bool) -> None:
     kind = MessageKind.CONFIRMATION
-    now = timezone.now()
-    if customer.email:
-        OutboxMessage.objects.create(
-            channel=Channel.EMAIL,
-            kind=kind,
-            recipient=customer.email,
-            appointment=appointment,
-            customer=customer,
-            due_at=now,
-            idempotency_key=f"{kind}:{appointment.pk}:email",
-        )
-    if sms and customer.phone:
-        OutboxMessage.objects.create(
-            channel=Channel.SMS,
-            kind=kind,
-            recipient=customer.phone,
-            appointment=appointment,
-            customer=customer,
-            due_at=now,
-            idempotency_key=f"{kind}:{appointment.pk}:sms",
-        )
+    recipients = [(Channel.EMAIL, customer.email), (Channel.SMS, customer.phone if sms else "")]
+    for channel, recipient in recipients:
+        if recipient:
+            OutboxMessage.objects.create(
+                channel=channel,
+                kind=kind,
+                recipient=recipient,
+                appointment=appointment,
+                customer=customer,
+                due_at=timezone.now(),
+                idempotency_key=f"{kind}:{appointment.pk}:{channel}",
+            )
 
 
 # --- Self-service through the manage link ------------------------------------------------------------------
