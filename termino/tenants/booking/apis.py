@@ -182,6 +182,7 @@ class BookingInput(serializers.Serializer):
 class BookingOutput(serializers.Serializer):
     id = serializers.IntegerField()
     service = serializers.CharField(source="service.name")
+    service_id = serializers.IntegerField()
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     status = serializers.CharField()
