@@ -234,7 +234,8 @@ def holds_release_expired(*, resource_ids: Sequence[int] | None = None) -> int:
     expired = Appointment.objects.filter(status=AppointmentStatus.HELD, hold_expires_at__lte=timezone.now())
     if resource_ids is not None:
         expired = expired.filter(allocations__resource_id__in=resource_ids)
-    return Appointment.objects.filter(pk__in=list(expired.values_list("pk", flat=True))).delete()[0]
+    _total, per_model = Appointment.objects.filter(pk__in=list(expired.values_list("pk", flat=True))).delete()
+    return per_model.get(Appointment._meta.label, 0)
 
 
 def _allocate(appointment: Appointment, resources, since, until, *, session=None) -> None:

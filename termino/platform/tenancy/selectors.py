@@ -1,0 +1,13 @@
+"""Reads of the platform that other parts may use: which businesses are live."""
+
+from .models import CLOSED_STATUSES, POOL_STATUSES, Tenant
+
+
+def live_business_schemas() -> list[str]:
+    """Schemas of businesses that work is done for (not pool spares, not suspended or cancelled)."""
+    return list(
+        Tenant.objects.exclude(schema_name="public")
+        .exclude(status__in=(*POOL_STATUSES, *CLOSED_STATUSES))
+        .order_by("pk")
+        .values_list("schema_name", flat=True)
+    )
