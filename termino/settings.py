@@ -246,6 +246,15 @@ CELERY_BEAT_SCHEDULE = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"Termino <noreply@{BASE_DOMAIN}>")
 
+# --- SMS ---------------------------------------------------------------------------------------------
+# "console" prints, "file" appends JSON lines to SMS_FILE_PATH, "lox24" sends through LOX24's API.
+SMS_BACKEND = env("SMS_BACKEND", "console")
+LOX24_API_URL = env("LOX24_API_URL", "https://api.lox24.eu")
+LOX24_TOKEN = env("LOX24_TOKEN", "")
+LOX24_SERVICE_CODE = env("LOX24_SERVICE_CODE", "direct")
+LOX24_TIMEOUT = env_int("LOX24_TIMEOUT", 10)
+SMS_FILE_PATH = Path(env("SMS_FILE_PATH", str(BASE_DIR / ".run" / "sms.jsonl")))
+
 # --- Logging -----------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

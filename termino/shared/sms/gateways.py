@@ -68,7 +68,7 @@ class TemporarySmsError(SmsError):
     """Retry later: the provider was unreachable, slow, overloaded or rate-limiting."""
 
 
-class UnsupportedEvent(ValueError):  # noqa: N818 - reads better at the call site than ...Error
+class UnsupportedEvent(ValueError):
     """A well-formed webhook event that carries no delivery status for us (another event, dlr_code 0).
 
     Answer it with 2xx and ignore it, so the provider does not retry it."""
@@ -153,7 +153,9 @@ class Lox24Gateway:
             provider_id = data.get("uuid") if isinstance(data, dict) else None
             if not isinstance(provider_id, str) or not provider_id:
                 # The message may well have gone out: retrying could send it twice.
-                raise PermanentSmsError(f"LOX24 accepted the message ({status}) but sent no message id", status)
+                raise PermanentSmsError(
+                    f"LOX24 accepted the message ({status}) but sent no message id", status
+                )
             return SendResult(provider_id=provider_id)
 
         detail = _error_detail(response)
