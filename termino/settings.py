@@ -235,6 +235,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "refill-schema-pool": {"task": "tenancy.refill_schema_pool", "schedule": 60.0},
+    "send-due-messages": {
+        "task": "tenancy.fan_out",
+        "schedule": 60.0,
+        "kwargs": {"task_name": "notifications.send_due"},
+    },
     "release-expired-holds": {
         "task": "tenancy.fan_out",
         "schedule": 300.0,

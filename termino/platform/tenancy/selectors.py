@@ -11,3 +11,8 @@ def live_business_schemas() -> list[str]:
         .order_by("pk")
         .values_list("schema_name", flat=True)
     )
+
+
+def tenant_by_schema(schema_name: str) -> Tenant:
+    """The business of a schema (readable from inside its schema too: `public` is on the search path)."""
+    return Tenant.objects.get(schema_name=schema_name)

@@ -1,0 +1,107 @@
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from termino.shared.sms.fake_lox24 import FakeLox24
+from termino.shared.sms.gateways import Lox24Gateway
+from termino.tenants.notifications import services
+from termino.tenants.notifications.models import OutboxMessage
+from tests.tenants.booking.public_helpers import booking_body, public_post
+from tests.tenants.scheduling.factories import next_monday, salon
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fake():
+    with FakeLox24() as server:
+        yield server
+
+
+@pytest.fixture
+def booked(business_a):
+    """A widget booking with e-mail and SMS consent: two confirmations queued."""
+    with schema_context(business_a.schema):
+        service, _staff, _room = salon()
+    response = public_post(business_a.host, "bookings/", booking_body(service, next_monday()))
+    assert response.status_code == 201
+    return business_a
+
+
+def send(business, gateway):
+    with schema_context(business.schema):
+        return services.outbox_send_due(tenant=business.tenant, sms=gateway)
+
+
+def test_confirmation_goes_out_once_by_sms_and_email(booked, fake):
+    gateway = Lox24Gateway(fake.url, fake.token)
+    assert send(booked, gateway) == {"sent": 2}
+    assert send(booked, gateway) == {}  # nothing due any more
+    assert len(fake.messages) == 1
+    sms = fake.messages[0]
+    assert sms["phone"] == "+491701234567" and "Haarschnitt" in sms["text"] and "Europe/Berlin" in sms["text"]
+    assert sms["sender_id"] == "Alpha Salon"
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    assert email.to == ["lena.fischer@example.com"] and "Alpha Salon" in email.subject
+    assert email.attachments[0][0] == "termin.ics"
+    with schema_context(booked.schema):
+        rows = {m.channel: m for m in OutboxMessage.objects.all()}
+        assert rows["sms"].provider_message_id == fake.ids[0] and rows["sms"].status == "sent"
+        assert rows["email"].status == "sent" and "Haarschnitt" in rows["email"].text
+
+
+def test_temporary_errors_back_off_then_succeed(booked, fake):
+    gateway = Lox24Gateway(fake.url, fake.token)
+    fake.fail_next(503, times=1)
+    assert send(booked, gateway) == {"queued": 1, "sent": 1}
+    with schema_context(booked.schema):
+        sms = OutboxMessage.objects.get(channel="sms")
+        assert sms.status == "queued" and sms.due_at > timezone.now() and "503" in sms.reason
+        OutboxMessage.objects.filter(pk=sms.pk).update(due_at=timezone.now())
+    assert send(booked, gateway) == {"sent": 1}
+    assert len(fake.messages) == 1
+
+
+def test_permanent_error_fails_with_a_reason_and_no_retry(booked, fake):
+    fake.fail_next(402, times=1)
+    assert send(booked, Lox24Gateway(fake.url, fake.token)) == {"failed": 1, "sent": 1}
+    with schema_context(booked.schema):
+        sms = OutboxMessage.objects.get(channel="sms")
+        assert sms.status == "failed" and "credit" in sms.reason
+    assert fake.messages == []
+
+
+def test_a_row_with_a_provider_id_is_never_sent_again(booked, fake):
+    with schema_context(booked.schema):
+        OutboxMessage.objects.filter(channel="sms").update(status="sending", provider_message_id="already-1")
+        OutboxMessage.objects.filter(channel="email").update(status="sent")
+        assert (
+            services.outbox_deliver(
+                message_id=OutboxMessage.objects.get(channel="sms").pk,
+                tenant=booked.tenant,
+                sms=Lox24Gateway(fake.url, fake.token),
+            )
+            == "sent"
+        )
+    assert fake.messages == []
+
+
+def test_stuck_sending_rows_are_failed_not_resent(booked, fake):
+    with schema_context(booked.schema):
+        OutboxMessage.objects.update(status="sending", updated_at=timezone.now() - timedelta(hours=1))
+        assert services.outbox_reconcile() == 2
+        assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"failed"}
+    assert send(booked, Lox24Gateway(fake.url, fake.token)) == {}
+    assert fake.messages == []
+
+
+def test_claims_never_overlap(booked):
+    with schema_context(booked.schema):
+        first = services.outbox_claim(limit=1)
+        second = services.outbox_claim(limit=5)
+        assert len(first) == 1 and len(second) == 1 and set(first).isdisjoint(second)
+        assert services.outbox_claim() == []

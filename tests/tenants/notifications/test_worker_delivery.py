@@ -1,0 +1,39 @@
+"""A booking's confirmation goes out through a real Celery worker on Redis and the fake LOX24 server."""
+
+import time
+
+from celery.contrib.testing.worker import start_worker
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from termino import celery_app
+from termino.shared.sms.fake_lox24 import FakeLox24
+from termino.tenants.notifications.models import OutboxMessage
+from tests.tenants.booking.public_helpers import booking_body, public_post
+from tests.tenants.scheduling.factories import next_monday, salon
+
+
+def test_booking_confirmation_is_sent_once_by_the_worker(committed_db, settings):
+    business = committed_db("t-worker-sms")
+    with schema_context(business.schema):
+        service, _staff, _room = salon()
+    connection.set_schema_to_public()
+    assert public_post(business.host, "bookings/", booking_body(service, next_monday())).status_code == 201
+    with FakeLox24() as fake:
+        settings.SMS_BACKEND, settings.LOX24_API_URL, settings.LOX24_TOKEN = "lox24", fake.url, fake.token
+        with start_worker(celery_app, perform_ping_check=False, loglevel="WARNING"):
+            for _ in range(2):  # two beat ticks: the second must find nothing left to send
+                celery_app.send_task("tenancy.fan_out", kwargs={"task_name": "notifications.send_due"})
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with schema_context(business.schema):
+                    if not OutboxMessage.objects.exclude(status="sent").exists():
+                        break
+                time.sleep(0.2)
+            time.sleep(1)  # let the second tick run too
+        assert len(fake.messages) == 1
+    with schema_context(business.schema):
+        assert set(OutboxMessage.objects.values_list("channel", "status")) == {
+            ("sms", "sent"),
+            ("email", "sent"),
+        }
