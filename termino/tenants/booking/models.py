@@ -15,6 +15,11 @@ class BookingSettings(models.Model):
     privacy_notice = models.TextField(_("privacy notice"), blank=True)
     impressum = models.TextField(_("legal notice (Impressum)"), blank=True)
     logo = models.ImageField(_("logo"), upload_to="branding/", blank=True)
+    reminder_hours = models.CharField(
+        _("reminders (hours before, comma-separated)"), max_length=40, default="24,2", blank=True
+    )
+    quiet_hours_start = models.PositiveSmallIntegerField(_("no SMS from (hour)"), default=21)
+    quiet_hours_end = models.PositiveSmallIntegerField(_("no SMS until (hour)"), default=8)
     brand_colour = models.CharField(_("colour of the booking page"), max_length=7, default="#1d4ed8")
     allowed_origins = models.TextField(
         _("websites allowed to embed the booking page"), blank=True, help_text=_("One origin per line.")
@@ -24,6 +29,10 @@ class BookingSettings(models.Model):
         verbose_name = _("booking settings")
         constraints = [
             models.CheckConstraint(name="booking_settings_singleton", condition=Q(id=1)),
+            models.CheckConstraint(
+                name="booking_quiet_hours_range",
+                condition=Q(quiet_hours_start__lte=23, quiet_hours_end__lte=23),
+            ),
             models.CheckConstraint(
                 name="booking_brand_colour_hex", condition=Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$")
             ),
@@ -36,6 +45,12 @@ class BookingSettings(models.Model):
     def current(cls) -> "BookingSettings":
         settings, _created = cls.objects.get_or_create(id=1)
         return settings
+
+    @property
+    def reminder_leads(self) -> list[int]:
+        return sorted(
+            {int(h) for h in self.reminder_hours.replace(" ", "").split(",") if h.isdigit()}, reverse=True
+        )
 
     @property
     def origins(self) -> list[str]:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from termino.shared.errors import ConflictError, InvalidRequest
 from termino.tenants.crm.models import Consent, ConsentKind, Customer
-from termino.tenants.notifications.models import Channel, MessageKind, OutboxMessage
+from termino.tenants.notifications import events
 from termino.tenants.scheduling import selectors
 from termino.tenants.scheduling import services as scheduling
 from termino.tenants.scheduling.models import (
@@ -216,7 +216,7 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
     appointment.manage_token = secrets.token_urlsafe(24)
     appointment.save()
     _record_consents(customer, booking, rules.privacy_policy_version)
-    _queue_confirmation(appointment, customer, sms=booking.sms_consent)
+    events.appointment_booked(appointment, time_zone=time_zone)
     return appointment
 
 
@@ -232,22 +232,6 @@ def _record_consents(customer: Customer, booking: OnlineBooking, version: str) -
             policy_version=version,
             source="widget",
         )
-
-
-def _queue_confirmation(appointment: Appointment, customer: Customer, *, sms: bool) -> None:
-    kind = MessageKind.CONFIRMATION
-    recipients = [(Channel.EMAIL, customer.email), (Channel.SMS, customer.phone if sms else "")]
-    for channel, recipient in recipients:
-        if recipient:
-            OutboxMessage.objects.create(
-                channel=channel,
-                kind=kind,
-                recipient=recipient,
-                appointment=appointment,
-                customer=customer,
-                due_at=timezone.now(),
-                idempotency_key=f"{kind}:{appointment.pk}:{channel}",
-            )
 
 
 # --- Self-service through the manage link ------------------------------------------------------------------
@@ -288,11 +272,13 @@ def _check_cutoff(appointment: Appointment, rules: BookingSettings) -> None:
 def booking_cancel(*, token: str) -> Appointment:
     appointment = booking_by_token(token)
     _check_cutoff(appointment, BookingSettings.current())
-    return scheduling.appointment_set_status(
+    appointment = scheduling.appointment_set_status(
         appointment=appointment,
         status=AppointmentStatus.CANCELLED,
         reason=_("Cancelled by the customer online"),
     )
+    events.appointment_cancelled(appointment)
+    return appointment
 
 
 @transaction.atomic
@@ -313,11 +299,14 @@ def booking_reschedule(*, token: str, start: datetime, time_zone: str) -> Appoin
         staff_id = next((pk for pk in free_staff if pk in current), free_staff[0] if free_staff else None)
         if staff_id is not None:
             try:
-                return scheduling.appointment_move(
+                moved = scheduling.appointment_move(
                     appointment=appointment, start=start, staff=Resource.objects.get(pk=staff_id)
                 )
             except scheduling.Conflict:
                 pass
+            else:
+                events.appointment_moved(moved, time_zone=time_zone)
+                return moved
     raise SlotTaken(
         _("This time is no longer available. Please choose another one."),
         nearest_slots(service=appointment.service, around=start, time_zone=time_zone, resource_id=None),

@@ -3,6 +3,7 @@
 from datetime import datetime, time, timedelta
 
 import holidays
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from termino.tenants.crm.models import Customer
+from termino.tenants.notifications import events
 
 from . import selectors, services
 from .models import Appointment, AppointmentStatus, Closure, Resource, ResourceKind, Service, WeeklyHours
@@ -229,7 +231,13 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(request=AppointmentCreateInput, responses={201: AppointmentOutput})
     def create(self, request):
         data = _valid(AppointmentCreateInput, request.data)
-        appointment = services.appointment_create(
+        with transaction.atomic():
+            appointment = self._create(request, data)
+            events.appointment_booked(appointment, time_zone=request.tenant.time_zone)
+        return Response(AppointmentOutput(_fresh(appointment)).data, status=201)
+
+    def _create(self, request, data):
+        return services.appointment_create(
             booking=services.Booking(
                 service=data["service"], start=data["start"], staff=data.get("staff"), room=data.get("room")
             ),
@@ -239,7 +247,6 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             source="api" if request.auth else "backoffice",
             created_by=request.user,
         )
-        return Response(AppointmentOutput(_fresh(appointment)).data, status=201)
 
     @extend_schema(request=AppointmentMoveInput, responses=AppointmentOutput)
     @action(detail=True, methods=["post"])
@@ -275,9 +282,12 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return self._set_status(AppointmentStatus.COMPLETED)
 
     def _set_status(self, status: str, reason: str = ""):
-        appointment = services.appointment_set_status(
-            appointment=self.get_object(), status=status, reason=reason, changed_by=self.request.user
-        )
+        with transaction.atomic():
+            appointment = services.appointment_set_status(
+                appointment=self.get_object(), status=status, reason=reason, changed_by=self.request.user
+            )
+            if status == AppointmentStatus.CANCELLED:
+                events.appointment_cancelled(appointment)
         return Response(AppointmentOutput(_fresh(appointment)).data)
 
 

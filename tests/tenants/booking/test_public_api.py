@@ -64,7 +64,11 @@ def test_booking_creates_customer_consents_confirmation_and_manage_link(shop):
             Consent.objects.filter(customer=customer).values_list("kind", "granted", "policy_version")
         )
         assert kinds == {("privacy", True, "1"), ("sms_reminders", True, "1")}
-        messages = set(OutboxMessage.objects.values_list("channel", "kind", "recipient", "status"))
+        messages = set(
+            OutboxMessage.objects.filter(kind="confirmation").values_list(
+                "channel", "kind", "recipient", "status"
+            )
+        )
         assert messages == {
             ("email", "confirmation", "lena.fischer@example.com", "queued"),
             ("sms", "confirmation", "+491701234567", "queued"),
@@ -83,7 +87,9 @@ def test_returning_customer_is_found_by_email_and_no_sms_without_consent(shop):
     assert book(business, second).status_code == 201
     with schema_context(business.schema):
         assert Customer.objects.count() == 1
-        assert OutboxMessage.objects.filter(channel="sms").count() == 1  # only the first booking's
+        assert (
+            OutboxMessage.objects.filter(channel="sms", kind="confirmation").count() == 1
+        )  # only the first booking's
 
 
 def test_approval_required_makes_a_request(shop):

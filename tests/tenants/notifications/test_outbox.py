@@ -49,7 +49,7 @@ def test_confirmation_goes_out_once_by_sms_and_email(booked, fake):
     assert email.to == ["lena.fischer@example.com"] and "Alpha Salon" in email.subject
     assert email.attachments[0][0] == "termin.ics"
     with schema_context(booked.schema):
-        rows = {m.channel: m for m in OutboxMessage.objects.all()}
+        rows = {m.channel: m for m in OutboxMessage.objects.filter(kind="confirmation")}
         assert rows["sms"].provider_message_id == fake.ids[0] and rows["sms"].status == "sent"
         assert rows["email"].status == "sent" and "Haarschnitt" in rows["email"].text
 
@@ -59,7 +59,7 @@ def test_temporary_errors_back_off_then_succeed(booked, fake):
     fake.fail_next(503, times=1)
     assert send(booked, gateway) == {"queued": 1, "sent": 1}
     with schema_context(booked.schema):
-        sms = OutboxMessage.objects.get(channel="sms")
+        sms = OutboxMessage.objects.get(channel="sms", kind="confirmation")
         assert sms.status == "queued" and sms.due_at > timezone.now() and "503" in sms.reason
         OutboxMessage.objects.filter(pk=sms.pk).update(due_at=timezone.now())
     assert send(booked, gateway) == {"sent": 1}
@@ -70,18 +70,20 @@ def test_permanent_error_fails_with_a_reason_and_no_retry(booked, fake):
     fake.fail_next(402, times=1)
     assert send(booked, Lox24Gateway(fake.url, fake.token)) == {"failed": 1, "sent": 1}
     with schema_context(booked.schema):
-        sms = OutboxMessage.objects.get(channel="sms")
+        sms = OutboxMessage.objects.get(channel="sms", kind="confirmation")
         assert sms.status == "failed" and "credit" in sms.reason
     assert fake.messages == []
 
 
 def test_a_row_with_a_provider_id_is_never_sent_again(booked, fake):
     with schema_context(booked.schema):
-        OutboxMessage.objects.filter(channel="sms").update(status="sending", provider_message_id="already-1")
+        OutboxMessage.objects.filter(channel="sms", kind="confirmation").update(
+            status="sending", provider_message_id="already-1"
+        )
         OutboxMessage.objects.filter(channel="email").update(status="sent")
         assert (
             services.outbox_deliver(
-                message_id=OutboxMessage.objects.get(channel="sms").pk,
+                message_id=OutboxMessage.objects.get(channel="sms", kind="confirmation").pk,
                 tenant=booked.tenant,
                 sms=Lox24Gateway(fake.url, fake.token),
             )
@@ -92,9 +94,10 @@ def test_a_row_with_a_provider_id_is_never_sent_again(booked, fake):
 
 def test_stuck_sending_rows_are_failed_not_resent(booked, fake):
     with schema_context(booked.schema):
-        OutboxMessage.objects.update(status="sending", updated_at=timezone.now() - timedelta(hours=1))
+        rows = OutboxMessage.objects.filter(kind="confirmation")
+        rows.update(status="sending", updated_at=timezone.now() - timedelta(hours=1))
         assert services.outbox_reconcile() == 2
-        assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"failed"}
+        assert set(rows.values_list("status", flat=True)) == {"failed"}
     assert send(booked, Lox24Gateway(fake.url, fake.token)) == {}
     assert fake.messages == []
 
