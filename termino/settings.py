@@ -258,6 +258,8 @@ LOX24_API_URL = env("LOX24_API_URL", "https://api.lox24.eu")
 LOX24_TOKEN = env("LOX24_TOKEN", "")
 LOX24_SERVICE_CODE = env("LOX24_SERVICE_CODE", "direct")
 LOX24_TIMEOUT = env_int("LOX24_TIMEOUT", 10)
+# Delivery reports come to https://BASE_DOMAIN/webhooks/lox24/<this secret>/ (set it in LOX24's console).
+LOX24_WEBHOOK_SECRET = env("LOX24_WEBHOOK_SECRET", "")
 SMS_FILE_PATH = Path(env("SMS_FILE_PATH", str(BASE_DIR / ".run" / "sms.jsonl")))
 
 # --- Logging -----------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from termino.tenants.notifications.webhooks import lox24_delivery
+
 urlpatterns = [
     path("", include("termino.platform.tenancy.urls")),
     path("impressum/", TemplateView.as_view(template_name="legal/impressum.html"), name="impressum"),
@@ -11,4 +13,5 @@ urlpatterns = [
     path("terms/", TemplateView.as_view(template_name="legal/terms.html"), name="terms"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("webhooks/lox24/<str:secret>/", lox24_delivery, name="lox24-delivery"),
 ]

@@ -68,7 +68,7 @@ def outbox_deliver(*, message_id: int, tenant, sms: SmsGateway | None = None) ->
                 sender_id=_sender_id(tenant),
                 phone=message.recipient,
                 text=body,
-                callback_data=message.idempotency_key,
+                callback_data=f"{tenant.schema_name}|{message.idempotency_key}",
             )
             provider_id = result.provider_id
         else:
@@ -137,4 +137,25 @@ def outbox_reconcile(*, now=None) -> int:
     ).update(
         status=MessageStatus.FAILED,
         reason="The worker stopped while sending; the provider may have sent it. Check, then resend.",
+    )
+
+
+# LOX24 delivery codes → our status; "queued" and "en_route" leave a sent message as it is.
+DELIVERY_STATUS = {
+    "delivered": MessageStatus.DELIVERED,
+    "expired": MessageStatus.FAILED,
+    "rejected": MessageStatus.FAILED,
+}
+
+
+def delivery_report_apply(*, idempotency_key: str, provider_id: str, status: str, code: int) -> bool:
+    """Record a delivery report on its outbox row (the caller is in the row's schema)."""
+    new_status = DELIVERY_STATUS.get(status)
+    if new_status is None:
+        return False
+    reason = "" if new_status == MessageStatus.DELIVERED else f"SMS {status} (delivery code {code})"
+    return bool(
+        OutboxMessage.objects.filter(idempotency_key=idempotency_key, provider_message_id=provider_id)
+        .exclude(status=MessageStatus.DELIVERED)
+        .update(status=new_status, reason=reason, updated_at=timezone.now())
     )
