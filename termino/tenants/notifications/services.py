@@ -122,6 +122,7 @@ def _send_email(message, *, tenant, subject: str, body: str) -> str:
 def outbox_send_due(*, tenant, sms: SmsGateway | None = None) -> dict[str, int]:
     """Claim and send what is due in this business, batch after batch."""
     counts: dict[str, int] = {}
+    sms = sms or gateway_from_settings()
     while ids := outbox_claim():
         for message_id in ids:
             status = outbox_deliver(message_id=message_id, tenant=tenant, sms=sms)
