@@ -118,14 +118,7 @@ class AvailabilityApi(PublicApi):
             time_zone=request.tenant.time_zone,
             resource_id=data.get("resource"),
         )
-        return Response(
-            {
-                "slots": [
-                    {"start": s.start.isoformat(), "end": s.end.isoformat(), "resources": list(s.resources)}
-                    for s in slots
-                ]
-            }
-        )
+        return Response({"slots": [s.as_json() for s in slots]})
 
 
 # --- Booking -----------------------------------------------------------------------------------------------

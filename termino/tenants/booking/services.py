@@ -69,10 +69,7 @@ def nearest_slots(
         resource_id=resource_id,
     )
     slots.sort(key=lambda s: abs((s.start - around).total_seconds()))
-    return [
-        {"start": s.start.isoformat(), "end": s.end.isoformat(), "resources": list(s.resources)}
-        for s in slots[:NEAREST_SLOTS]
-    ]
+    return [s.as_json() for s in slots[:NEAREST_SLOTS]]
 
 
 def _free_slot(service: Service, start: datetime, time_zone: str, resource_id: int | None):

@@ -337,19 +337,7 @@ class AvailabilityApi(APIView):
             time_zone=request.tenant.time_zone,
             resource_id=resource,
         )
-        return Response(
-            {
-                "slots": [
-                    {
-                        "start": s.start.isoformat(),
-                        "end": s.end.isoformat(),
-                        "resources": list(s.resources),
-                        "seats_left": s.seats_left,
-                    }
-                    for s in slots
-                ]
-            }
-        )
+        return Response({"slots": [{**s.as_json(), "seats_left": s.seats_left} for s in slots]})
 
 
 def _valid(serializer_class, data) -> dict:

@@ -121,6 +121,14 @@ class Slot:
     resources: tuple[int, ...]  # free staff (plus free rooms if required), sorted
     seats_left: int = 1  # for group services: free places in the session
 
+    def as_json(self) -> dict:
+        """The slot as every API answers it: ISO-8601 times with the business's offset."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "resources": list(self.resources),
+        }
+
 
 def free_slots(
     *,
