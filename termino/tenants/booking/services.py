@@ -48,6 +48,19 @@ class SlotTaken(ConflictError):
     def __init__(self, message: str, nearest: list[dict]):
         super().__init__(message, nearest=nearest)
 
+    @classmethod
+    def near(cls, service, start, time_zone: str, resource_id, *, just_taken: bool = False) -> "SlotTaken":
+        """409 with the free slots nearest to the time asked for."""
+        message = (
+            _("This time was just taken. Please choose another one.")
+            if just_taken
+            else _("This time is no longer available. Please choose another one.")
+        )
+        return cls(
+            message,
+            nearest_slots(service=service, around=start, time_zone=time_zone, resource_id=resource_id),
+        )
+
 
 def bookable_service(service_id: int) -> Service:
     service = Service.objects.filter(pk=service_id, active=True, bookable_online=True).first()
@@ -108,10 +121,7 @@ def hold_create(*, service_id: int, start: datetime, resource_id: int | None, ti
     service = bookable_service(service_id)
     staff = _online_staff(resource_id)
     if _free_slot(service, start, time_zone, resource_id) is None:
-        raise SlotTaken(
-            _("This time is no longer available. Please choose another one."),
-            nearest_slots(service=service, around=start, time_zone=time_zone, resource_id=resource_id),
-        )
+        raise SlotTaken.near(service, start, time_zone, resource_id)
     try:
         hold = scheduling.appointment_create(
             booking=scheduling.Booking(service=service, start=start, staff=staff),
@@ -120,10 +130,7 @@ def hold_create(*, service_id: int, start: datetime, resource_id: int | None, ti
             hold_expires_at=timezone.now() + timedelta(minutes=HOLD_MINUTES),
         )
     except scheduling.Conflict as exc:
-        raise SlotTaken(
-            _("This time was just taken. Please choose another one."),
-            nearest_slots(service=service, around=start, time_zone=time_zone, resource_id=resource_id),
-        ) from exc
+        raise SlotTaken.near(service, start, time_zone, resource_id, just_taken=True) from exc
     hold.manage_token = secrets.token_urlsafe(24)
     hold.save(update_fields=["manage_token"])
     return hold
@@ -168,12 +175,7 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
     staff = _online_staff(booking.resource_id)
     hold = _live_hold(booking.hold, booking)
     if hold is None and _free_slot(service, booking.start, time_zone, booking.resource_id) is None:
-        raise SlotTaken(
-            _("This time is no longer available. Please choose another one."),
-            nearest_slots(
-                service=service, around=booking.start, time_zone=time_zone, resource_id=booking.resource_id
-            ),
-        )
+        raise SlotTaken.near(service, booking.start, time_zone, booking.resource_id)
     customer = customer_find_or_create(
         first_name=booking.first_name, last_name=booking.last_name, email=booking.email, phone=booking.phone
     )
@@ -201,14 +203,8 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
                 notes=booking.note,
             )
         except scheduling.Conflict as exc:
-            raise SlotTaken(
-                _("This time was just taken. Please choose another one."),
-                nearest_slots(
-                    service=service,
-                    around=booking.start,
-                    time_zone=time_zone,
-                    resource_id=booking.resource_id,
-                ),
+            raise SlotTaken.near(
+                service, booking.start, time_zone, booking.resource_id, just_taken=True
             ) from exc
     appointment.manage_token = secrets.token_urlsafe(24)
     appointment.save()
@@ -304,7 +300,4 @@ def booking_reschedule(*, token: str, start: datetime, time_zone: str) -> Appoin
             else:
                 events.appointment_moved(moved, time_zone=time_zone)
                 return moved
-    raise SlotTaken(
-        _("This time is no longer available. Please choose another one."),
-        nearest_slots(service=appointment.service, around=start, time_zone=time_zone, resource_id=None),
-    )
+    raise SlotTaken.near(appointment.service, start, time_zone, None)
