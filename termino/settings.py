@@ -69,6 +69,7 @@ TENANT_APPS = [
     "termino.tenants.scheduling",
     "termino.tenants.booking",
     "termino.tenants.notifications",
+    "termino.tenants.backoffice",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

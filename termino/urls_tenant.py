@@ -8,6 +8,7 @@ from termino.tenants.booking import views as booking_views
 
 urlpatterns = [
     path("", include("termino.tenants.accounts.urls")),
+    path("", include("termino.tenants.backoffice.urls")),
     path("book/", include("termino.tenants.booking.urls")),
     path("embed.js", booking_views.embed_js, name="embed-js"),
     path("media/<str:schema>/<path:path>", booking_views.media_file, name="media"),

@@ -49,4 +49,5 @@ class HomeView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(selectors.dashboard(user=self.request.user, tenant=self.request.tenant))
+        context["section"] = "today"
         return context

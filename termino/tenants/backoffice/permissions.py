@@ -1,0 +1,63 @@
+"""Who may open which backoffice page.
+
+Owners and managers run the whole business; staff members see and edit only their own calendar.
+Users and sessions live in the business's own schema, so a login of another business is unknown here.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+from termino.tenants.accounts.models import Role
+
+EVERYONE = (Role.OWNER, Role.MANAGER, Role.STAFF)
+MANAGERS = (Role.OWNER, Role.MANAGER)
+OWNER = (Role.OWNER,)
+
+
+def is_manager(user) -> bool:
+    return user.is_authenticated and user.role in MANAGERS
+
+
+def own_resource_ids(user) -> list[int] | None:
+    """The calendar columns a user may work on: None means all of them (owners, managers)."""
+    if is_manager(user):
+        return None
+    resource = getattr(user, "resource", None)
+    return [resource.pk] if resource is not None else []
+
+
+def check_role(user, roles) -> None:
+    if user.role not in roles:
+        raise PermissionDenied
+
+
+class RoleRequiredMixin(LoginRequiredMixin):
+    """Class-based views: log in first, then the user's role must be one of `roles`."""
+
+    roles = EVERYONE
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        check_role(request.user, self.roles)
+        return super().dispatch(request, *args, **kwargs)
+
+
+def role_required(*roles):
+    """Function views: as RoleRequiredMixin."""
+    roles = roles or EVERYONE
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            check_role(request.user, roles)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

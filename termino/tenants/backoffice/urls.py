@@ -1,0 +1,11 @@
+"""The backoffice: pages the staff of a business use all day, at <slug>.BASE_DOMAIN/."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("calendar/", include("termino.tenants.backoffice.calendar_urls")),
+    path("customers/", include("termino.tenants.backoffice.customer_urls")),
+    path("settings/", include("termino.tenants.backoffice.settings_urls")),
+    path("team/", include("termino.tenants.backoffice.team_urls")),
+    path("account/", include("termino.tenants.backoffice.account_urls")),
+]
