@@ -1,4 +1,7 @@
-from django.urls import path  # noqa: F401
+"""Settings pages: the catalogue (services, staff and rooms, hours, closures) and the rest."""
+
+from .settings_catalog_urls import urlpatterns as catalog_urlpatterns
+from .settings_general_urls import urlpatterns as general_urlpatterns
 
 app_name = "settings"
-urlpatterns: list = []
+urlpatterns = [*general_urlpatterns, *catalog_urlpatterns]
