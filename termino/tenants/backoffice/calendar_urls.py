@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import calendar_views as views
 
 app_name = "calendar"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.calendar_page, name="index"),
+    path("book/", views.appointment_book, name="book"),
+    path("free.json", views.free_slots, name="free"),
+    path("appointments/<int:pk>/move/", views.appointment_move, name="move"),
+    path("appointments/<int:pk>/status/", views.appointment_status, name="status"),
+]

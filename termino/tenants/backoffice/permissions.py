@@ -10,23 +10,17 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
-from termino.tenants.accounts.models import Role
+from termino.tenants.accounts.roles import EVERYONE, MANAGERS, OWNER, is_manager, own_resource_ids
 
-EVERYONE = (Role.OWNER, Role.MANAGER, Role.STAFF)
-MANAGERS = (Role.OWNER, Role.MANAGER)
-OWNER = (Role.OWNER,)
-
-
-def is_manager(user) -> bool:
-    return user.is_authenticated and user.role in MANAGERS
-
-
-def own_resource_ids(user) -> list[int] | None:
-    """The calendar columns a user may work on: None means all of them (owners, managers)."""
-    if is_manager(user):
-        return None
-    resource = getattr(user, "resource", None)
-    return [resource.pk] if resource is not None else []
+__all__ = [
+    "EVERYONE",
+    "MANAGERS",
+    "OWNER",
+    "RoleRequiredMixin",
+    "is_manager",
+    "own_resource_ids",
+    "role_required",
+]
 
 
 def check_role(user, roles) -> None:

@@ -10,9 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from termino.tenants.accounts.roles import is_manager, own_resource_ids
 from termino.tenants.crm.models import Customer
 from termino.tenants.notifications import events
 
@@ -20,6 +23,18 @@ from . import selectors, services
 from .models import Appointment, AppointmentStatus, Closure, Resource, ResourceKind, Service, WeeklyHours
 
 MAX_RANGE_DAYS = 62
+
+
+# --- Roles -----------------------------------------------------------------------------------------------
+
+
+class ManagersWrite(BasePermission):
+    """Everyone logged in may read the reference data; owners and managers change it."""
+
+    message = _("Only the owner or a manager can change this.")
+
+    def has_permission(self, request, view):
+        return request.method in SAFE_METHODS or is_manager(request.user)
 
 
 # --- Reference data: plain CRUD --------------------------------------------------------------------------
@@ -76,6 +91,7 @@ class ClosureSerializer(serializers.ModelSerializer):
 
 
 class ServiceViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsAuthenticated, ManagersWrite]
     serializer_class = ServiceSerializer
 
     def get_queryset(self):
@@ -86,6 +102,7 @@ class ServiceViewSet(viewsets.ModelViewSet):
 
 
 class ResourceViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsAuthenticated, ManagersWrite]
     serializer_class = ResourceSerializer
 
     def get_queryset(self):
@@ -95,6 +112,7 @@ class ResourceViewSet(viewsets.ModelViewSet):
 
 
 class WeeklyHoursViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsAuthenticated, ManagersWrite]
     serializer_class = WeeklyHoursSerializer
 
     def get_queryset(self):
@@ -113,6 +131,7 @@ class HolidayImportInput(serializers.Serializer):
 
 
 class ClosureViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsAuthenticated, ManagersWrite]
     serializer_class = ClosureSerializer
 
     def get_queryset(self):
@@ -210,6 +229,9 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def get_queryset(self):
         queryset = Appointment.objects.prefetch_related("allocations").order_by("start", "id")
+        own = own_resource_ids(self.request.user)
+        if own is not None:  # a staff member works only in their own column
+            queryset = queryset.filter(allocations__resource_id__in=own).distinct()
         if self.action != "list":
             return queryset
         filters = AppointmentFilterInput(data=self.request.query_params)
@@ -237,6 +259,11 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(AppointmentOutput(_fresh(appointment)).data, status=201)
 
     def _create(self, request, data):
+        own = own_resource_ids(request.user)
+        if own is not None:
+            if not own or (data.get("staff") and data["staff"].pk not in own):
+                raise PermissionDenied(_("You can only book appointments in your own calendar."))
+            data["staff"] = data.get("staff") or Resource.objects.get(pk=own[0])
         return services.appointment_create(
             booking=services.Booking(
                 service=data["service"], start=data["start"], staff=data.get("staff"), room=data.get("room")
@@ -252,12 +279,17 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         data = _valid(AppointmentMoveInput, request.data)
-        appointment = services.appointment_move(
-            appointment=self.get_object(),
-            start=data["start"],
-            staff=data.get("staff"),
-            changed_by=request.user,
-        )
+        own = own_resource_ids(request.user)
+        if own is not None and data.get("staff") and data["staff"].pk not in own:
+            raise PermissionDenied(_("You can only move appointments within your own calendar."))
+        with transaction.atomic():
+            appointment = services.appointment_move(
+                appointment=self.get_object(),
+                start=data["start"],
+                staff=data.get("staff"),
+                changed_by=request.user,
+            )
+            events.appointment_moved(appointment, time_zone=request.tenant.time_zone)
         return Response(AppointmentOutput(_fresh(appointment)).data)
 
     @extend_schema(request=AppointmentCancelInput, responses=AppointmentOutput)

@@ -1,0 +1,81 @@
+"""Input of the calendar's booking, move and status actions (sent by calendar.js as form data)."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from termino.tenants.crm.models import Customer
+from termino.tenants.scheduling.models import AppointmentStatus, Resource, ResourceKind, Service
+
+
+class _WhenForm(forms.Form):
+    date = forms.DateField(label=_("Date"))
+    time = forms.TimeField(label=_("Time"))
+
+    def start(self, time_zone: str) -> datetime:
+        return datetime.combine(
+            self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=ZoneInfo(time_zone)
+        )
+
+
+class BookForm(_WhenForm):
+    service = forms.ModelChoiceField(
+        label=_("Service"),
+        queryset=Service.objects.filter(active=True),
+        error_messages={"required": _("Please choose a service.")},
+    )
+    staff = forms.ModelChoiceField(
+        label=_("Staff member"),
+        queryset=Resource.objects.filter(kind=ResourceKind.STAFF, active=True),
+        required=False,
+    )
+    room = forms.ModelChoiceField(
+        label=_("Room"), queryset=Resource.objects.filter(kind=ResourceKind.ROOM, active=True), required=False
+    )
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.all(), required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    notes = forms.CharField(label=_("Notes"), max_length=2000, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("customer") and not (data.get("last_name") or "").strip():
+            raise forms.ValidationError(
+                _("Choose a customer from the search, or enter at least a last name for a new one."),
+                code="customer",
+            )
+        return data
+
+
+class MoveForm(_WhenForm):
+    staff = forms.ModelChoiceField(
+        label=_("Staff member"),
+        queryset=Resource.objects.filter(kind=ResourceKind.STAFF, active=True),
+        required=False,
+    )
+
+
+STATUS_ACTIONS = {
+    "confirm": AppointmentStatus.CONFIRMED,
+    "cancel": AppointmentStatus.CANCELLED,
+    "no_show": AppointmentStatus.NO_SHOW,
+    "complete": AppointmentStatus.COMPLETED,
+}
+
+
+class StatusForm(forms.Form):
+    action = forms.ChoiceField(choices=[(key, key) for key in STATUS_ACTIONS])
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+
+class CalendarQuery(forms.Form):
+    """The calendar's address bar: which day, which view, which columns."""
+
+    date = forms.DateField(required=False)
+    view = forms.ChoiceField(choices=[("day", "day"), ("week", "week")], required=False)
+    by = forms.ChoiceField(choices=[(k, k) for k in ResourceKind.values], required=False)
+    resource = forms.IntegerField(required=False, min_value=1)
