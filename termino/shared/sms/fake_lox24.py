@@ -9,7 +9,7 @@
         fake.stall_next(2.0)  # the next request waits 2 s before it is answered
         fake.delivery_payload(provider_id, 1)   # an `sms.delivery` webhook event
 
-It speaks `POST /sms` as documented (https://doc.lox24.eu/api/operations/api_sms_post_collection/):
+It speaks `POST /sms` and `GET /sms` (the postbox, filtered) as documented (https://doc.lox24.eu/api/operations/api_sms_post_collection/):
 header `X-LOX24-AUTH-TOKEN` (else 401), JSON body validated with the documented rules (sender_id
 `^(\\+?[1-9]\\d{0,14}|[a-zA-Z0-9 ]{1,11})$`, phone E.164, text up to 1530 characters or 670 when it needs
 Unicode, service_code), 201 Created with the SMS resource and a fresh uuid, header X-LOX24-REQUEST-ID.
@@ -27,6 +27,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 from .segments import is_gsm7
 
@@ -34,6 +35,7 @@ SENDER_ID_RE = re.compile(r"^(\+?[1-9]\d{0,14}|[a-zA-Z0-9 ]{1,11})$")
 PHONE_RE = re.compile(r"^\+[1-9]\d{1,14}$")
 SERVICE_CODES = frozenset({"direct", "economy"})
 MAX_TEXT, MAX_TEXT_UNICODE = 1530, 670
+PAGE_SIZE = 30  # API Platform's default page size
 
 _ERROR_TITLES = {
     400: "Bad Request",
@@ -229,6 +231,27 @@ class FakeLox24:
             self._resources[provider_id] = resource
         return resource
 
+    def _search(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """`GET /sms`: the postbox, newest first, with the documented partial text filters (`phone`,
+        `text`), range filters on `created_at` and pages of PAGE_SIZE (`page`, from 1)."""
+
+        def first(name: str) -> str | None:
+            return query[name][0] if query.get(name) else None
+
+        with self._lock:
+            items = list(self._resources.values())
+        items.sort(key=lambda r: r["created_at"], reverse=True)
+        for field in ("phone", "text"):
+            needle = first(field)
+            if needle:
+                items = [r for r in items if needle.lower() in r[field].lower()]
+        for op, keep in (("gte", int.__ge__), ("gt", int.__gt__), ("lte", int.__le__), ("lt", int.__lt__)):
+            bound = first(f"created_at[{op}]")
+            if bound is not None and bound.lstrip("-").isdigit():
+                items = [r for r in items if keep(r["created_at"], int(bound))]
+        page = int(first("page") or 1) if (first("page") or "1").isdigit() else 1
+        return items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
@@ -252,7 +275,18 @@ class FakeLox24:
 
             def do_GET(self) -> None:
                 self._read_body()
-                self._reply(404, _error_body(404, "Not Found"))
+                path, _sep, query = self.path.partition("?")
+                if path.rstrip("/") != "/sms":
+                    self._reply(404, _error_body(404, "Not Found"))
+                    return
+                if self.headers.get("X-LOX24-AUTH-TOKEN") != fake.token:
+                    self._reply(401, _error_body(401))
+                    return
+                items = fake._search(parse_qs(query))
+                if "ld+json" in (self.headers.get("Accept") or ""):
+                    self._reply(200, {"hydra:member": items, "hydra:totalItems": len(items)})
+                else:
+                    self._reply(200, items)  # type: ignore[arg-type]
 
             def do_POST(self) -> None:
                 raw = self._read_body()

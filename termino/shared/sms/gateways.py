@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, TextIO
 
@@ -77,6 +78,13 @@ class UnsupportedEvent(ValueError):
 class SmsGateway(Protocol):
     def send(self, *, sender_id: str, phone: str, text: str, callback_data: str | None) -> SendResult: ...
 
+    def find(self, *, phone: str, since: datetime, callback_data: str) -> str | None:
+        """The provider id of a message we sent since `since` with this callback data, or None.
+
+        How a crash between the provider's acceptance and our bookkeeping is settled without a second
+        send: the row left in `sending` is looked up instead of being sent again."""
+        ...
+
 
 # --- LOX24 ----------------------------------------------------------------------------------------------
 
@@ -112,6 +120,9 @@ def _error_detail(response: requests.Response) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return ""
+
+
+LOX24_PAGE_SIZE = 30  # items per page of LOX24's collections (API Platform's default)
 
 
 class Lox24Gateway:
@@ -167,6 +178,26 @@ class Lox24Gateway:
         reason = _PERMANENT_REASONS.get(status, f"LOX24 refused the request ({status})")
         raise PermanentSmsError(reason + suffix, status)
 
+    def find(self, *, phone: str, since: datetime, callback_data: str, max_pages: int = 20) -> str | None:
+        """Searches the postbox (`GET /sms`, newest first) by phone number and creation time."""
+        headers = {"X-LOX24-AUTH-TOKEN": self.token, "Accept": "application/json"}
+        for page in range(1, max_pages + 1):
+            params = {"phone": phone.lstrip("+"), "created_at[gte]": int(since.timestamp()), "page": page}
+            try:
+                response = requests.get(self.url, params=params, headers=headers, timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise TemporarySmsError(f"LOX24 could not be searched ({type(exc).__name__})") from exc
+            if response.status_code != 200:
+                raise TemporarySmsError(f"LOX24 could not be searched ({response.status_code})")
+            body = response.json()
+            items = body.get("hydra:member", []) if isinstance(body, dict) else body
+            for item in items:
+                if isinstance(item, dict) and item.get("callback_data") == callback_data:
+                    return str(item.get("uuid") or "") or None
+            if len(items) < LOX24_PAGE_SIZE:
+                return None
+        raise TemporarySmsError("LOX24: too many messages to search for this number")
+
 
 # --- development gateways -------------------------------------------------------------------------------
 
@@ -184,6 +215,9 @@ class ConsoleGateway:
         print(text, file=stream)
         print("-" * 40, file=stream, flush=True)
         return SendResult(provider_id=provider_id)
+
+    def find(self, *, phone: str, since: datetime, callback_data: str) -> str | None:
+        return None  # nothing is kept; a development message may be printed twice
 
 
 class FileGateway:
@@ -210,6 +244,20 @@ class FileGateway:
             with self.path.open("a", encoding="utf-8") as f:
                 f.write(line)
         return SendResult(provider_id=provider_id)
+
+    def find(self, *, phone: str, since: datetime, callback_data: str) -> str | None:
+        if not self.path.exists():
+            return None
+        with self._lock, self.path.open(encoding="utf-8") as f:
+            for line in f:
+                record = json.loads(line)
+                if (
+                    record["phone"] == phone
+                    and record["callback_data"] == callback_data
+                    and record["sent_at"] >= int(since.timestamp())
+                ):
+                    return record["provider_id"]
+        return None
 
 
 def gateway_from_settings() -> SmsGateway:

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -209,3 +210,53 @@ def test_gateway_from_settings(settings, tmp_path):
     settings.SMS_BACKEND = "carrier-pigeon"
     with pytest.raises(ImproperlyConfigured):
         gateway_from_settings()
+
+
+# --- finding a message in the postbox (settling a crash between acceptance and our bookkeeping) ---------
+
+
+def _send(gw, phone, callback):
+    return gw.send(sender_id="Salon", phone=phone, text="Hallo", callback_data=callback).provider_id
+
+
+def test_find_returns_the_id_of_the_message_with_that_callback_data(fake):
+    gw = gateway(fake)
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    wanted = _send(gw, "+4917612345678", "t_a|reminder:1")
+    _send(gw, "+4917612345678", "t_a|reminder:2")
+    _send(gw, "+4915112345678", "t_a|reminder:3")
+    assert gw.find(phone="+4917612345678", since=since, callback_data="t_a|reminder:1") == wanted
+    assert gw.find(phone="+4917612345678", since=since, callback_data="t_a|reminder:3") is None
+    assert (
+        gw.find(
+            phone="+4917612345678",
+            since=datetime.now(UTC) + timedelta(hours=1),
+            callback_data="t_a|reminder:1",
+        )
+        is None
+    )
+
+
+def test_find_walks_the_pages_of_the_postbox(fake):
+    gw = gateway(fake)
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    first = _send(gw, "+4917612345678", "oldest")
+    for n in range(65):
+        _send(gw, "+4917612345678", f"later-{n}")
+    assert gw.find(phone="+4917612345678", since=since, callback_data="oldest") == first
+
+
+def test_find_with_a_wrong_token_is_temporary_so_the_row_waits(fake):
+    with pytest.raises(TemporarySmsError):
+        Lox24Gateway(fake.url, "wrong").find(
+            phone="+4917612345678", since=datetime.now(UTC), callback_data="x"
+        )
+
+
+def test_file_gateway_finds_what_it_wrote(tmp_path):
+    gw = FileGateway(tmp_path / "sms.jsonl")
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    assert gw.find(phone="+4917612345678", since=since, callback_data="a") is None
+    sent = _send(gw, "+4917612345678", "a")
+    assert gw.find(phone="+4917612345678", since=since, callback_data="a") == sent
+    assert gw.find(phone="+4915112345678", since=since, callback_data="a") is None
