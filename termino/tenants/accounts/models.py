@@ -1,8 +1,14 @@
 """Logins. The table exists in every schema: a business's staff in its own, platform staff in `public`."""
 
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,4 +28,90 @@ class User(AbstractUser):
         constraints = [
             # Login names are e-mail addresses, compared without case.
             models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+            # Exactly one owner per business: signup makes it, nothing else grants or removes the role.
+            models.UniqueConstraint(fields=["role"], condition=Q(role="owner"), name="user_one_owner"),
         ]
+
+
+class Invitation(models.Model):
+    """A person asked to join the business's team; they set their own password through the link.
+
+    Only the SHA-256 of the link's token is stored, so a copy of the database opens no account.
+    Revoked invitations are deleted; accepted ones are kept (accepted_at) as a record.
+    """
+
+    VALID_FOR = timedelta(days=7)
+
+    email = models.EmailField(_("e-mail"))
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    # The calendar column the person will work in: an existing one, or a new one made on acceptance.
+    # `accounts` is also a shared app (platform staff live in `public`), where scheduling's tables do not
+    # exist, so this cannot be a database foreign key; Django still applies SET_NULL when a column goes.
+    resource = models.ForeignKey(
+        "scheduling.Resource",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="invitations",
+        verbose_name=_("calendar column"),
+    )
+    new_resource_name = models.CharField(_("new calendar column"), max_length=200, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # Owners come from signup only: an invitation makes a manager or a staff member.
+            models.CheckConstraint(
+                name="invitation_role_not_owner", condition=Q(role__in=["manager", "staff"])
+            ),
+            models.CheckConstraint(name="invitation_email_lowercase", condition=Q(email=Lower("email"))),
+            models.CheckConstraint(
+                name="invitation_expiry_after_creation", condition=Q(expires_at__gt=F("created_at"))
+            ),
+            models.CheckConstraint(
+                name="invitation_one_column_choice",
+                condition=Q(resource__isnull=True) | Q(new_resource_name=""),
+            ),
+            models.CheckConstraint(
+                name="invitation_token_hash_hex",
+                condition=Q(token_hash__regex=r"^[0-9a-f]{64}$"),  # noqa: S106 (a pattern, not a secret)
+            ),
+            models.UniqueConstraint(
+                Lower("email"), condition=Q(accepted_at__isnull=True), name="invitation_one_open_per_email"
+            ),
+            models.UniqueConstraint(
+                fields=["resource"],
+                condition=Q(accepted_at__isnull=True, resource__isnull=False),
+                name="invitation_one_open_per_column",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.accepted_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return not self.is_accepted and self.expires_at <= timezone.now()
+
+    @property
+    def is_open(self) -> bool:
+        return not self.is_accepted and not self.is_expired

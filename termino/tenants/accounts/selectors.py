@@ -1,8 +1,15 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import Case, IntegerField, Value, When
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from termino.platform.tenancy.routing import primary_url
 from termino.tenants.crm.models import Customer
-from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment
+from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment, Resource, ResourceKind
+
+from .models import Invitation, Role, User
 
 
 def dashboard(*, user, tenant) -> dict:
@@ -25,4 +32,52 @@ def dashboard(*, user, tenant) -> dict:
         "todays_appointments": list(todays),
         "week_count": active.filter(start__gte=week_start, start__lt=week_end).count(),
         "customer_count": Customer.objects.count(),
+    }
+
+
+def team_member_list():
+    """Everyone with a login here: the owner first, then managers, then staff members, by name."""
+    rank = Case(
+        When(role=Role.OWNER, then=Value(0)),
+        When(role=Role.MANAGER, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        User.objects.select_related("resource")
+        .annotate(role_rank=rank)
+        .order_by("-is_active", "role_rank", Lower("first_name"), Lower("last_name"), "id")
+    )
+
+
+def invitation_pending_list():
+    """Invitations not accepted yet, expired ones included (they can be sent again)."""
+    return (
+        Invitation.objects.filter(accepted_at__isnull=True)
+        .select_related("resource", "invited_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def staff_columns_free(*, keep: Resource | None = None) -> list[Resource]:
+    """Staff calendar columns nobody works in and nobody is invited to; `keep` is always included."""
+    reserved = Invitation.objects.filter(
+        accepted_at__isnull=True, expires_at__gt=timezone.now(), resource__isnull=False
+    ).values("resource_id")
+    columns = list(
+        Resource.objects.filter(kind=ResourceKind.STAFF, active=True, user__isnull=True)
+        .exclude(pk__in=reserved)
+        .order_by(Lower("name"), "id")
+    )
+    if keep is not None and keep not in columns:
+        columns.insert(0, keep)
+    return columns
+
+
+def account_summary(*, tenant) -> dict:
+    """What the owner sees about their business at a glance (read from the public schema row)."""
+    return {
+        "booking_url": primary_url(tenant, "/book/"),
+        "created_at": tenant.created_at,
+        "status": tenant.get_status_display(),
     }

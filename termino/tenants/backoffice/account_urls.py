@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import account_views as views
 
 app_name = "account"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.account_index, name="index"),
+    path("password/", views.password_change, name="password"),
+]
