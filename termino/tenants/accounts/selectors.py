@@ -10,6 +10,7 @@ from termino.tenants.crm.models import Customer
 from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment, Resource, ResourceKind
 
 from .models import Invitation, Role, User
+from .roles import own_resource_ids
 
 
 def dashboard(*, user, tenant) -> dict:
@@ -20,6 +21,9 @@ def dashboard(*, user, tenant) -> dict:
     week_start = start - timedelta(days=today.weekday())
     week_end = week_start + timedelta(days=7)
     active = Appointment.objects.filter(status__in=ACTIVE_STATUSES)
+    own = own_resource_ids(user)
+    if own is not None:  # a staff member's day is their own column
+        active = active.filter(allocations__resource_id__in=own).distinct()
     todays = (
         active.filter(start__gte=start, start__lt=start + timedelta(days=1))
         .select_related("service", "customer")

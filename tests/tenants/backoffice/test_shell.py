@@ -20,3 +20,32 @@ def test_session_of_another_business_is_unknown_here(business_a, business_b):
     stolen.cookies = client_b.cookies
     response = stolen.get("/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_todays_list_of_a_staff_member_shows_only_their_own_appointments(business_a):
+    from datetime import datetime, time
+
+    from django_tenants.utils import schema_context
+
+    from termino.tenants.crm.models import Customer
+    from termino.tenants.scheduling import services as scheduling
+    from termino.tenants.scheduling.models import Resource
+    from tests.tenants.backoffice.helpers import make_user
+    from tests.tenants.scheduling.factories import BERLIN, salon
+
+    user = make_user(business_a, "staff")
+    with schema_context(business_a.schema):
+        service, staff, _room = salon()
+        Resource.objects.filter(pk=staff[1].pk).update(user=user)
+        today = datetime.now(BERLIN).date()
+        for member, name in ((staff[0], "Fremdkundin"), (staff[1], "Eigenkundin")):
+            scheduling.appointment_create(
+                booking=scheduling.Booking(
+                    service=service, start=datetime.combine(today, time(23), tzinfo=BERLIN), staff=member
+                ),
+                customer=Customer.objects.create(last_name=name),
+            )
+    mine = log_in_as(business_a, user=user).get("/").content.decode()
+    everything = log_in_as(business_a).get("/").content.decode()
+    assert "Eigenkundin" in mine and "Fremdkundin" not in mine
+    assert "Eigenkundin" in everything and "Fremdkundin" in everything
