@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import Count, DateTimeField, FloatField, Func, Q
+from django.db.models import Count, DateTimeField, FloatField, Func, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from . import availability
-from .models import Allocation, Closure, ResourceKind, Service, WeeklyHours
+from .models import Allocation, Appointment, Closure, Resource, ResourceKind, Service, WeeklyHours
 
 
 class _Lower(Func):
@@ -150,3 +150,71 @@ def _busy_rows(resource_ids: list[int], window: DateTimeTZRange):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(row[0], row[1], row[2], row[3], row[4], row[6]) for row in cursor.fetchall()]
+
+
+# --- Catalogue (backoffice settings) ---------------------------------------------------------------------
+
+
+def service_list() -> QuerySet[Service]:
+    """All services, active first, with their resources and how many appointments each has."""
+    return (
+        Service.objects.annotate(appointment_count=Count("appointments", distinct=True))
+        .prefetch_related(Prefetch("resources", queryset=Resource.objects.order_by("kind", "name", "pk")))
+        .order_by("-active", "name", "pk")
+    )
+
+
+def service_appointment_count(*, service: Service) -> int:
+    return Appointment.objects.filter(service=service).count()
+
+
+def resource_list() -> QuerySet[Resource]:
+    """Staff members and rooms, active first, with their services, login and whether they have own hours."""
+    return (
+        Resource.objects.select_related("user")
+        .annotate(hours_count=Count("hours", distinct=True))
+        .prefetch_related(Prefetch("services", queryset=Service.objects.order_by("name", "pk")))
+        .order_by("kind", "-active", "name", "pk")
+    )
+
+
+def weekly_hours(*, resource: Resource | None) -> list[list[tuple[time, time]]]:
+    """Intervals per weekday (index 0 = Monday) of a resource, or of the business when None."""
+    days: list[list[tuple[time, time]]] = [[] for _ in range(7)]
+    for weekday, opens, closes in (
+        WeeklyHours.objects.filter(resource=resource)
+        .order_by("weekday", "start")
+        .values_list("weekday", "start", "end")
+    ):
+        days[weekday].append((opens, closes))
+    return days
+
+
+def bookable_hours(*, resource: Resource) -> list[list[tuple[time, time]]]:
+    """Per weekday, the local times when `resource` can be booked as far as weekly hours go.
+
+    Computed with the engine's own helpers so this page can never tell another story than the slots:
+    own hours (the opening hours when it has none) within the opening hours, touching intervals merged.
+    """
+    business = availability._by_weekday(_as_intervals(weekly_hours(resource=None)))
+    own_rows = weekly_hours(resource=resource)
+    own = availability._by_weekday(_as_intervals(own_rows)) if any(own_rows) else business
+    return [availability._intersect(own[day], business[day]) for day in range(7)]
+
+
+def _as_intervals(days: list[list[tuple[time, time]]]) -> list[availability.WeeklyInterval]:
+    return [
+        availability.WeeklyInterval(weekday=day, start=opens, end=closes)
+        for day, intervals in enumerate(days)
+        for opens, closes in intervals
+    ]
+
+
+def closure_lists(*, now: datetime | None = None, past_limit: int | None = 25) -> tuple[list, list, int]:
+    """(closures not over yet, soonest first; past ones, latest first, at most `past_limit`; past total)."""
+    now = now or timezone.now()
+    closures = Closure.objects.select_related("resource")
+    upcoming = list(closures.filter(end__gt=now).order_by("start", "pk"))
+    past = closures.filter(end__lte=now).order_by("-start", "-pk")
+    total = past.count()
+    return upcoming, list(past[:past_limit] if past_limit is not None else past), total

@@ -4,19 +4,21 @@ The exclusion constraint on `Allocation` is the guarantee; the row locks taken h
 bookings of the same resources in a queue instead of letting the losers deadlock (SQLSTATE 40P01).
 """
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from termino.shared.errors import ConflictError, InvalidRequest
 
+from .availability import WeeklyInterval
 from .models import (
     Allocation,
     Appointment,
@@ -26,6 +28,7 @@ from .models import (
     Resource,
     ResourceKind,
     Service,
+    WeeklyHours,
 )
 
 EXCLUSION_VIOLATION = "23P01"
@@ -334,3 +337,191 @@ def holidays_import(*, state: str, years: Sequence[int], time_zone: str) -> int:
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
+
+
+# --- Catalogue: services, staff and rooms, weekly hours, closures ----------------------------------------
+# Written from the backoffice settings pages; the forms there validate first, these functions keep the
+# rules that must hold whoever calls them (and the database constraints stay the last word).
+
+# Fields of Service a caller may set; the many-to-many `resources` travels separately.
+SERVICE_FIELDS = (
+    "name", "description", "duration_minutes", "price", "buffer_before_minutes", "buffer_after_minutes",
+    "min_notice_minutes", "horizon_days", "slot_step_minutes", "capacity", "requires_room", "colour",
+    "bookable_online", "active",
+)  # fmt: skip
+
+# The German federal states `holidays` knows (it also lists the city of Augsburg as a subdivision).
+GERMAN_STATES = (
+    "BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH",
+)  # fmt: skip
+
+
+def _service_fields(fields: dict) -> dict:
+    unknown = set(fields) - set(SERVICE_FIELDS)
+    if unknown:
+        raise TypeError(f"not a service field: {', '.join(sorted(unknown))}")
+    return fields
+
+
+@transaction.atomic
+def service_create(
+    *, name: str, duration_minutes: int, resources: Iterable[Resource] = (), **fields
+) -> Service:
+    service = Service.objects.create(name=name, duration_minutes=duration_minutes, **_service_fields(fields))
+    service.resources.set(list(resources))
+    return service
+
+
+@transaction.atomic
+def service_update(*, service: Service, resources: Iterable[Resource] | None = None, **fields) -> Service:
+    """Set the given fields (and, unless None, exactly these resources)."""
+    for field, value in _service_fields(fields).items():
+        setattr(service, field, value)
+    if fields:
+        service.save(update_fields=list(fields))
+    if resources is not None:
+        service.resources.set(list(resources))
+    return service
+
+
+@transaction.atomic
+def service_deactivate(*, service: Service) -> Service:
+    """Stop new bookings of a service; its appointments, past and future, stay as they are."""
+    service.active = False
+    service.save(update_fields=["active"])
+    return service
+
+
+@transaction.atomic
+def service_delete(*, service: Service) -> None:
+    """Delete a service nobody ever booked; one with appointments can only be deactivated.
+
+    The row lock makes a booking that starts meanwhile wait (its foreign key check needs the row), so no
+    appointment can slip in between the check and the delete.
+    """
+    locked = Service.objects.select_for_update().filter(pk=service.pk).first()
+    if locked is None:
+        return
+    if Appointment.objects.filter(service=locked).exists():
+        raise SchedulingError(
+            _("%(service)s has appointments, so it cannot be deleted. Deactivate it instead.")
+            % {"service": locked.name}
+        )
+    locked.delete()
+
+
+@transaction.atomic
+def resource_create(
+    *, kind: str, name: str, services: Iterable[Service] = (), active: bool = True
+) -> Resource:
+    if kind not in ResourceKind.values:
+        raise SchedulingError(_("Choose staff member or room."))
+    resource = Resource.objects.create(kind=kind, name=name, active=active)
+    resource.services.set(list(services))
+    return resource
+
+
+@transaction.atomic
+def resource_update(
+    *,
+    resource: Resource,
+    kind: str | None = None,
+    name: str | None = None,
+    services: Iterable[Service] | None = None,
+    active: bool | None = None,
+) -> Resource:
+    """Change what is given (None: leave as is)."""
+    changed = {"kind": kind, "name": name, "active": active}
+    changed = {field: value for field, value in changed.items() if value is not None}
+    if "kind" in changed:
+        if changed["kind"] not in ResourceKind.values:
+            raise SchedulingError(_("Choose staff member or room."))
+        if changed["kind"] != ResourceKind.STAFF and resource.user_id is not None:
+            raise SchedulingError(
+                _("%(name)s is linked to a login and must stay a staff member.") % {"name": resource.name}
+            )
+    for field, value in changed.items():
+        setattr(resource, field, value)
+    if changed:
+        resource.save(update_fields=list(changed))
+    if services is not None:
+        resource.services.set(list(services))
+    return resource
+
+
+def weekly_intervals_check(intervals: Iterable[WeeklyInterval]) -> list[WeeklyInterval]:
+    """The intervals sorted by day and time; SchedulingError for a bad day, end not after start, overlap.
+
+    Touching intervals (09:00–12:00 and 12:00–13:00) are allowed: the availability engine merges them.
+    """
+    ordered = sorted(intervals, key=lambda i: (i.weekday, i.start, i.end))
+    for interval in ordered:
+        if not 0 <= interval.weekday <= 6:
+            raise SchedulingError(_("Use 0 (Monday) to 6 (Sunday)."))
+        if interval.start >= interval.end:
+            raise SchedulingError(_("The end must be after the start."))
+    for before, after in itertools.pairwise(ordered):
+        if before.weekday == after.weekday and after.start < before.end:
+            raise SchedulingError(
+                _("%(first)s and %(second)s overlap.")
+                % {
+                    "first": f"{before.start:%H:%M}–{before.end:%H:%M}",
+                    "second": f"{after.start:%H:%M}–{after.end:%H:%M}",
+                }
+            )
+    return ordered
+
+
+@transaction.atomic
+def weekly_hours_replace(
+    *, resource: Resource | None, intervals: Iterable[WeeklyInterval]
+) -> list[WeeklyHours]:
+    """Replace all weekly hours of a resource (None: the business's opening hours) in one transaction.
+
+    An empty list means: the resource follows the opening hours; for the business, closed every day.
+    Concurrent replacements of the same owner queue on a lock, so the result is one set, never two merged.
+    """
+    ordered = weekly_intervals_check(intervals)
+    if resource is not None:
+        Resource.objects.select_for_update().get(pk=resource.pk)
+    else:
+        with connection.cursor() as cursor:
+            # No row stands for the business: a transaction lock keyed on the schema takes its place.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':business-hours'))")
+    WeeklyHours.objects.filter(resource=resource).delete()
+    return WeeklyHours.objects.bulk_create(
+        WeeklyHours(resource=resource, weekday=i.weekday, start=i.start, end=i.end) for i in ordered
+    )
+
+
+@transaction.atomic
+def closure_create(*, resource: Resource | None, start: datetime, end: datetime, reason: str = "") -> Closure:
+    """Close the business (resource None) or one staff member or room from `start` to `end` (aware)."""
+    if start.utcoffset() is None or end.utcoffset() is None:
+        raise ValueError("closure times must be timezone-aware")
+    if start >= end:
+        raise SchedulingError(_("The end must be after the start."))
+    return Closure.objects.create(resource=resource, start=start, end=end, reason=reason.strip())
+
+
+@transaction.atomic
+def closure_delete(*, closure: Closure) -> None:
+    closure.delete()
+
+
+@dataclass(frozen=True)
+class HolidayImport:
+    added: int
+    existing: int
+
+
+@transaction.atomic
+def holidays_import_counted(*, state: str, years: Sequence[int], time_zone: str) -> HolidayImport:
+    """`holidays_import`, all or nothing, telling how many holidays were new and how many already there."""
+    if state not in GERMAN_STATES:
+        raise SchedulingError(_("Choose a German federal state."))
+    if not years:
+        raise SchedulingError(_("Choose at least one year."))
+    total = len(holidays.Germany(subdiv=state, years=list(years)))
+    added = holidays_import(state=state, years=years, time_zone=time_zone)
+    return HolidayImport(added=added, existing=total - added)
