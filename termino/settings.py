@@ -262,6 +262,9 @@ LOX24_TIMEOUT = env_int("LOX24_TIMEOUT", 10)
 # Delivery reports come to https://BASE_DOMAIN/webhooks/lox24/<this secret>/ (set it in LOX24's console).
 LOX24_WEBHOOK_SECRET = env("LOX24_WEBHOOK_SECRET", "")
 SMS_FILE_PATH = Path(env("SMS_FILE_PATH", str(BASE_DIR / ".run" / "sms.jsonl")))
+# A row still `sending` this long after its claim was left by a worker that died (or timed out): it is
+# looked up at the provider and either recorded as sent or sent again. Longer than any request can take.
+OUTBOX_STUCK_AFTER_SECONDS = env_int("OUTBOX_STUCK_AFTER_SECONDS", 300)
 
 # --- Logging -----------------------------------------------------------------------------------------
 LOGGING = {

@@ -7,6 +7,7 @@
         fake.ids             # the uuid given to each of them, in the same order
         fake.fail_next(503, times=2)
         fake.stall_next(2.0)  # the next request waits 2 s before it is answered
+        fake.delay_replies(0.5)  # accept at once, answer half a second later
         fake.delivery_payload(provider_id, 1)   # an `sms.delivery` webhook event
 
 It speaks `POST /sms` and `GET /sms` (the postbox, filtered) as documented (https://doc.lox24.eu/api/operations/api_sms_post_collection/):
@@ -125,6 +126,7 @@ class FakeLox24:
         self._resources: dict[str, dict[str, Any]] = {}
         self._failures: list[int] = []
         self._stalls: list[float] = []
+        self._reply_delay = 0.0
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -173,6 +175,11 @@ class FakeLox24:
         as usual, so, as at a real provider, a message whose client gave up may still be accepted."""
         with self._lock:
             self._stalls.extend([seconds] * times)
+
+    def delay_replies(self, seconds: float) -> None:
+        """Accept each message at once but answer only `seconds` later: a client that dies or gives up
+        meanwhile leaves a message that went out without the client knowing its id."""
+        self._reply_delay = seconds
 
     def delivery_payload(
         self, provider_id: str, code: int, *, callback_data: str | None = None, status_code: int = 100
@@ -314,7 +321,10 @@ class FakeLox24:
                 if problem:
                     self._reply(*problem)
                     return
-                self._reply(201, fake._accept(body))
+                resource = fake._accept(body)
+                if fake._reply_delay and fake._closing.wait(fake._reply_delay):
+                    return
+                self._reply(201, resource)
 
             def _read_body(self) -> bytes:
                 length = int(self.headers.get("Content-Length") or 0)
