@@ -4,6 +4,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+# What LOX24 accepts as a sender: up to 11 letters, digits and spaces, or a number of up to 15 digits.
+SENDER_ID_PATTERN = r"^(\+?[1-9][0-9]{0,14}|[a-zA-Z0-9 ]{1,11})$"
+
+
+class CustomerAddress(models.TextChoices):
+    """How German customer texts address the customer; English texts read the same either way."""
+
+    FORMAL = "formal", _("Formal (Sie)")
+    INFORMAL = "informal", _("Informal (du)")
+
 
 class BookingSettings(models.Model):
     """One row per business (id = 1)."""
@@ -24,6 +34,11 @@ class BookingSettings(models.Model):
     allowed_origins = models.TextField(
         _("websites allowed to embed the booking page"), blank=True, help_text=_("One origin per line.")
     )
+    customer_address = models.CharField(
+        _("address customers"), max_length=8, choices=CustomerAddress.choices, default=CustomerAddress.FORMAL
+    )
+    # Empty: derived from the company name when a message is sent.
+    sms_sender_id = models.CharField(_("SMS sender"), max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("booking settings")
@@ -35,6 +50,14 @@ class BookingSettings(models.Model):
             ),
             models.CheckConstraint(
                 name="booking_brand_colour_hex", condition=Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$")
+            ),
+            models.CheckConstraint(
+                name="booking_customer_address_valid",
+                condition=Q(customer_address__in=CustomerAddress.values),
+            ),
+            models.CheckConstraint(
+                name="booking_sms_sender_id_format",
+                condition=Q(sms_sender_id="") | Q(sms_sender_id__regex=SENDER_ID_PATTERN),
             ),
         ]
 

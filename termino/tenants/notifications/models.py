@@ -1,5 +1,9 @@
-"""The outbox: one row per SMS or e-mail to send. Workers claim rows; a row is sent at most once."""
+"""The outbox: one row per SMS or e-mail to send. Workers claim rows; a row is sent at most once.
 
+Also the business's own wording of its messages (`MessageTemplate`), where it replaces the default text.
+"""
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +49,14 @@ class OutboxMessage(models.Model):
     # Derived from what the message is about (e.g. "confirmation:42:email"): the same event never
     # queues the same message twice.
     idempotency_key = models.CharField(max_length=200, unique=True)
+    sent_at = models.DateTimeField(null=True, blank=True)  # when the gateway accepted it
+    # A resend is a new row; it points at the row it repeats, which itself is never sent again.
+    resend_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -52,7 +64,46 @@ class OutboxMessage(models.Model):
         ordering = ["due_at", "id"]
         indexes = [
             models.Index(fields=["due_at"], condition=Q(status="queued"), name="outbox_due_queued_idx"),
+            # The message log lists the newest first.
+            models.Index(fields=["-due_at", "-id"], name="outbox_log_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.channel} → {self.recipient}"
+
+
+class MessageTemplate(models.Model):
+    """A business's own text for one kind of message on one channel, replacing the default text.
+
+    Texts hold only the fixed placeholders of `rendering.PLACEHOLDERS` (plain substitution, never
+    template code); the form rejects any other.
+    """
+
+    kind = models.CharField(max_length=16, choices=MessageKind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    subject = models.CharField(max_length=200, blank=True)  # e-mail only
+    body = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "channel"], name="message_template_one_per_kind_channel"),
+            models.CheckConstraint(
+                name="message_template_kind_valid", condition=Q(kind__in=MessageKind.values)
+            ),
+            models.CheckConstraint(
+                name="message_template_channel_valid", condition=Q(channel__in=Channel.values)
+            ),
+            models.CheckConstraint(name="message_template_body_not_empty", condition=~Q(body="")),
+            # An SMS has no subject; an e-mail needs one.
+            models.CheckConstraint(
+                name="message_template_subject_by_channel",
+                condition=Q(channel="sms", subject="") | (Q(channel="email") & ~Q(subject="")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel}"

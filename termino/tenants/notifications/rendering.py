@@ -1,29 +1,155 @@
-"""The words of each message, in the business's language and time zone, with the time zone stated."""
+"""The words of each message, in the business's language and time zone, with the time zone stated.
 
+A text is the business's own (`MessageTemplate`) or the default for its language and form of address
+(`texts.py`). Texts hold a fixed set of placeholders such as `{service}`, replaced by plain string
+substitution from a dict of strings: a business never writes template code, and a value (a customer's
+name, say) is never read as a placeholder itself.
+"""
+
+import re
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.template.loader import render_to_string
+import phonenumbers
 from django.utils import translation
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from termino.platform.tenancy.routing import primary_url
+from termino.tenants.booking.models import BookingSettings
+
+from . import texts
+from .models import Channel, MessageTemplate
+
+# The placeholders a text may use, in the order the settings page lists them.
+PLACEHOLDERS = {
+    "customer": _("the customer's full name"),
+    "first_name": _("the customer's first name (the full name if none is known)"),
+    "service": _("the booked service"),
+    "date": _("the day, e.g. Monday, 7 December 2026"),
+    "time": _("the start time, e.g. 10:00"),
+    "time_zone": _("the time zone of the time, e.g. Europe/Berlin"),
+    "business": _("your company name"),
+    "phone": _("your phone number"),
+    "address": _("your address"),
+    "manage_link": _("the link to reschedule or cancel (online bookings only)"),
+}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_SAMPLE_TOKEN = "k3Jd9QbX2mZr7TfW1yLp0sVaHc4NeGu8"  # noqa: S105 - made up, as long as a real manage token
+
+
+def unknown_placeholders(text: str) -> list[str]:
+    """Names in braces that are not placeholders, e.g. ["kunde"] for "Hallo {kunde}"."""
+    return sorted({name for name in _PLACEHOLDER.findall(text) if name not in PLACEHOLDERS})
+
+
+def has_stray_braces(text: str) -> bool:
+    """A brace that does not belong to a `{name}` pair, e.g. "{service" or "}"."""
+    return "{" in _PLACEHOLDER.sub("", text) or "}" in _PLACEHOLDER.sub("", text)
+
+
+def used_placeholders(text: str) -> set[str]:
+    return {name for name in _PLACEHOLDER.findall(text) if name in PLACEHOLDERS}
+
+
+def substitute(text: str, values: dict[str, str]) -> str:
+    """Replace the placeholders line by line; a line whose placeholders are all empty is left out."""
+    lines = []
+    for line in text.splitlines():
+        names = [name for name in _PLACEHOLDER.findall(line) if name in values]
+        if names and not any(values[name] for name in names):
+            continue
+        lines.append(_PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), line))
+    # Dropped lines must not leave gaps of several blank lines behind.
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _format_phone(phone: str) -> str:
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _language(tenant) -> str:
+    return "en" if (tenant.language or "de")[:2] == "en" else "de"
+
+
+def _moment(start: datetime, *, tenant) -> dict[str, str]:
+    local = start.astimezone(ZoneInfo(tenant.time_zone))
+    language = _language(tenant)
+    with translation.override(language):
+        day = date_format(local, "l, j. F Y" if language == "de" else "l, j F Y")
+    return {"date": day, "time": local.strftime("%H:%M"), "time_zone": tenant.time_zone}
+
+
+def _business(tenant) -> dict[str, str]:
+    address = ", ".join(p for p in (tenant.street, f"{tenant.postcode} {tenant.city}".strip()) if p)
+    return {"business": tenant.name, "phone": _format_phone(tenant.phone), "address": address}
+
+
+def placeholder_values(*, tenant, appointment, customer) -> dict[str, str]:
+    """The value of every placeholder for one message (empty where not known)."""
+    values = dict.fromkeys(PLACEHOLDERS, "")
+    values.update(_business(tenant))
+    if customer is not None:
+        values["customer"] = str(customer)
+        values["first_name"] = customer.first_name or str(customer)
+    if appointment is not None:
+        values["service"] = appointment.service.name
+        values.update(_moment(appointment.start, tenant=tenant))
+        if appointment.manage_token:
+            values["manage_link"] = primary_url(tenant, f"/book/manage/{appointment.manage_token}/")
+    return values
+
+
+def sample_values(*, tenant, service_name: str = "") -> dict[str, str]:
+    """Values of a made-up appointment next Monday at 10:00, for previews on the settings page."""
+    zone = ZoneInfo(tenant.time_zone)
+    today = datetime.now(zone).date()
+    monday = today + timedelta(days=7 - today.weekday())
+    english = _language(tenant) == "en"
+    values = {
+        "customer": "Lena Fischer",
+        "first_name": "Lena",
+        "service": service_name or ("Haircut" if english else "Haarschnitt"),
+        **_moment(datetime.combine(monday, time(10), tzinfo=zone), tenant=tenant),
+        **_business(tenant),
+    }
+    try:
+        values["manage_link"] = primary_url(tenant, f"/book/manage/{_SAMPLE_TOKEN}/")
+    except ValueError:  # a business always has a primary domain; a preview must not fail without one
+        values["manage_link"] = ""
+    return values
+
+
+def default_text(*, kind: str, channel: str, tenant, rules: BookingSettings | None = None) -> tuple[str, str]:
+    """(subject, body) of the default text that fits the business's language and form of address."""
+    rules = rules or BookingSettings.current()
+    return texts.default_text(
+        kind=kind, channel=channel, language=_language(tenant), address=rules.customer_address
+    )
+
+
+def current_text(*, kind: str, channel: str, tenant, rules: BookingSettings | None = None) -> tuple[str, str]:
+    """(subject, body): the business's own text if it wrote one, else the default."""
+    own = MessageTemplate.objects.filter(kind=kind, channel=channel).first()
+    if own is not None:
+        return own.subject, own.body
+    return default_text(kind=kind, channel=channel, tenant=tenant, rules=rules)
+
+
+def render_text(*, channel: str, subject: str, body: str, values: dict[str, str]) -> tuple[str, str]:
+    rendered_subject = ""
+    if channel == Channel.EMAIL:
+        # A subject is one header line, whatever a value holds.
+        rendered_subject = " ".join(substitute(subject, values).split())
+    return rendered_subject, substitute(body, values)
 
 
 def render(message, *, tenant) -> tuple[str, str]:
     """(subject, body) of an outbox message; the subject is empty for SMS."""
-    appointment = message.appointment
-    zone = ZoneInfo(tenant.time_zone)
-    language = (tenant.language or "de")[:2]
-    with translation.override(language):
-        start = appointment.start.astimezone(zone) if appointment else None
-        context = {
-            "tenant": tenant,
-            "appointment": appointment,
-            "customer": message.customer,
-            "date": date_format(start, "l, j. F Y" if language == "de" else "l, j F Y") if start else "",
-            "time": start.strftime("%H:%M") if start else "",
-            "zone": tenant.time_zone,
-        }
-        body = render_to_string(f"notifications/{message.kind}.{message.channel}.txt", context).strip()
-        subject = ""
-        if message.channel == "email":
-            subject = render_to_string(f"notifications/{message.kind}.subject.txt", context).strip()
-    return subject, body
+    subject, body = current_text(kind=message.kind, channel=message.channel, tenant=tenant)
+    values = placeholder_values(tenant=tenant, appointment=message.appointment, customer=message.customer)
+    return render_text(channel=message.channel, subject=subject, body=body, values=values)

@@ -5,17 +5,26 @@ so two workers never take the same row. The provider's id is stored as soon as t
 message, and a row that has one is never sent again. A row left in `sending` by a worker that died is not
 sent again either (the provider may have accepted it): `outbox_reconcile` marks it failed with a reason
 staff can see and act on.
+
+Staff may resend a message from the message log: that queues a new row (its own idempotency key), the old
+row is never sent again.
 """
 
 import logging
+import re
+import unicodedata
 from datetime import timedelta
+from functools import partial
 
+from celery import current_app
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from termino.platform.tenancy.routing import primary_url
+from termino.shared.errors import InvalidRequest
 from termino.shared.sms.gateways import (
     PermanentSmsError,
     SmsGateway,
@@ -23,9 +32,13 @@ from termino.shared.sms.gateways import (
     gateway_from_settings,
 )
 from termino.tenants.booking.calendar import booking_ics
+from termino.tenants.booking.models import BookingSettings
+from termino.tenants.crm.models import ConsentKind
+from termino.tenants.scheduling.models import AppointmentStatus
 
 from . import rendering
-from .models import Channel, MessageStatus, OutboxMessage
+from .events import _consents
+from .models import Channel, MessageKind, MessageStatus, MessageTemplate, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +102,10 @@ def outbox_deliver(*, message_id: int, tenant, sms: SmsGateway | None = None) ->
 
 
 def _finish(message, status: str, *, reason: str = "", provider_id: str = "", text: str | None = None) -> str:
-    fields = {"status": status, "reason": reason[:500], "updated_at": timezone.now()}
+    now = timezone.now()
+    fields = {"status": status, "reason": reason[:500], "updated_at": now}
+    if status == MessageStatus.SENT:
+        fields["sent_at"] = now
     if provider_id:
         fields["provider_message_id"] = provider_id
     if text is not None:
@@ -98,16 +114,26 @@ def _finish(message, status: str, *, reason: str = "", provider_id: str = "", te
     return status
 
 
+_GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
+
+
+def default_sender_id(name: str) -> str:
+    """The company name as an SMS sender: up to 11 letters, digits and spaces ("Müller" → "Mueller")."""
+    plain = unicodedata.normalize("NFKD", name.translate(_GERMAN_LETTERS)).encode("ascii", "ignore").decode()
+    cleaned = " ".join(re.sub(r"[^A-Za-z0-9 ]", "", plain).split())
+    return cleaned[:11].strip() or "Termino"
+
+
 def _sender_id(tenant) -> str:
-    """Up to 11 letters and digits: what the recipient's phone shows as the sender."""
-    cleaned = "".join(ch for ch in tenant.name if ch.isascii() and (ch.isalnum() or ch == " ")).strip()
-    return (cleaned or "Termino")[:11].strip()
+    """What the recipient's phone shows as the sender: the business's setting, else its company name."""
+    return BookingSettings.current().sms_sender_id or default_sender_id(tenant.name)
 
 
 def _send_email(message, *, tenant, subject: str, body: str) -> str:
     email = EmailMessage(subject=subject, body=body, to=[message.recipient])
     appointment = message.appointment
-    if appointment is not None and appointment.manage_token:
+    # A cancelled appointment does not go into anyone's calendar.
+    if appointment is not None and appointment.manage_token and message.kind != MessageKind.CANCELLATION:
         manage_url = primary_url(tenant, f"/book/manage/{appointment.manage_token}/")
         email.attach(
             "termin.ics",
@@ -160,3 +186,107 @@ def delivery_report_apply(*, idempotency_key: str, provider_id: str, status: str
         .exclude(status=MessageStatus.DELIVERED)
         .update(status=new_status, reason=reason, updated_at=timezone.now())
     )
+
+
+# --- Resending from the message log ---------------------------------------------------------------------
+
+RESENDABLE = (MessageStatus.FAILED, MessageStatus.SKIPPED, MessageStatus.SENT, MessageStatus.DELIVERED)
+CONSENT_FOR_CHANNEL = {Channel.EMAIL: ConsentKind.PRIVACY, Channel.SMS: ConsentKind.SMS_REMINDERS}
+
+
+class ResendRefused(InvalidRequest):
+    """This message may not be sent again; `message` says why, in words staff understand."""
+
+
+def resend_refusal(message: OutboxMessage) -> str:
+    """Why `message` cannot be sent again, or "" if it can."""
+    if message.status not in RESENDABLE:
+        return _("Only sent, delivered, failed or skipped messages can be sent again.")
+    if message.customer_id is None:
+        return _("The customer no longer exists, so their consent cannot be checked.")
+    # The same rule as for new messages: e-mail needs the privacy notice accepted, SMS the SMS consent.
+    if not _consents(message.customer).get(CONSENT_FOR_CHANNEL[message.channel]):
+        if message.channel == Channel.SMS:
+            return _("The customer has not given, or has withdrawn, their consent to SMS messages.")
+        return _("The customer has not given, or has withdrawn, their consent to e-mails.")
+    if message.kind != MessageKind.CANCELLATION:
+        appointment = message.appointment
+        if appointment is None:
+            return _("The appointment no longer exists.")
+        if appointment.status == AppointmentStatus.CANCELLED:
+            return _("The appointment has been cancelled since.")
+        if appointment.start <= timezone.now():
+            return _("The appointment has already begun.")
+    return ""
+
+
+@transaction.atomic
+def outbox_resend(*, message_id: int, requested_by) -> OutboxMessage:
+    """Queue a new message with the same kind, channel and recipient, due now and rendered when sent.
+
+    The original row stays as it is (a crash or retry could otherwise send it twice). Raises
+    OutboxMessage.DoesNotExist for an unknown id and ResendRefused when the message may not go again.
+    """
+    # Locked, so two clicks at once number their resends 1 and 2 instead of colliding.
+    original = (
+        OutboxMessage.objects.select_for_update(of=("self",))
+        .select_related("customer", "appointment")
+        .get(pk=message_id)
+    )
+    refusal = resend_refusal(original)
+    if refusal:
+        raise ResendRefused(refusal)
+    number = original.resends.count() + 1
+    resend = OutboxMessage.objects.create(
+        channel=original.channel,
+        kind=original.kind,
+        recipient=original.recipient,
+        appointment=original.appointment,
+        customer=original.customer,
+        due_at=timezone.now(),
+        idempotency_key=f"resend:{original.pk}:{number}",
+        resend_of=original,
+        requested_by=requested_by,
+    )
+    transaction.on_commit(partial(send_soon, schema_name=connection.schema_name))
+    return resend
+
+
+def send_soon(*, schema_name: str) -> None:
+    """Ask a worker to send this business's due messages now instead of at the next beat tick."""
+    current_app.send_task("notifications.send_due", kwargs={"schema_name": schema_name})
+
+
+# --- The business's own message texts --------------------------------------------------------------------
+
+
+def _check_text(text: str) -> None:
+    unknown = rendering.unknown_placeholders(text)
+    if unknown or rendering.has_stray_braces(text):
+        raise InvalidRequest(f"Text with unknown placeholders or stray braces: {unknown}")
+
+
+@transaction.atomic
+def message_template_save(*, kind: str, channel: str, subject: str, body: str, tenant, updated_by):
+    """Store the business's own text; a text equal to the default removes the override instead, so the
+    business keeps getting improvements of the default. Returns the MessageTemplate or None."""
+    if kind not in MessageKind.values or channel not in Channel.values:
+        raise InvalidRequest(f"Unknown message {kind} {channel}")
+    subject = subject.strip() if channel == Channel.EMAIL else ""
+    body = body.strip()
+    _check_text(subject)
+    _check_text(body)
+    if (subject, body) == rendering.default_text(kind=kind, channel=channel, tenant=tenant):
+        MessageTemplate.objects.filter(kind=kind, channel=channel).delete()
+        return None
+    template, _created = MessageTemplate.objects.update_or_create(
+        kind=kind, channel=channel, defaults={"subject": subject, "body": body, "updated_by": updated_by}
+    )
+    return template
+
+
+@transaction.atomic
+def message_template_reset(*, kind: str, channel: str) -> bool:
+    """Back to the default text; True if there was an own text."""
+    deleted, _rows = MessageTemplate.objects.filter(kind=kind, channel=channel).delete()
+    return bool(deleted)

@@ -1,0 +1,249 @@
+"""The default words of every customer message: German formal (Sie), German informal (du) and English.
+
+These are not gettext strings: which text a customer gets depends on the business's settings (language
+of customer texts, formal or informal address), not on the language of whoever is looking at the screen.
+Texts use only the placeholders of `rendering.PLACEHOLDERS`; every text that names the time names the
+time zone too. A line whose placeholders are all empty is left out (e.g. the manage link of a booking
+made by phone), so defaults may put optional details on lines of their own.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Text:
+    sms: str
+    subject: str
+    email: str
+
+
+# Variant names: "<language>-<address>"; English has one variant for both.
+DE_FORMAL = "de-formal"
+DE_INFORMAL = "de-informal"
+EN = "en"
+
+DEFAULTS: dict[str, dict[str, Text]] = {
+    DE_FORMAL: {
+        "confirmation": Text(
+            sms="{business}: Ihr Termin ({service}) am {date} um {time} Uhr ({time_zone}) ist gebucht. "
+            "Tel. {phone}",
+            subject="Ihr Termin bei {business}",
+            email="""Guten Tag {customer},
+
+Ihr Termin bei {business} ist gebucht:
+
+{service}
+{date}, {time} Uhr ({time_zone})
+{address}
+
+Termin verschieben oder absagen: {manage_link}
+
+Viele Grüße
+{business}
+Tel. {phone}""",
+        ),
+        "change": Text(
+            sms="{business}: Ihr Termin ({service}) wurde auf {date} um {time} Uhr ({time_zone}) verschoben.",
+            subject="Ihr Termin bei {business} wurde verschoben",
+            email="""Guten Tag {customer},
+
+Ihr Termin bei {business} hat eine neue Zeit:
+
+{service}
+{date}, {time} Uhr ({time_zone})
+{address}
+
+Termin verschieben oder absagen: {manage_link}
+
+Viele Grüße
+{business}
+Tel. {phone}""",
+        ),
+        "cancellation": Text(
+            sms="{business}: Ihr Termin ({service}) am {date} um {time} Uhr ({time_zone}) ist abgesagt.",
+            subject="Ihr Termin bei {business} ist abgesagt",
+            email="""Guten Tag {customer},
+
+Ihr Termin bei {business} ist abgesagt:
+
+{service}
+{date}, {time} Uhr ({time_zone})
+
+Für einen neuen Termin erreichen Sie uns unter {phone}.
+
+Viele Grüße
+{business}""",
+        ),
+        "reminder": Text(
+            sms="Erinnerung von {business}: {service} am {date} um {time} Uhr ({time_zone}). Tel. {phone}",
+            subject="Erinnerung: Ihr Termin bei {business}",
+            email="""Guten Tag {customer},
+
+wir erinnern Sie an Ihren Termin bei {business}:
+
+{service}
+{date}, {time} Uhr ({time_zone})
+{address}
+
+Termin verschieben oder absagen: {manage_link}
+
+Viele Grüße
+{business}
+Tel. {phone}""",
+        ),
+    },
+    DE_INFORMAL: {
+        "confirmation": Text(
+            sms="{business}: Dein Termin ({service}) am {date} um {time} Uhr ({time_zone}) ist gebucht. "
+            "Tel. {phone}",
+            subject="Dein Termin bei {business}",
+            email="""Hallo {first_name},
+
+dein Termin bei {business} ist gebucht:
+
+{service}
+{date}, {time} Uhr ({time_zone})
+{address}
+
+Termin verschieben oder absagen: {manage_link}
+
+Bis bald
+{business}
+Tel. {phone}""",
+        ),
+        "change": Text(
+            sms="{business}: Dein Termin ({service}) wurde auf {date} um {time} Uhr ({time_zone}) "
+            "verschoben.",
+            subject="Dein Termin bei {business} wurde verschoben",
+            email="""Hallo {first_name},
+
+dein Termin bei {business} hat eine neue Zeit:
+
+{service}
+{date}, {time} Uhr ({time_zone})
+{address}
+
+Termin verschieben oder absagen: {manage_link}
+
+Bis bald
+{business}
+Tel. {phone}""",
+        ),
+        "cancellation": Text(
+            sms="{business}: Dein Termin ({service}) am {date} um {time} Uhr ({time_zone}) ist abgesagt.",
+            subject="Dein Termin bei {business} ist abgesagt",
+            email="""Hallo {first_name},
+
+dein Termin bei {business} ist abgesagt:
+
+{service}
+{date}, {time} Uhr ({time_zone})
+
+Für einen neuen Termin erreichst du uns unter {phone}.
+
+Viele Grüße
+{business}""",
+        ),
+        "reminder": Text(
+            sms="Erinnerung von {business}: {service} am {date} um {time} Uhr ({time_zone}). Tel. {phone}",
+            subject="Erinnerung: Dein Termin bei {business}",
+            email="""Hallo {first_name},
+
+wir erinnern dich an deinen Termin bei {business}:
+
+{service}
+{date}, {time} Uhr ({time_zone})
+{address}
+
+Termin verschieben oder absagen: {manage_link}
+
+Bis bald
+{business}
+Tel. {phone}""",
+        ),
+    },
+    EN: {
+        "confirmation": Text(
+            sms="{business}: your appointment ({service}) on {date} at {time} ({time_zone}) is booked. "
+            "Phone {phone}",
+            subject="Your appointment at {business}",
+            email="""Hello {first_name},
+
+your appointment at {business} is booked:
+
+{service}
+{date}, {time} ({time_zone})
+{address}
+
+Reschedule or cancel: {manage_link}
+
+Kind regards
+{business}
+Phone {phone}""",
+        ),
+        "change": Text(
+            sms="{business}: your appointment ({service}) has moved to {date} at {time} ({time_zone}).",
+            subject="Your appointment at {business} has moved",
+            email="""Hello {first_name},
+
+your appointment at {business} has a new time:
+
+{service}
+{date}, {time} ({time_zone})
+{address}
+
+Reschedule or cancel: {manage_link}
+
+Kind regards
+{business}
+Phone {phone}""",
+        ),
+        "cancellation": Text(
+            sms="{business}: your appointment ({service}) on {date} at {time} ({time_zone}) is cancelled.",
+            subject="Your appointment at {business} is cancelled",
+            email="""Hello {first_name},
+
+your appointment at {business} is cancelled:
+
+{service}
+{date}, {time} ({time_zone})
+
+To book a new appointment, call us on {phone}.
+
+Kind regards
+{business}""",
+        ),
+        "reminder": Text(
+            sms="Reminder from {business}: {service} on {date} at {time} ({time_zone}). Phone {phone}",
+            subject="Reminder: your appointment at {business}",
+            email="""Hello {first_name},
+
+a reminder of your appointment at {business}:
+
+{service}
+{date}, {time} ({time_zone})
+{address}
+
+Reschedule or cancel: {manage_link}
+
+Kind regards
+{business}
+Phone {phone}""",
+        ),
+    },
+}
+
+
+def variant(*, language: str, address: str) -> str:
+    """Which set of default texts fits the business: its language and, in German, Sie or du."""
+    if (language or "de")[:2] == "en":
+        return EN
+    return DE_INFORMAL if address == "informal" else DE_FORMAL
+
+
+def default_text(*, kind: str, channel: str, language: str, address: str) -> tuple[str, str]:
+    """(subject, body) of the default text; the subject is empty for SMS."""
+    text = DEFAULTS[variant(language=language, address=address)][kind]
+    if channel == "sms":
+        return "", text.sms
+    return text.subject, text.email

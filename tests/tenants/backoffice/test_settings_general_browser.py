@@ -1,0 +1,102 @@
+"""The settings pages in a real browser: the message text editor's live preview and placeholders, the copy
+buttons, and every page on a phone without sideways scrolling."""
+
+import pytest
+from django_tenants.utils import schema_context
+
+from termino.tenants.notifications.models import MessageTemplate, OutboxMessage
+from tests.conftest import unique_slug
+from tests.e2e.conftest import DESKTOP, PHONE, browser, live_site, screenshot  # noqa: F401  (fixtures)
+from tests.tenants.booking.public_helpers import booking_body, public_post
+from tests.tenants.scheduling.factories import next_monday, salon
+
+pytestmark = pytest.mark.browser
+
+
+def open_backoffice(live_site, browser, device):  # noqa: F811
+    business = live_site["provision"](unique_slug())
+    base = f"http://{business.host}:{live_site['port']}"
+    context = browser.new_context(locale="en-GB", **device)
+    page = context.new_page()
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", business.owner_username)
+    page.fill("#id_password", business.password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return business, base, context, page
+
+
+def test_message_text_editor(live_site, browser):  # noqa: F811
+    business, base, context, page = open_backoffice(live_site, browser, DESKTOP)
+    try:
+        page.goto(f"{base}/settings/messages/")
+        screenshot(page, "settings-messages-desktop")
+        page.get_by_role("link", name="Edit Reminder (SMS)").click()
+        body = page.get_by_label("Text")
+        assert body.input_value().startswith("Erinnerung von {business}")
+        body.fill("Hallo ")
+        page.get_by_role("button", name="{first_name}").click()  # inserted at the cursor
+        body.press("End")
+        body.type(", bis {date} um {time}")
+        preview = page.locator("[data-preview-body]")
+        preview.filter(has_text="Hallo Lena, bis Montag").wait_for()
+        page.locator("[data-preview-errors]").get_by_text("also give {time_zone}").wait_for()
+        body.type(" ({time_zone}) 🙂")
+        page.locator("[data-preview-unicode]").wait_for(state="visible")  # the emoji needs Unicode
+        assert page.locator("[data-preview-count]").inner_text().startswith("SMS parts: 1 (")
+        assert page.locator("[data-preview-errors] li").count() == 0
+        screenshot(page, "settings-message-template-desktop")
+        page.get_by_role("button", name="Save").click()
+        page.get_by_text("Your text is saved.").wait_for()
+        with schema_context(business.schema):
+            assert (
+                MessageTemplate.objects.get().body
+                == "Hallo {first_name}, bis {date} um {time} ({time_zone}) 🙂"
+            )
+    finally:
+        context.close()
+
+
+def test_copy_the_embed_snippet(live_site, browser):  # noqa: F811
+    _business, base, context, page = open_backoffice(live_site, browser, DESKTOP)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    try:
+        page.goto(f"{base}/settings/booking/")
+        page.locator('[data-copy="snippet-inline"]').click()
+        page.locator('[data-copy="snippet-inline"]').filter(has_text="Copied").wait_for()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == f'<script src="{base}/embed.js" data-mode="inline"></script>'
+        screenshot(page, "settings-booking-desktop")
+    finally:
+        context.close()
+
+
+def test_pages_fit_a_phone(live_site, browser):  # noqa: F811
+    business, base, context, page = open_backoffice(live_site, browser, PHONE)
+    with schema_context(business.schema):
+        service, _staff, _room = salon()
+    public_post(business.host, "bookings/", booking_body(service, next_monday()))
+    with schema_context(business.schema):
+        OutboxMessage.objects.filter(kind="confirmation", channel="sms").update(
+            status="failed", reason="SMS rejected (delivery code 16)", attempts=1
+        )
+    try:
+        for name in (
+            "",
+            "profile/",
+            "legal/",
+            "booking/",
+            "messages/",
+            "messages/confirmation/email/",
+            "outbox/",
+        ):
+            page.goto(f"{base}/settings/{name}")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (name, overflow)
+            screenshot(page, "settings-phone-" + (name.strip("/").replace("/", "-") or "index"))
+        page.get_by_text("SMS rejected (delivery code 16)").wait_for()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Resend").first.click()
+        page.get_by_text("Queued again for").wait_for()
+    finally:
+        context.close()
