@@ -265,6 +265,8 @@ SMS_FILE_PATH = Path(env("SMS_FILE_PATH", str(BASE_DIR / ".run" / "sms.jsonl")))
 # A row still `sending` this long after its claim was left by a worker that died (or timed out): it is
 # looked up at the provider and either recorded as sent or sent again. Longer than any request can take.
 OUTBOX_STUCK_AFTER_SECONDS = env_int("OUTBOX_STUCK_AFTER_SECONDS", 300)
+# Wait before the first retry after a temporary gateway error; doubled for each further attempt.
+OUTBOX_BACKOFF_SECONDS = env_int("OUTBOX_BACKOFF_SECONDS", 30)
 
 # --- Logging -----------------------------------------------------------------------------------------
 LOGGING = {

@@ -17,6 +17,7 @@ from datetime import timedelta
 from functools import partial
 
 from celery import current_app
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import F
@@ -44,12 +45,13 @@ logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
 MAX_ATTEMPTS = 5
-STUCK_AFTER = timedelta(minutes=10)
+# How far back the provider's postbox is searched for an earlier attempt (clocks differ a little).
+LOOKUP_MARGIN = timedelta(minutes=10)
 
 
 def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, 4 min … between attempts after temporary gateway errors."""
-    return timedelta(seconds=30 * 2 ** max(attempts - 1, 0))
+    """30 s, 1 min, 2 min, 4 min … (OUTBOX_BACKOFF_SECONDS doubled) after temporary gateway errors."""
+    return timedelta(seconds=settings.OUTBOX_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0))
 
 
 def outbox_claim(*, limit: int = CLAIM_BATCH) -> list[int]:
@@ -75,13 +77,22 @@ def outbox_deliver(*, message_id: int, tenant, sms: SmsGateway | None = None) ->
     if message.provider_message_id:  # accepted before, bookkeeping interrupted: never twice
         return _finish(message, MessageStatus.SENT)
     subject, body = rendering.render(message, tenant=tenant)
+    callback_data = f"{tenant.schema_name}|{message.idempotency_key}"
     try:
+        if message.channel == Channel.SMS and message.attempts > 1:
+            # An earlier attempt timed out or its worker died: the provider may have the message already.
+            sms = sms or gateway_from_settings()
+            earlier = sms.find(
+                phone=message.recipient, since=message.created_at - LOOKUP_MARGIN, callback_data=callback_data
+            )
+            if earlier:
+                return _finish(message, MessageStatus.SENT, provider_id=earlier, text=body)
         if message.channel == Channel.SMS:
             result = (sms or gateway_from_settings()).send(
                 sender_id=_sender_id(tenant),
                 phone=message.recipient,
                 text=body,
-                callback_data=f"{tenant.schema_name}|{message.idempotency_key}",
+                callback_data=callback_data,
             )
             provider_id = result.provider_id
         else:
@@ -157,14 +168,30 @@ def outbox_send_due(*, tenant, sms: SmsGateway | None = None) -> dict[str, int]:
 
 
 def outbox_reconcile(*, now=None) -> int:
-    """Rows stuck in `sending` (the worker died mid-send): mark them failed instead of risking a double."""
-    cutoff = (now or timezone.now()) - STUCK_AFTER
-    return OutboxMessage.objects.filter(
-        status=MessageStatus.SENDING, provider_message_id="", updated_at__lt=cutoff
-    ).update(
-        status=MessageStatus.FAILED,
-        reason="The worker stopped while sending; the provider may have sent it. Check, then resend.",
+    """Rows stuck in `sending`: their worker died (or hung) between the claim and the bookkeeping.
+
+    An SMS goes back to the queue: its next attempt first searches the provider's postbox by callback
+    data and records the message found there instead of sending it again. An e-mail cannot be looked up
+    once the mail server has it, so it is failed with a reason staff can act on (resend from the log).
+    """
+    now = now or timezone.now()
+    stuck = OutboxMessage.objects.filter(
+        status=MessageStatus.SENDING,
+        provider_message_id="",
+        updated_at__lt=now - timedelta(seconds=settings.OUTBOX_STUCK_AFTER_SECONDS),
     )
+    requeued = stuck.filter(channel=Channel.SMS).update(
+        status=MessageStatus.QUEUED,
+        due_at=now,
+        reason="The worker stopped while sending; checked with the provider before sending again.",
+        updated_at=now,
+    )
+    failed = stuck.filter(channel=Channel.EMAIL).update(
+        status=MessageStatus.FAILED,
+        reason="The worker stopped while sending; the e-mail may have gone out. Check, then resend.",
+        updated_at=now,
+    )
+    return requeued + failed
 
 
 # LOX24 delivery codes → our status; "queued" and "en_route" leave a sent message as it is.

@@ -92,14 +92,40 @@ def test_a_row_with_a_provider_id_is_never_sent_again(booked, fake):
     assert fake.messages == []
 
 
-def test_stuck_sending_rows_are_failed_not_resent(booked, fake):
+def test_a_stuck_sms_the_provider_has_is_recorded_not_resent(booked, fake):
+    gateway = Lox24Gateway(fake.url, fake.token)
     with schema_context(booked.schema):
         rows = OutboxMessage.objects.filter(kind="confirmation")
-        rows.update(status="sending", updated_at=timezone.now() - timedelta(hours=1))
+        sms = rows.get(channel="sms")
+        # The worker's request reached the provider, then the worker died before recording the id.
+        accepted = gateway.send(
+            sender_id="Test",
+            phone=sms.recipient,
+            text="x",
+            callback_data=f"{booked.schema}|{sms.idempotency_key}",
+        )
+        rows.update(status="sending", attempts=1, updated_at=timezone.now() - timedelta(hours=1))
         assert services.outbox_reconcile() == 2
-        assert set(rows.values_list("status", flat=True)) == {"failed"}
-    assert send(booked, Lox24Gateway(fake.url, fake.token)) == {}
-    assert fake.messages == []
+        assert dict(rows.values_list("channel", "status")) == {"sms": "queued", "email": "failed"}
+    assert send(booked, gateway) == {"sent": 1}
+    assert len(fake.messages) == 1  # only the one sent before the crash
+    with schema_context(booked.schema):
+        assert rows.get(channel="sms").provider_message_id == accepted.provider_id
+
+
+def test_a_stuck_sms_the_provider_never_got_is_sent(booked, fake):
+    with schema_context(booked.schema):
+        rows = OutboxMessage.objects.filter(kind="confirmation", channel="sms")
+        rows.update(status="sending", attempts=1, updated_at=timezone.now() - timedelta(hours=1))
+        assert services.outbox_reconcile() == 1
+    assert send(booked, Lox24Gateway(fake.url, fake.token)) == {"sent": 2}  # the SMS and the e-mail
+    assert len(fake.messages) == 1
+
+
+def test_recent_sending_rows_are_left_alone(booked):
+    with schema_context(booked.schema):
+        OutboxMessage.objects.filter(kind="confirmation").update(status="sending", updated_at=timezone.now())
+        assert services.outbox_reconcile() == 0
 
 
 def test_claims_never_overlap(booked):
