@@ -131,6 +131,9 @@ class Lox24Gateway:
         self.token = token
         self.service_code = service_code
         self.timeout = timeout
+        # One kept-alive (TLS) connection for a whole batch instead of a handshake per message.
+        self.session = requests.Session()
+        self.session.headers.update({"X-LOX24-AUTH-TOKEN": token, "Accept": "application/json"})
 
     def __repr__(self) -> str:  # never show the token
         return f"Lox24Gateway({self.url!r}, service_code={self.service_code!r}, timeout={self.timeout})"
@@ -147,9 +150,8 @@ class Lox24Gateway:
 
     def send(self, *, sender_id: str, phone: str, text: str, callback_data: str | None) -> SendResult:
         body = self.payload(sender_id=sender_id, phone=phone, text=text, callback_data=callback_data)
-        headers = {"X-LOX24-AUTH-TOKEN": self.token, "Accept": "application/json"}
         try:
-            response = requests.post(self.url, json=body, headers=headers, timeout=self.timeout)
+            response = self.session.post(self.url, json=body, timeout=self.timeout)
         except requests.Timeout as exc:
             raise TemporarySmsError(f"LOX24 did not answer within {self.timeout:g} s") from exc
         except requests.RequestException as exc:
@@ -180,11 +182,10 @@ class Lox24Gateway:
 
     def find(self, *, phone: str, since: datetime, callback_data: str, max_pages: int = 20) -> str | None:
         """Searches the postbox (`GET /sms`, newest first) by phone number and creation time."""
-        headers = {"X-LOX24-AUTH-TOKEN": self.token, "Accept": "application/json"}
         for page in range(1, max_pages + 1):
             params = {"phone": phone.lstrip("+"), "created_at[gte]": int(since.timestamp()), "page": page}
             try:
-                response = requests.get(self.url, params=params, headers=headers, timeout=self.timeout)
+                response = self.session.get(self.url, params=params, timeout=self.timeout)
             except requests.RequestException as exc:
                 raise TemporarySmsError(f"LOX24 could not be searched ({type(exc).__name__})") from exc
             if response.status_code != 200:

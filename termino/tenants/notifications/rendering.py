@@ -148,8 +148,22 @@ def render_text(*, channel: str, subject: str, body: str, values: dict[str, str]
     return rendered_subject, substitute(body, values)
 
 
-def render(message, *, tenant) -> tuple[str, str]:
-    """(subject, body) of an outbox message; the subject is empty for SMS."""
-    subject, body = current_text(kind=message.kind, channel=message.channel, tenant=tenant)
+def own_texts() -> dict[tuple[str, str], tuple[str, str]]:
+    """The business's own texts by (kind, channel): loaded once for a batch of messages."""
+    return {(t.kind, t.channel): (t.subject, t.body) for t in MessageTemplate.objects.all()}
+
+
+def render(
+    message, *, tenant, own: dict | None = None, rules: BookingSettings | None = None
+) -> tuple[str, str]:
+    """(subject, body) of an outbox message; the subject is empty for SMS.
+
+    A worker sending a batch passes the business's own texts and rules, loaded once (`own_texts`)."""
+    if own is None:
+        subject, body = current_text(kind=message.kind, channel=message.channel, tenant=tenant, rules=rules)
+    elif (message.kind, message.channel) in own:
+        subject, body = own[(message.kind, message.channel)]
+    else:
+        subject, body = default_text(kind=message.kind, channel=message.channel, tenant=tenant, rules=rules)
     values = placeholder_values(tenant=tenant, appointment=message.appointment, customer=message.customer)
     return render_text(channel=message.channel, subject=subject, body=body, values=values)

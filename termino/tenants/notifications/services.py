@@ -13,6 +13,7 @@ row is never sent again.
 import logging
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -69,27 +70,52 @@ def outbox_claim(*, limit: int = CLAIM_BATCH) -> list[int]:
     return ids
 
 
-def outbox_deliver(*, message_id: int, tenant, sms: SmsGateway | None = None) -> str:
+@dataclass
+class Batch:
+    """What every message of one business's batch shares, loaded once: rules, own texts, sender, gateway."""
+
+    tenant: object
+    rules: BookingSettings
+    own: dict
+    sender_id: str
+    sms: SmsGateway
+
+    @classmethod
+    def load(cls, tenant, sms: SmsGateway | None = None) -> "Batch":
+        rules = BookingSettings.current()
+        return cls(
+            tenant=tenant,
+            rules=rules,
+            own=rendering.own_texts(),
+            sender_id=rules.sms_sender_id or default_sender_id(tenant.name),
+            sms=sms or gateway_from_settings(),
+        )
+
+
+def outbox_deliver(
+    *, message_id: int, tenant, sms: SmsGateway | None = None, batch: Batch | None = None
+) -> str:
     """Send one claimed message; returns its new status."""
+    batch = batch or Batch.load(tenant, sms)
+    sms = batch.sms
     message = OutboxMessage.objects.select_related("appointment__service", "customer").get(pk=message_id)
     if message.status != MessageStatus.SENDING:
         return message.status
     if message.provider_message_id:  # accepted before, bookkeeping interrupted: never twice
         return _finish(message, MessageStatus.SENT)
-    subject, body = rendering.render(message, tenant=tenant)
+    subject, body = rendering.render(message, tenant=tenant, own=batch.own, rules=batch.rules)
     callback_data = f"{tenant.schema_name}|{message.idempotency_key}"
     try:
         if message.channel == Channel.SMS and message.attempts > 1:
             # An earlier attempt timed out or its worker died: the provider may have the message already.
-            sms = sms or gateway_from_settings()
             earlier = sms.find(
                 phone=message.recipient, since=message.created_at - LOOKUP_MARGIN, callback_data=callback_data
             )
             if earlier:
                 return _finish(message, MessageStatus.SENT, provider_id=earlier, text=body)
         if message.channel == Channel.SMS:
-            result = (sms or gateway_from_settings()).send(
-                sender_id=_sender_id(tenant),
+            result = sms.send(
+                sender_id=batch.sender_id,
                 phone=message.recipient,
                 text=body,
                 callback_data=callback_data,
@@ -135,11 +161,6 @@ def default_sender_id(name: str) -> str:
     return cleaned[:11].strip() or "Termino"
 
 
-def _sender_id(tenant) -> str:
-    """What the recipient's phone shows as the sender: the business's setting, else its company name."""
-    return BookingSettings.current().sms_sender_id or default_sender_id(tenant.name)
-
-
 def _send_email(message, *, tenant, subject: str, body: str) -> str:
     email = EmailMessage(subject=subject, body=body, to=[message.recipient])
     appointment = message.appointment
@@ -159,10 +180,10 @@ def _send_email(message, *, tenant, subject: str, body: str) -> str:
 def outbox_send_due(*, tenant, sms: SmsGateway | None = None) -> dict[str, int]:
     """Claim and send what is due in this business, batch after batch."""
     counts: dict[str, int] = {}
-    sms = sms or gateway_from_settings()
+    batch = Batch.load(tenant, sms)
     while ids := outbox_claim():
         for message_id in ids:
-            status = outbox_deliver(message_id=message_id, tenant=tenant, sms=sms)
+            status = outbox_deliver(message_id=message_id, tenant=tenant, batch=batch)
             counts[status] = counts.get(status, 0) + 1
     return counts
 
