@@ -1,9 +1,19 @@
 """Customers of a business (tenant schema)."""
 
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
+
+TAG_MAX_LENGTH = 40
+
+
+def _tags_joined():
+    return Func(F("tags"), Value("\x1f"), function="array_to_string", output_field=TextField())
 
 
 class Customer(models.Model):
@@ -12,6 +22,14 @@ class Customer(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Short lower-case labels ("vip", "stammkundin"); an array with a GIN index keeps the schema to one
+    # table and makes "customers tagged x" an index lookup (`tags @> '{x}'`).
+    tags = ArrayField(
+        models.CharField(max_length=TAG_MAX_LENGTH), verbose_name=_("tags"), default=list, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -19,15 +37,40 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["last_name", "first_name", "id"]
+        indexes = [GinIndex(fields=["tags"], name="customer_tags_gin")]
         constraints = [
             models.CheckConstraint(
                 name="customer_phone_e164", condition=Q(phone="") | Q(phone__regex=r"^\+[1-9]\d{6,14}$")
             ),
             models.CheckConstraint(name="customer_email_lowercase", condition=Q(email=Lower("email"))),
+            models.CheckConstraint(
+                name="customer_tags_lowercase", condition=Exact(_tags_joined(), Lower(_tags_joined()))
+            ),
+            models.CheckConstraint(name="customer_tags_not_blank", condition=~Q(tags__contains=[""])),
         ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class CustomerNote(models.Model):
+    """A dated note about a customer by a team member ("prefers Anna", "allergic to ammonia")."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="customer_notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer note")
+        verbose_name_plural = _("customer notes")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(name="customer_note_not_blank", condition=~Q(text=""))]
+
+    def __str__(self) -> str:
+        return self.text[:40]
 
 
 class ConsentKind(models.TextChoices):

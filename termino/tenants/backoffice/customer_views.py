@@ -1,0 +1,443 @@
+"""Customer pages of the backoffice: list and search, detail, create/edit, notes, tags, merge, import, export.
+
+Everyone on the team may look customers up, create and edit them and write notes (staff book customers);
+merging, importing and exporting the whole list is for owners and managers.
+"""
+
+import secrets
+from datetime import date
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.text import slugify
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views import View
+
+from termino.shared.errors import InvalidRequest
+from termino.tenants.crm import csv_io, selectors, services
+from termino.tenants.crm.models import Customer, CustomerNote
+
+from .customer_forms import CustomerFilterForm, CustomerForm, ImportForm, MergeForm, NoteForm, TagForm
+from .permissions import EVERYONE, MANAGERS, RoleRequiredMixin, is_manager
+
+PAGE_SIZE = 50
+SEARCH_JSON_LIMIT = 10
+IMPORT_TTL = 30 * 60
+IMPORT_STATUSES = ("new", "exists", "repeated", "error")
+
+
+def region_of(request) -> str:
+    return (request.tenant.country or "DE").upper()
+
+
+def _filters(request) -> tuple[str, str]:
+    form = CustomerFilterForm(request.GET)
+    if not form.is_valid():
+        return "", ""
+    return form.cleaned_data["q"].strip(), form.cleaned_data["tag"].strip()
+
+
+def _querystring(**params) -> str:
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+class CustomerListView(RoleRequiredMixin, View):
+    roles = EVERYONE
+
+    def get(self, request):
+        q, tag = _filters(request)
+        region = region_of(request)
+        found = selectors.customer_search(query=q, tag=tag, limit=None, region=region)
+        page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = selectors.customers_with_stats(page.object_list, region=region)
+        context = {
+            "section": "customers",
+            "page": page,
+            "q": q,
+            "tag": tag,
+            "tags": selectors.tags_in_use(),
+            "filters": _querystring(q=q, tag=tag),
+            "can_manage": is_manager(request.user),
+        }
+        # Search as you type fetches only the results, not the whole page.
+        partial = request.headers.get("X-Fragment") == "results"
+        template = "backoffice/customers/_results.html" if partial else "backoffice/customers/list.html"
+        response = render(request, template, context)
+        patch_vary_headers(response, ["X-Fragment"])
+        return response
+
+
+class CustomerSearchJsonView(RoleRequiredMixin, View):
+    """For the calendar's search-or-create box."""
+
+    roles = EVERYONE
+
+    def get(self, request):
+        q, _tag = _filters(request)
+        found = (
+            selectors.customer_search(query=q, limit=SEARCH_JSON_LIMIT, region=region_of(request))
+            if q
+            else []
+        )
+        results = [
+            {
+                "id": c.pk,
+                "name": str(c),
+                "phone": c.phone,
+                "email": c.email,
+                "url": reverse("customers:detail", args=[c.pk]),
+            }
+            for c in found
+        ]
+        return JsonResponse({"results": results})
+
+
+def _detail_context(request, customer: Customer, **forms) -> dict:
+    region = region_of(request)
+    return {
+        "section": "customers",
+        "customer": customer,
+        "can_manage": is_manager(request.user),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "tag_form": forms.get("tag_form") or TagForm(),
+        "time_zone": ZoneInfo(request.tenant.time_zone),
+        **selectors.customer_detail(customer=customer, region=region),
+    }
+
+
+class CustomerDetailView(RoleRequiredMixin, View):
+    roles = EVERYONE
+
+    def get(self, request, pk):
+        customer = get_object_or_404(Customer, pk=pk)
+        return render(request, "backoffice/customers/detail.html", _detail_context(request, customer))
+
+
+class CustomerCreateView(RoleRequiredMixin, View):
+    roles = EVERYONE
+    template = "backoffice/customers/form.html"
+
+    def get(self, request):
+        return render(request, self.template, self._context(CustomerForm(region=region_of(request))))
+
+    def post(self, request):
+        form = CustomerForm(request.POST, region=region_of(request))
+        if not form.is_valid():
+            return render(request, self.template, self._context(form), status=400)
+        data = form.cleaned_data
+        duplicates = services.customer_duplicates(email=data["email"], phone=data["phone"])
+        if duplicates and not request.POST.get("confirm_duplicate"):
+            # Not an error: a warning the user may overrule with "create anyway".
+            return render(request, self.template, self._context(form, duplicates=duplicates))
+        try:
+            customer = services.customer_create(**data, region=region_of(request), created_by=request.user)
+        except InvalidRequest as exc:
+            form.add_error(None, exc.message)
+            return render(request, self.template, self._context(form), status=400)
+        messages.success(request, _("Customer %(name)s created.") % {"name": customer})
+        return redirect("customers:detail", customer.pk)
+
+    def _context(self, form, duplicates=()):
+        return {"section": "customers", "form": form, "duplicates": duplicates, "customer": None}
+
+
+class CustomerEditView(RoleRequiredMixin, View):
+    roles = EVERYONE
+    template = "backoffice/customers/form.html"
+
+    def get(self, request, pk):
+        customer = get_object_or_404(Customer, pk=pk)
+        form = CustomerForm(initial=CustomerForm.initial_for(customer), region=region_of(request))
+        return render(request, self.template, {"section": "customers", "form": form, "customer": customer})
+
+    def post(self, request, pk):
+        customer = get_object_or_404(Customer, pk=pk)
+        form = CustomerForm(request.POST, region=region_of(request))
+        if form.is_valid():
+            try:
+                services.customer_update(customer=customer, **form.cleaned_data, region=region_of(request))
+            except InvalidRequest as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("customers:detail", customer.pk)
+        context = {"section": "customers", "form": form, "customer": customer}
+        return render(request, self.template, context, status=400)
+
+
+class NoteAddView(RoleRequiredMixin, View):
+    roles = EVERYONE
+
+    def post(self, request, pk):
+        customer = get_object_or_404(Customer, pk=pk)
+        form = NoteForm(request.POST)
+        if form.is_valid():
+            try:
+                services.customer_note_add(
+                    customer=customer, author=request.user, text=form.cleaned_data["text"]
+                )
+            except InvalidRequest as exc:
+                form.add_error("text", exc.message)
+            else:
+                messages.success(request, _("Note added."))
+                return redirect(reverse("customers:detail", args=[pk]) + "#notes")
+        context = _detail_context(request, customer, note_form=form)
+        return render(request, "backoffice/customers/detail.html", context, status=400)
+
+
+class NoteDeleteView(RoleRequiredMixin, View):
+    roles = EVERYONE
+
+    def post(self, request, pk, note_pk):
+        note = get_object_or_404(CustomerNote, pk=note_pk, customer_id=pk)
+        # Staff members may take back their own notes; owners and managers any note.
+        if not (is_manager(request.user) or note.author_id == request.user.pk):
+            raise PermissionDenied
+        services.customer_note_delete(note=note)
+        messages.success(request, _("Note deleted."))
+        return redirect(reverse("customers:detail", args=[pk]) + "#notes")
+
+
+class TagsView(RoleRequiredMixin, View):
+    """Adds tags (field `tags`) or removes one (field `remove`)."""
+
+    roles = EVERYONE
+
+    def post(self, request, pk):
+        customer = get_object_or_404(Customer, pk=pk)
+        if "remove" in request.POST:
+            services.customer_tag_remove(customer=customer, tag=request.POST["remove"])
+            messages.success(request, _("Tag removed."))
+            return redirect(reverse("customers:detail", args=[pk]) + "#tags")
+        form = TagForm(request.POST)
+        if form.is_valid():
+            try:
+                services.customer_tags_add(customer=customer, tags=form.cleaned_data["tags"])
+            except InvalidRequest as exc:
+                form.add_error("tags", exc.message)
+            else:
+                messages.success(request, _("Tags saved."))
+                return redirect(reverse("customers:detail", args=[pk]) + "#tags")
+        context = _detail_context(request, customer, tag_form=form)
+        return render(request, "backoffice/customers/detail.html", context, status=400)
+
+
+# --- Merge ---------------------------------------------------------------------------------------------
+
+
+class MergeView(RoleRequiredMixin, View):
+    """Step 1: the customer to keep; step 2: the duplicate; step 3: what will happen, then merge."""
+
+    roles = MANAGERS
+    template = "backoffice/customers/merge.html"
+
+    def get(self, request):
+        region = region_of(request)
+        keep = self._customer(request.GET.get("keep"))
+        duplicate = self._customer(request.GET.get("duplicate"))
+        if keep and duplicate:
+            form = MergeForm(initial={"keep": keep.pk, "duplicate": duplicate.pk})
+            if keep == duplicate:
+                return self._render(
+                    request, keep=keep, error=_("Please choose two different customers."), status=400
+                )
+            return self._render(request, keep=keep, duplicate=duplicate, form=form)
+        q = (request.GET.get("q") or "").strip()[:100]
+        found = selectors.customer_search(query=q, limit=20, region=region) if q else []
+        if keep:
+            found = [c for c in found if c.pk != keep.pk]
+            return self._render(
+                request, keep=keep, q=q, found=found, candidates=selectors.merge_candidates(customer=keep)
+            )
+        return self._render(request, q=q, found=found)
+
+    def post(self, request):
+        form = MergeForm(request.POST)
+        if not form.is_valid():
+            keep = form.cleaned_data.get("keep")
+            return self._render(request, keep=keep, error=" ".join(_errors(form)), status=400)
+        keep, duplicate = form.cleaned_data["keep"], form.cleaned_data["duplicate"]
+        try:
+            kept = services.customer_merge(keep_id=keep.pk, duplicate_id=duplicate.pk, merged_by=request.user)
+        except InvalidRequest as exc:
+            return self._render(request, keep=keep, error=exc.message, status=400)
+        messages.success(request, _("Customers merged. All records are now with %(name)s.") % {"name": kept})
+        return redirect("customers:detail", kept.pk)
+
+    @staticmethod
+    def _customer(value) -> Customer | None:
+        if not value:
+            return None
+        if not str(value).isdigit():
+            raise Http404
+        return get_object_or_404(Customer, pk=int(value))
+
+    def _render(self, request, *, keep=None, duplicate=None, status=200, **context):
+        region = region_of(request)
+        plan = None
+        if keep and duplicate:
+            plan = services.customer_merge_plan(keep=keep, duplicate=duplicate)
+            labels = {
+                "appointments": _("Appointments"),
+                "customer_notes": _("Notes"),
+                "consents": _("Consents"),
+                "messages": _("Messages sent"),
+            }
+            for move in plan.moves:
+                move["label"] = labels.get(move["relation"], move["label"])
+            plan.phone_display = selectors.phone_display(plan.fields.get("phone", ""), region)
+            selectors.customers_with_stats([keep, duplicate], region=region)
+        elif keep:
+            selectors.customers_with_stats([keep], region=region)
+        context.update({"section": "customers", "keep": keep, "duplicate": duplicate, "plan": plan})
+        context.setdefault("found", [])
+        context.setdefault("candidates", [])
+        return render(request, self.template, context, status=status)
+
+
+def _errors(form) -> list[str]:
+    return [str(e) for errors in form.errors.values() for e in errors]
+
+
+# --- Import and export ---------------------------------------------------------------------------------
+
+
+def _import_key(request, token: str) -> str:
+    # The tenant cache adds the schema to every key; the user id keeps one person's upload their own.
+    return f"crm-import:{request.user.pk}:{token}"
+
+
+class ImportView(RoleRequiredMixin, View):
+    roles = MANAGERS
+    template = "backoffice/customers/import.html"
+
+    def get(self, request):
+        return render(request, self.template, {"section": "customers", "form": ImportForm()})
+
+    def post(self, request):
+        form = ImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template, {"section": "customers", "form": form}, status=400)
+        parsed = form.parsed
+        token = secrets.token_urlsafe(18)
+        stored = {
+            "rows": parsed.rows,
+            "columns": parsed.columns,
+            "filename": form.cleaned_data["file"].name[:200],
+            "encoding": parsed.encoding,
+            "delimiter": parsed.delimiter,
+        }
+        cache.set(_import_key(request, token), stored, IMPORT_TTL)
+        return redirect("customers:import_preview", token)
+
+
+def _expired(request):
+    context = {
+        "section": "customers",
+        "form": ImportForm(),
+        "expired": True,
+    }
+    return render(request, "backoffice/customers/import.html", context, status=404)
+
+
+def import_field_labels() -> dict[str, str]:
+    return {
+        "first_name": _("First name"),
+        "last_name": _("Last name"),
+        "email": _("E-mail"),
+        "phone": _("Phone"),
+        "notes": _("Notes"),
+        "tags": _("Tags"),
+    }
+
+
+class ImportPreviewView(RoleRequiredMixin, View):
+    roles = MANAGERS
+
+    def get(self, request, token):
+        stored = cache.get(_import_key(request, token))
+        if stored is None:
+            return _expired(request)
+        rows = services.customer_import_check(rows=stored["rows"], region=region_of(request))
+        counts = dict.fromkeys(IMPORT_STATUSES, 0)
+        for row in rows:
+            counts[row.status] += 1
+        show = request.GET.get("show", "")
+        shown = [r for r in rows if r.status == show] if show in IMPORT_STATUSES else rows
+        labels = import_field_labels()
+        context = {
+            "section": "customers",
+            "token": token,
+            "stored": stored,
+            "ignored_columns": [h for h, name in stored["columns"] if name is None and h],
+            "mapped_columns": [(h, labels[name]) for h, name in stored["columns"] if name],
+            "labels": [labels[name] for name in services.IMPORT_FIELDS],
+            "rows": [
+                {
+                    "row": row,
+                    "cells": [
+                        {"label": labels[name], "value": row.values[name], "errors": row.errors.get(name, [])}
+                        for name in services.IMPORT_FIELDS
+                    ],
+                }
+                for row in shown
+            ],
+            "total": len(rows),
+            "counts": counts,
+            "show": show if show in IMPORT_STATUSES else "",
+        }
+        return render(request, "backoffice/customers/import_preview.html", context)
+
+    def post(self, request, token):
+        key = _import_key(request, token)
+        stored = cache.get(key)
+        # Only the request that removes the entry imports: a double click cannot import twice.
+        if stored is None or not cache.delete(key):
+            return _expired(request)
+        result = services.customer_import(
+            rows=stored["rows"], region=region_of(request), created_by=request.user
+        )
+        messages.success(
+            request,
+            _("Import finished. New customers: %(created)d. Rows not imported: %(skipped)d.")
+            % {"created": result.created, "skipped": result.skipped},
+        )
+        return redirect("customers:list")
+
+
+class ImportSampleView(RoleRequiredMixin, View):
+    roles = MANAGERS
+
+    def get(self, request):
+        response = HttpResponse(
+            csv_io.sample_csv(get_language() or "de"), content_type="text/csv; charset=utf-8"
+        )
+        name = slugify(_("customers sample"))
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+
+
+class ExportView(RoleRequiredMixin, View):
+    roles = MANAGERS
+
+    def get(self, request):
+        q, tag = _filters(request)
+        found = selectors.customer_search(query=q, tag=tag, limit=None, region=region_of(request))
+        lines = csv_io.write_customers(
+            found.iterator(chunk_size=500),
+            headers=csv_io.export_headers(),
+            zone=ZoneInfo(request.tenant.time_zone),
+        )
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        name = f"{slugify(_('customers'))}-{date.today().isoformat()}"
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response

@@ -1,0 +1,194 @@
+"""Reads of customers: search, the list's extra columns, the detail page, merge candidates."""
+
+import re
+from datetime import datetime
+
+import phonenumbers
+from django.db import connection
+from django.db.models import Case, Count, IntegerField, Min, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+
+from .models import Consent, ConsentKind, Customer, CustomerNote
+from .services import tag_normalize
+
+# A query of only digits and phone punctuation is a phone number (or part of one).
+PHONE_QUERY = re.compile(r"^[\d\s+()/.\-]+$")
+MIN_PHONE_DIGITS = 3
+# German spellings without umlauts ("Mueller") find the umlaut ("Müller") and the other way round.
+FOLDS = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
+UNFOLDS = {v: k for k, v in FOLDS.items()}
+REGEX_SPECIAL = set(r".^$*+?()[]{}|\-")
+
+
+def _letter_pattern(char: str) -> str:
+    if char.lower() != char.upper():
+        return f"[{char.lower()}{char.upper()}]"
+    return "\\" + char if char in REGEX_SPECIAL else char
+
+
+def name_pattern(term: str) -> str:
+    """A PostgreSQL regex matching `term` case-insensitively, umlauts and their spellings alike.
+
+    Built here rather than with ILIKE/lower(): the database may run with the C locale, where lower() and
+    ILIKE fold only ASCII letters, so "MÜLLER" would not be found by "mül".
+    """
+    term = term.lower()
+    out, i = [], 0
+    while i < len(term):
+        pair = term[i : i + 2]
+        if pair in UNFOLDS:
+            umlaut = UNFOLDS[pair]
+            out.append(f"({_letter_pattern(umlaut)}|{_letter_pattern(pair[0])}{_letter_pattern(pair[1])})")
+            i += 2
+            continue
+        char = term[i]
+        if char in FOLDS:
+            spelled = "".join(_letter_pattern(c) for c in FOLDS[char])
+            out.append(f"({_letter_pattern(char)}|{spelled})")
+        else:
+            out.append(_letter_pattern(char))
+        i += 1
+    return "".join(out)
+
+
+def _phone_condition(query: str, region: str) -> Q | None:
+    """Phone numbers (stored E.164) matching typed digits: "0171 23" is national, so it means +49171 23…"""
+    digits = re.sub(r"\D", "", query)
+    if len(digits) < MIN_PHONE_DIGITS:
+        return None
+    stripped = query.strip()
+    if stripped.startswith("+"):
+        return Q(phone__startswith=f"+{digits}")
+    if digits.startswith("00"):
+        return Q(phone__startswith=f"+{digits[2:]}")
+    if digits.startswith("0"):
+        code = phonenumbers.country_code_for_region((region or "DE").upper()) or 49
+        return Q(phone__startswith=f"+{code}{digits[1:]}")
+    return Q(phone__contains=digits)
+
+
+def customer_search(*, query: str, limit: int | None = 20, tag: str = "", region: str = "DE") -> QuerySet:
+    """Customers whose name, e-mail or phone contain what was typed; best matches first, then A–Z.
+
+    Every word must match somewhere ("anna mül" finds Anna Müller). `limit=None` leaves the queryset
+    unsliced for pagination. Without a query all customers (of the tag) are listed by name.
+    """
+    customers = Customer.objects.all()
+    tag = tag_normalize(tag)
+    if tag:
+        customers = customers.filter(tags__contains=[tag])
+    query = " ".join((query or "").split())[:100]
+    ordering = ["last_name", "first_name", "id"]
+    if query:
+        phone = _phone_condition(query, region) if PHONE_QUERY.match(query) else None
+        if phone is not None:
+            customers = customers.filter(phone | Q(email__contains=query.replace(" ", "").lower()))
+        else:
+            for word in query.split(" "):
+                pattern = name_pattern(word)
+                condition = Q(first_name__regex=pattern) | Q(last_name__regex=pattern)
+                condition |= Q(email__contains=word.lower())
+                digits = re.sub(r"\D", "", word)
+                if len(digits) >= MIN_PHONE_DIGITS:
+                    condition |= Q(phone__contains=digits)
+                customers = customers.filter(condition)
+            first = name_pattern(query.split(" ")[0])
+            customers = customers.annotate(
+                rank=Case(
+                    When(last_name__regex=f"^{first}", then=Value(0)),
+                    When(first_name__regex=f"^{first}", then=Value(1)),
+                    default=Value(2),
+                    output_field=IntegerField(),
+                )
+            )
+            ordering = ["rank", *ordering]
+    customers = customers.order_by(*ordering)
+    return customers if limit is None else customers[:limit]
+
+
+def tags_in_use() -> list[str]:
+    """Every tag some customer has, A–Z (for the list's filter)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT unnest(tags) AS tag FROM {Customer._meta.db_table} ORDER BY tag")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def phone_display(phone: str, region: str = "DE") -> str:
+    """E.164 as people write it: national format for the business's own country, else international."""
+    if not phone:
+        return ""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    own = phonenumbers.region_code_for_number(number) == (region or "DE").upper()
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if own else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)
+
+
+def customers_with_stats(customers, *, region: str = "DE", now: datetime | None = None) -> list[Customer]:
+    """The given customers (one page) with `next_appointment`, `no_show_count` and `phone_display` set.
+
+    One query for the page, not an aggregate over the whole table before paginating.
+    """
+    customers = list(customers)
+    now = now or timezone.now()
+    stats = {
+        row["customer_id"]: row
+        for row in Appointment.objects.filter(customer_id__in=[c.pk for c in customers])
+        .values("customer_id")
+        .annotate(
+            next_start=Min("start", filter=Q(status__in=ACTIVE_STATUSES, start__gte=now)),
+            no_shows=Count("id", filter=Q(status=AppointmentStatus.NO_SHOW)),
+        )
+    }
+    for customer in customers:
+        row = stats.get(customer.pk, {})
+        customer.next_appointment = row.get("next_start")
+        customer.no_show_count = row.get("no_shows", 0)
+        customer.phone_display = phone_display(customer.phone, region)
+    return customers
+
+
+def customer_consents(*, customer: Customer) -> tuple[list[dict], list[Consent]]:
+    """The current state of each kind of consent, and the whole history (newest first)."""
+    history = list(Consent.objects.filter(customer=customer).order_by("-recorded_at", "-id"))
+    current = []
+    for kind, label in ConsentKind.choices:
+        latest = next((c for c in history if c.kind == kind), None)
+        current.append({"kind": kind, "label": label, "latest": latest})
+    return current, history
+
+
+HISTORY_LIMIT = 100
+
+
+def customer_detail(*, customer: Customer, region: str = "DE") -> dict:
+    appointments = customer.appointments.exclude(status=AppointmentStatus.HELD).select_related("service")
+    consents, consent_history = customer_consents(customer=customer)
+    customers_with_stats([customer], region=region)
+    notes = CustomerNote.objects.filter(customer=customer).select_related("author")
+    return {
+        "appointments": list(appointments.order_by("-start", "-id")[:HISTORY_LIMIT]),
+        "appointment_count": appointments.count(),
+        "no_show_count": customer.no_show_count,
+        "notes": list(notes.order_by("-created_at", "-id")),
+        "consents": consents,
+        "consent_history": consent_history,
+        "outbox": list(customer.messages.order_by("-due_at", "-id")[:HISTORY_LIMIT]),
+        "message_count": customer.messages.count(),
+    }
+
+
+def merge_candidates(*, customer: Customer, limit: int = 10) -> list[Customer]:
+    """Likely duplicates of `customer`: same e-mail, same phone, or same name (Müller = Mueller)."""
+    condition = Q(last_name__regex=f"^{name_pattern(customer.last_name)}$")
+    if customer.first_name:
+        condition &= Q(first_name__regex=f"^{name_pattern(customer.first_name)}$")
+    if customer.email:
+        condition |= Q(email=customer.email)
+    if customer.phone:
+        condition |= Q(phone=customer.phone)
+    return list(Customer.objects.filter(condition).exclude(pk=customer.pk).order_by("id")[:limit])
