@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from termino.shared.errors import ConflictError, InvalidRequest
+from termino.tenants.crm import services as crm
 from termino.tenants.notifications import events
 from termino.tenants.scheduling import calendar as cal
 from termino.tenants.scheduling import services as scheduling
@@ -107,8 +108,6 @@ def appointment_book(request):
         staff = staff or Resource.objects.get(pk=own[0])
         if staff.pk not in own:
             return _error(_("You can only book appointments in your own calendar."), 403)
-    from termino.tenants.crm import services as crm  # TODO(lead): top-level once crm.services lands
-
     try:
         with transaction.atomic():
             customer = data.get("customer") or crm.customer_create(

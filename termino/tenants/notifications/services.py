@@ -55,19 +55,26 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=settings.OUTBOX_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0))
 
 
-def outbox_claim(*, limit: int = CLAIM_BATCH) -> list[int]:
-    """Take up to `limit` due messages for this worker; concurrent workers get disjoint rows."""
+def _claim(limit: int) -> list[OutboxMessage]:
+    """Due messages, locked and marked `sending` in one short transaction, loaded with what they need."""
     with transaction.atomic():
-        ids = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
+        messages = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("appointment__service", "customer")
             .filter(status=MessageStatus.QUEUED, due_at__lte=timezone.now())
-            .order_by("due_at", "pk")
-            .values_list("pk", flat=True)[:limit]
+            .order_by("due_at", "pk")[:limit]
         )
-        OutboxMessage.objects.filter(pk__in=ids).update(
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
             status=MessageStatus.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
         )
-    return ids
+    for message in messages:
+        message.status, message.attempts = MessageStatus.SENDING, message.attempts + 1
+    return messages
+
+
+def outbox_claim(*, limit: int = CLAIM_BATCH) -> list[int]:
+    """Take up to `limit` due messages for this worker; concurrent workers get disjoint rows."""
+    return [m.pk for m in _claim(limit)]
 
 
 @dataclass
@@ -96,9 +103,12 @@ def outbox_deliver(
     *, message_id: int, tenant, sms: SmsGateway | None = None, batch: Batch | None = None
 ) -> str:
     """Send one claimed message; returns its new status."""
-    batch = batch or Batch.load(tenant, sms)
-    sms = batch.sms
     message = OutboxMessage.objects.select_related("appointment__service", "customer").get(pk=message_id)
+    return _deliver(message, batch or Batch.load(tenant, sms))
+
+
+def _deliver(message: OutboxMessage, batch: Batch) -> str:
+    tenant, sms = batch.tenant, batch.sms
     if message.status != MessageStatus.SENDING:
         return message.status
     if message.provider_message_id:  # accepted before, bookkeeping interrupted: never twice
@@ -181,9 +191,9 @@ def outbox_send_due(*, tenant, sms: SmsGateway | None = None) -> dict[str, int]:
     """Claim and send what is due in this business, batch after batch."""
     counts: dict[str, int] = {}
     batch = Batch.load(tenant, sms)
-    while ids := outbox_claim():
-        for message_id in ids:
-            status = outbox_deliver(message_id=message_id, tenant=tenant, batch=batch)
+    while messages := _claim(CLAIM_BATCH):
+        for message in messages:
+            status = _deliver(message, batch)
             counts[status] = counts.get(status, 0) + 1
     return counts
 
