@@ -112,7 +112,7 @@ def test_book_a_caller_into_the_next_free_slot_then_move_the_appointment(live_si
 
 
 def test_calendar_on_a_phone(live_site, browser):
-    business, service, staff, customer, base, context, page = open_calendar(live_site, browser, PHONE)
+    business, _service, _staff, _customer, base, context, page = open_calendar(live_site, browser, PHONE)
     try:
         page.goto(f"{base}/calendar/?date={next_monday().date().isoformat()}")
         page.locator(".cal-appt", has_text="Kranich").wait_for()

@@ -10,7 +10,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 from rest_framework.authtoken.models import Token
 
@@ -38,7 +38,8 @@ def owner(business_a):
 
 @pytest.fixture
 def in_a(business_a):
-    with schema_context(business_a.schema):
+    # Messages are matched in English; the default language of the project is German.
+    with schema_context(business_a.schema), translation.override("en"):
         yield
 
 

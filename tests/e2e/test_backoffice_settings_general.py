@@ -6,14 +6,15 @@ from django_tenants.utils import schema_context
 
 from termino.tenants.notifications.models import MessageTemplate, OutboxMessage
 from tests.conftest import unique_slug
-from tests.e2e.conftest import DESKTOP, PHONE, browser, live_site, screenshot  # noqa: F401  (fixtures)
 from tests.tenants.booking.public_helpers import booking_body, public_post
 from tests.tenants.scheduling.factories import next_monday, salon
+
+from .conftest import DESKTOP, PHONE, screenshot
 
 pytestmark = pytest.mark.browser
 
 
-def open_backoffice(live_site, browser, device):  # noqa: F811
+def open_backoffice(live_site, browser, device):
     business = live_site["provision"](unique_slug())
     base = f"http://{business.host}:{live_site['port']}"
     context = browser.new_context(locale="en-GB", **device)
@@ -26,7 +27,7 @@ def open_backoffice(live_site, browser, device):  # noqa: F811
     return business, base, context, page
 
 
-def test_message_text_editor(live_site, browser):  # noqa: F811
+def test_message_text_editor(live_site, browser):
     business, base, context, page = open_backoffice(live_site, browser, DESKTOP)
     try:
         page.goto(f"{base}/settings/messages/")
@@ -57,7 +58,7 @@ def test_message_text_editor(live_site, browser):  # noqa: F811
         context.close()
 
 
-def test_copy_the_embed_snippet(live_site, browser):  # noqa: F811
+def test_copy_the_embed_snippet(live_site, browser):
     _business, base, context, page = open_backoffice(live_site, browser, DESKTOP)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     try:
@@ -71,7 +72,7 @@ def test_copy_the_embed_snippet(live_site, browser):  # noqa: F811
         context.close()
 
 
-def test_pages_fit_a_phone(live_site, browser):  # noqa: F811
+def test_pages_fit_a_phone(live_site, browser):
     business, base, context, page = open_backoffice(live_site, browser, PHONE)
     with schema_context(business.schema):
         service, _staff, _room = salon()

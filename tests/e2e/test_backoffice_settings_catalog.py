@@ -8,13 +8,14 @@ from django_tenants.utils import schema_context
 
 from termino.tenants.scheduling.models import Closure, Resource, WeeklyHours
 from tests.conftest import unique_slug
-from tests.e2e.conftest import DESKTOP, PHONE, browser, live_site, screenshot  # noqa: F401  (fixtures)
 from tests.tenants.scheduling.factories import salon
+
+from .conftest import DESKTOP, PHONE, screenshot
 
 pytestmark = pytest.mark.browser
 
 
-def open_backoffice(live_site, browser, device):  # noqa: F811
+def open_backoffice(live_site, browser, device):
     business = live_site["provision"](unique_slug())
     base = f"http://{business.host}:{live_site['port']}"
     context = browser.new_context(locale="en-GB", **device)
@@ -31,7 +32,7 @@ def day(page, number):
     return page.locator(f'fieldset[data-day="{number}"]')
 
 
-def test_opening_hours_editor(live_site, browser):  # noqa: F811
+def test_opening_hours_editor(live_site, browser):
     business, base, context, page = open_backoffice(live_site, browser, DESKTOP)
     with schema_context(business.schema):
         WeeklyHours.objects.create(weekday=4, start=time(9), end=time(17))
@@ -78,7 +79,7 @@ def test_opening_hours_editor(live_site, browser):  # noqa: F811
         context.close()
 
 
-def test_staff_hours_follow_the_opening_hours_until_own_ones_are_chosen(live_site, browser):  # noqa: F811
+def test_staff_hours_follow_the_opening_hours_until_own_ones_are_chosen(live_site, browser):
     business, base, context, page = open_backoffice(live_site, browser, DESKTOP)
     with schema_context(business.schema):
         _service, (anna, *_), _room = salon(staff_count=1)
@@ -102,7 +103,7 @@ def test_staff_hours_follow_the_opening_hours_until_own_ones_are_chosen(live_sit
         context.close()
 
 
-def test_catalogue_pages_on_a_phone(live_site, browser):  # noqa: F811
+def test_catalogue_pages_on_a_phone(live_site, browser):
     business, base, context, page = open_backoffice(live_site, browser, PHONE)
     with schema_context(business.schema):
         service, (anna, _ben), _room = salon()
