@@ -25,7 +25,7 @@ def main() -> None:
     from termino import celery_app
     from termino.platform.tenancy import services as tenancy
     from termino.shared.sms.fake_lox24 import FakeLox24
-    from termino.tenants.crm.models import Customer
+    from termino.tenants.crm.models import Consent, Customer
     from termino.tenants.notifications.models import OutboxMessage
     from termino.tenants.scheduling.models import Appointment, Service
 
@@ -41,6 +41,7 @@ def main() -> None:
         with schema_context(schema):
             service = Service.objects.create(name="Termin", duration_minutes=30)
             customer = Customer.objects.create(first_name="Rita", last_name="Remind", phone="+491701234567")
+            Consent.objects.create(customer=customer, kind="sms_reminders", granted=True, source="bench")
             start = timezone.now() + timedelta(days=1)
             appointments = Appointment.objects.bulk_create(
                 Appointment(

@@ -27,6 +27,8 @@ class Customer(models.Model):
     tags = ArrayField(
         models.CharField(max_length=TAG_MAX_LENGTH), verbose_name=_("tags"), default=list, blank=True
     )
+    # Art. 18 GDPR: while set, the data is only stored; no messages go to this customer.
+    processing_restricted = models.BooleanField(_("processing restricted"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -1,7 +1,8 @@
 """What an appointment's changes put in the outbox: confirmations, changes, cancellations, reminders.
 
 Send times live in the database (the outbox's `due_at`), never in Celery countdowns. Nothing is queued for a
-customer without the matching consent: e-mail needs the privacy notice accepted, SMS the SMS consent.
+customer without the matching consent (e-mail needs the privacy notice accepted, SMS the SMS consent) or
+whose processing is restricted.
 """
 
 from datetime import datetime, time, timedelta
@@ -26,7 +27,7 @@ def _consents(customer) -> dict[str, bool]:
 
 
 def _recipients(customer) -> list[tuple[str, str]]:
-    if customer is None:
+    if customer is None or customer.processing_restricted:
         return []
     consents = _consents(customer)
     recipients = []

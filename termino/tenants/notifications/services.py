@@ -35,7 +35,7 @@ from termino.shared.sms.gateways import (
 )
 from termino.tenants.booking.calendar import booking_ics
 from termino.tenants.booking.models import BookingSettings
-from termino.tenants.crm.models import ConsentKind
+from termino.tenants.crm.models import Consent, ConsentKind
 from termino.tenants.scheduling.models import AppointmentStatus
 
 from . import rendering
@@ -107,12 +107,46 @@ def outbox_deliver(
     return _deliver(message, batch or Batch.load(tenant, sms))
 
 
-def _deliver(message: OutboxMessage, batch: Batch) -> str:
+# What a channel needs from the customer, checked again at send time (a reminder is queued days ahead).
+CHANNEL_CONSENT = {Channel.SMS: ConsentKind.SMS_REMINDERS, Channel.EMAIL: ConsentKind.PRIVACY}
+
+
+def latest_consents(customer_ids) -> dict[int, dict[str, bool]]:
+    """The latest decision per consent kind of each customer, in one query for a whole batch."""
+    latest: dict[int, dict[str, bool]] = {}
+    rows = (
+        Consent.objects.filter(customer_id__in=set(customer_ids))
+        .order_by("recorded_at", "pk")
+        .values_list("customer_id", "kind", "granted")
+    )
+    for customer_id, kind, granted in rows:
+        latest.setdefault(customer_id, {})[kind] = granted
+    return latest
+
+
+def _not_allowed(message: OutboxMessage, consents: dict[int, dict[str, bool]]) -> str:
+    """Why this message may not go out (any more), or ""."""
+    customer = message.customer
+    if customer is None:
+        return ""
+    if customer.processing_restricted:
+        return "Processing of this customer's data is restricted."
+    if not consents.get(customer.pk, {}).get(CHANNEL_CONSENT[message.channel]):
+        return "The customer has not given (or has withdrawn) consent for this channel."
+    return ""
+
+
+def _deliver(message: OutboxMessage, batch: Batch, consents: dict | None = None) -> str:
     tenant, sms = batch.tenant, batch.sms
     if message.status != MessageStatus.SENDING:
         return message.status
     if message.provider_message_id:  # accepted before, bookkeeping interrupted: never twice
         return _finish(message, MessageStatus.SENT)
+    if consents is None:
+        consents = latest_consents([message.customer_id])
+    refusal = _not_allowed(message, consents)
+    if refusal:
+        return _finish(message, MessageStatus.SKIPPED, reason=refusal)
     subject, body = rendering.render(message, tenant=tenant, own=batch.own, rules=batch.rules)
     callback_data = f"{tenant.schema_name}|{message.idempotency_key}"
     try:
@@ -192,8 +226,9 @@ def outbox_send_due(*, tenant, sms: SmsGateway | None = None) -> dict[str, int]:
     counts: dict[str, int] = {}
     batch = Batch.load(tenant, sms)
     while messages := _claim(CLAIM_BATCH):
+        consents = latest_consents(m.customer_id for m in messages)
         for message in messages:
-            status = _deliver(message, batch)
+            status = _deliver(message, batch, consents)
             counts[status] = counts.get(status, 0) + 1
     return counts
 

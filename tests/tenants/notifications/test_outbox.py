@@ -7,7 +7,8 @@ from django_tenants.utils import schema_context
 
 from termino.shared.sms.fake_lox24 import FakeLox24
 from termino.shared.sms.gateways import Lox24Gateway
-from termino.tenants.notifications import services
+from termino.tenants.crm.models import Consent, Customer
+from termino.tenants.notifications import events, services
 from termino.tenants.notifications.models import OutboxMessage
 from tests.tenants.booking.public_helpers import booking_body, public_post
 from tests.tenants.scheduling.factories import next_monday, salon
@@ -134,3 +135,27 @@ def test_claims_never_overlap(booked):
         second = services.outbox_claim(limit=5)
         assert len(first) == 1 and len(second) == 1 and set(first).isdisjoint(second)
         assert services.outbox_claim() == []
+
+
+def test_consent_withdrawn_after_queueing_stops_the_message_at_send_time(booked, fake):
+    with schema_context(booked.schema):
+        sms = OutboxMessage.objects.get(kind="confirmation", channel="sms")
+        Consent.objects.create(customer=sms.customer, kind="sms_reminders", granted=False, source="test")
+    assert send(booked, Lox24Gateway(fake.url, fake.token)) == {"skipped": 1, "sent": 1}
+    assert fake.messages == []
+    with schema_context(booked.schema):
+        sms.refresh_from_db()
+        assert sms.status == "skipped" and "consent" in sms.reason
+
+
+def test_restricted_processing_stops_every_message(booked, fake):
+    with schema_context(booked.schema):
+        customer = OutboxMessage.objects.filter(kind="confirmation").first().customer
+        Customer.objects.filter(pk=customer.pk).update(processing_restricted=True)
+    assert send(booked, Lox24Gateway(fake.url, fake.token)) == {"skipped": 2}
+    assert fake.messages == []
+    with schema_context(booked.schema):
+        appointment = OutboxMessage.objects.first().appointment
+        appointment.customer.refresh_from_db()
+        events.appointment_moved(appointment, time_zone="Europe/Berlin")  # queues nothing new
+        assert not OutboxMessage.objects.filter(kind="change").exists()
