@@ -48,6 +48,7 @@ SHARED_APPS = [
     "django_tenants",
     "django.contrib.postgres",
     "termino.platform.tenancy",
+    "termino.platform.billing",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -247,6 +248,21 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"task_name": "booking.release_expired_holds"},
     },
 }
+
+# --- Billing: plans and Stripe (termino.platform.billing) --------------------------------------------
+# Stripe is reached only through termino/platform/billing/stripe_gateway.py; tests point STRIPE_API_BASE
+# at a local fake server. The webhook endpoint is https://BASE_DOMAIN/billing/webhook/.
+STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)  # seconds a signature stays valid
+STRIPE_TIMEOUT = env_int("STRIPE_TIMEOUT", 20)
+BILLING_TRIAL_PLAN = env("BILLING_TRIAL_PLAN", "starter")
+BILLING_TRIAL_DAYS = env_int("BILLING_TRIAL_DAYS", 14)
+BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", 7)  # after a failed payment, before suspension
+BILLING_RETENTION_DAYS = env_int("BILLING_RETENTION_DAYS", 90)  # data kept after cancellation
+CELERY_BEAT_SCHEDULE["billing-suspend-overdue"] = {"task": "billing.suspend_overdue", "schedule": 600.0}
 
 # --- Mail --------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -14,4 +14,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("webhooks/lox24/<str:secret>/", lox24_delivery, name="lox24-delivery"),
+    path("billing/", include("termino.platform.billing.urls")),
 ]
