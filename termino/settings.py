@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "termino.shared.context_processors.site",
+                "termino.tenants.backoffice.context_processors.billing",
             ],
         },
     },

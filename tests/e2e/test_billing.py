@@ -15,7 +15,6 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def stripe_site(live_site, settings):
-    settings.ROOT_URLCONF = "tests.platform.billing.tenant_urls"  # until the lead mounts /billing/
     fake = FakeStripe(
         api_key="sk_test_browser",
         webhook_secret="whsec_browser",

@@ -208,6 +208,11 @@ def staff_seats_left(tenant: Tenant) -> int:
     return max(0, limits(tenant).max_staff - staff_count(tenant) - pending)
 
 
+def sms_allowance_left(tenant: Tenant) -> int:
+    """SMS of this month's plan allowance not used yet (bought credits not counted)."""
+    return max(0, limits(tenant).sms_per_month - sms_sent_this_month(tenant))
+
+
 def sms_quota_left(tenant: Tenant) -> int:
     """SMS the business may still send this month: the rest of its allowance plus bought credits."""
     plan_limits = limits(tenant)

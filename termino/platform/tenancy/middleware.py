@@ -2,10 +2,12 @@
 
 from django.core.exceptions import DisallowedHost
 from django.db import connection
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import translation
 from django_tenants.middleware.main import TenantMainMiddleware
+
+from termino.platform.billing.access import HOME_WHEN_CLOSED, closed_tenant_may_open
 
 from .routing import normalise_host, tenant_for_host
 
@@ -32,7 +34,9 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         request.tenant = tenant
         connection.set_tenant(tenant)
         self.setup_url_routing(request)
-        if tenant.is_closed:
+        if tenant.is_closed and not closed_tenant_may_open(request.path_info):
+            if request.path_info == "/":  # where a login lands: the owner's way back is the billing page
+                return HttpResponseRedirect(HOME_WHEN_CLOSED)
             return _page(request, "tenancy/closed.html", {"tenant": tenant}, status=403)
         return None
 

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from termino.platform.billing import selectors as billing
 from termino.platform.tenancy.profile import tenant_registration_update
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import InvalidRequest
@@ -176,6 +177,15 @@ def user_invite(
     new_resource_name = " ".join(new_resource_name.split())
     if _email_in_use(email):
         raise InvalidField("email", _("A member of your team already uses this e-mail address."))
+    if billing.staff_seats_left(tenant) <= 0:
+        raise InvalidField(
+            "email",
+            _(
+                "Your plan includes %(max)d team members with a login. Choose a bigger plan on the billing "
+                "page to invite more."
+            )
+            % {"max": billing.limits(tenant).max_staff},
+        )
     # An expired invitation no longer holds its e-mail address or column: a new one replaces it.
     holds = Q(email=email) | Q(resource=resource) if resource is not None else Q(email=email)
     Invitation.objects.filter(holds, accepted_at__isnull=True, expires_at__lte=timezone.now()).delete()

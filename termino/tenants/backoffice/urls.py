@@ -8,4 +8,5 @@ urlpatterns = [
     path("settings/", include("termino.tenants.backoffice.settings_urls")),
     path("team/", include("termino.tenants.backoffice.team_urls")),
     path("account/", include("termino.tenants.backoffice.account_urls")),
+    path("billing/", include("termino.tenants.backoffice.billing_urls")),
 ]

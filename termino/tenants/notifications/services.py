@@ -25,6 +25,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from termino.platform.billing import selectors as billing
+from termino.platform.billing import services as billing_services
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import InvalidRequest
 from termino.shared.sms.gateways import (
@@ -86,6 +88,17 @@ class Batch:
     own: dict
     sender_id: str
     sms: SmsGateway
+    # SMS of the plan's monthly allowance still free, counted once per batch; None until the first SMS.
+    sms_allowance: int | None = None
+
+    def sms_allowed(self) -> bool:
+        """May one more SMS go out this month? The allowance first, then (locked) one bought credit."""
+        if self.sms_allowance is None:
+            self.sms_allowance = billing.sms_allowance_left(self.tenant)
+        if self.sms_allowance > 0:
+            self.sms_allowance -= 1
+            return True
+        return billing_services.sms_quota_take(tenant=self.tenant)
 
     @classmethod
     def load(cls, tenant, sms: SmsGateway | None = None) -> "Batch":
@@ -158,6 +171,8 @@ def _deliver(message: OutboxMessage, batch: Batch, consents: dict | None = None)
             if earlier:
                 return _finish(message, MessageStatus.SENT, provider_id=earlier, text=body)
         if message.channel == Channel.SMS:
+            if message.attempts == 1 and not batch.sms_allowed():
+                return _finish(message, MessageStatus.SKIPPED, reason=billing.SMS_QUOTA_USED_UP, text=body)
             result = sms.send(
                 sender_id=batch.sender_id,
                 phone=message.recipient,

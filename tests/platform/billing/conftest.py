@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.utils import translation
 
 from termino.platform.billing import services
 from termino.platform.billing.models import BillingAccount, Plan
@@ -16,8 +17,10 @@ WEBHOOK_SECRET = "whsec_termino_fake_secret"
 
 
 @pytest.fixture(autouse=True)
-def _billing_page_mounted(settings):
-    settings.ROOT_URLCONF = "tests.platform.billing.tenant_urls"
+def _english():
+    """Messages are matched in English; the project's default language is German."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

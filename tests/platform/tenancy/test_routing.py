@@ -84,10 +84,14 @@ def test_closed_business_shows_a_clear_page(business_a, status, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         tenant.status = status
         tenant.save()
-    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get("/book/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 403
     assert b"Online bookings" in response.content
     assert business_a.tenant.name.encode() in response.content
+    assert client.get("/api/public/v1/services/").status_code == 403
+    # The owner can still log in and reach the billing page, where the way back is.
+    assert client.get("/login/").status_code == 200
+    assert client.get("/")["Location"] == "/billing/"
 
 
 def test_closed_page_speaks_german_by_default(business_a, django_capture_on_commit_callbacks):
@@ -95,7 +99,7 @@ def test_closed_page_speaks_german_by_default(business_a, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         tenant.status = TenantStatus.SUSPENDED
         tenant.save()
-    response = client_for(business_a.host).get("/login/", HTTP_ACCEPT_LANGUAGE="de")
+    response = client_for(business_a.host).get("/book/", HTTP_ACCEPT_LANGUAGE="de")
     assert b"gesperrt" in response.content
 
 

@@ -309,3 +309,16 @@ def test_deactivation_ends_sessions_and_tokens(in_a, owner, business_a):
     update(staff, owner, is_active=True)
     staff.refresh_from_db()
     assert staff.is_active
+
+
+def test_invitations_stop_at_the_plans_team_size(in_a, tenant, owner, mailoutbox):
+    from termino.platform.billing.models import BillingAccount, Plan
+
+    plan = Plan.objects.create(
+        code="duo", name="Duo", price_monthly_cents=100, price_yearly_cents=1000, max_staff=2, sms_per_month=0
+    )
+    BillingAccount.objects.filter(tenant_id=tenant.pk).update(plan=plan)
+    invite(tenant, owner)  # the owner plus one open invitation fill the two seats
+    with pytest.raises(services.InvalidField, match="includes 2 team members"):
+        invite(tenant, owner, email="noch-jemand@example.com")
+    assert Invitation.objects.count() == 1

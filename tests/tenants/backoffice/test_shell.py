@@ -49,3 +49,21 @@ def test_todays_list_of_a_staff_member_shows_only_their_own_appointments(busines
     everything = log_in_as(business_a).get("/").content.decode()
     assert "Eigenkundin" in mine and "Fremdkundin" not in mine
     assert "Eigenkundin" in everything and "Fremdkundin" in everything
+
+
+def test_owner_sees_billing_and_a_banner_when_a_payment_failed(business_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from termino.platform.billing.models import BillingAccount
+    from termino.platform.tenancy.models import Tenant
+
+    Tenant.objects.filter(pk=business_a.tenant.pk).update(status="past_due")
+    BillingAccount.objects.filter(tenant_id=business_a.tenant.pk).update(
+        grace_until=timezone.now() + timedelta(days=5)
+    )
+    owner = log_in_as(business_a, "owner").get("/calendar/").content.decode()
+    manager = log_in_as(business_a, "manager").get("/calendar/").content.decode()
+    assert 'href="/billing/"' in owner and "Your last payment did not go through" in owner
+    assert 'href="/billing/"' not in manager and "Your last payment did not go through" in manager

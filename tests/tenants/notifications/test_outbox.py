@@ -159,3 +159,31 @@ def test_restricted_processing_stops_every_message(booked, fake):
         appointment.customer.refresh_from_db()
         events.appointment_moved(appointment, time_zone="Europe/Berlin")  # queues nothing new
         assert not OutboxMessage.objects.filter(kind="change").exists()
+
+
+def _plan_with_sms(business, sms_per_month: int, credits: int):
+    from termino.platform.billing.models import BillingAccount, Plan
+
+    plan = Plan.objects.create(
+        code=f"tiny-{sms_per_month}", name="Tiny", price_monthly_cents=100, price_yearly_cents=1000,
+        max_staff=1, sms_per_month=sms_per_month,
+    )  # fmt: skip
+    BillingAccount.objects.filter(tenant_id=business.tenant.pk).update(plan=plan, extra_sms_credits=credits)
+
+
+def test_sms_over_the_monthly_quota_is_skipped_with_a_clear_reason(booked, fake):
+    _plan_with_sms(booked, 0, 0)
+    assert send(booked, Lox24Gateway(fake.url, fake.token)) == {"skipped": 1, "sent": 1}  # the e-mail goes
+    assert fake.messages == []
+    with schema_context(booked.schema):
+        sms = OutboxMessage.objects.get(kind="confirmation", channel="sms")
+        assert sms.status == "skipped" and sms.reason == "SMS quota of this month used up"
+
+
+def test_bought_sms_are_used_once_the_allowance_is_gone(booked, fake):
+    from termino.platform.billing.models import BillingAccount
+
+    _plan_with_sms(booked, 0, 1)
+    assert send(booked, Lox24Gateway(fake.url, fake.token)) == {"sent": 2}
+    assert len(fake.messages) == 1
+    assert BillingAccount.objects.get(tenant_id=booked.tenant.pk).extra_sms_credits == 0
