@@ -4,6 +4,7 @@ Production sets at least SECRET_KEY, DATABASE_URL, REDIS_URL, BASE_DOMAIN and DE
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,6 +50,8 @@ SHARED_APPS = [
     "django.contrib.postgres",
     "termino.platform.tenancy",
     "termino.platform.billing",
+    "termino.platform.staffadmin",
+    "termino.platform.accesslog",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -59,6 +62,12 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # Two-factor login (TOTP) of platform staff; devices live in `public` with the staff users.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    # Login lockout. Its counters live in one table in `public`, keyed by schema-prefixed login name
+    # and client IP (termino/tenants/accounts/lockout.py): no extra tables in every business schema.
+    "axes",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -70,6 +79,8 @@ TENANT_APPS = [
     "termino.tenants.scheduling",
     "termino.tenants.booking",
     "termino.tenants.notifications",
+    "termino.tenants.privacy",
+    "termino.tenants.retention",
     "termino.tenants.backoffice",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -88,17 +99,23 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = env_int("TENANT_MIGRATION_PROCESSES", 2)
 SCHEMA_POOL_SIZE = env_int("SCHEMA_POOL_SIZE", 3)
 
 MIDDLEWARE = [
+    # First, so that every answer (the unknown-host page too) carries HSTS, CSP and the other headers.
+    "django.middleware.security.SecurityMiddleware",
+    "termino.shared.security_headers.ContentSecurityPolicyMiddleware",
     "termino.platform.tenancy.middleware.TenantRoutingMiddleware",
+    "termino.platform.accesslog.middleware.AccessLogMiddleware",  # to Redis, never the database
     "termino.shared.middleware.TenantTimezoneMiddleware",
     "termino.tenants.booking.framing.PublicApiCorsMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): staff passed the TOTP step
+    "termino.platform.staffadmin.middleware.ImpersonationMiddleware",  # ends staff sessions as a user
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the 429 page
 ]
 
 TEMPLATES = [
@@ -178,6 +195,60 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# Every cookie is strictly necessary and listed on /cookies/ (termino/shared/cookies.py). The CSRF and
+# language cookies end with the browser session like the session cookie; none is readable by scripts.
+CSRF_COOKIE_AGE = None
+CSRF_COOKIE_HTTPONLY = True  # our scripts read the token from the form, never from the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = None  # `django_language`, set by the language switcher
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Messages ("saved") travel in the session, not in a cookie of their own.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- Security: proxies, login lockout, login audit, headers ------------------------------------------
+# Reverse proxies in front of the app. Each appends to X-Forwarded-For, so the client is the entry this
+# many places from the right; what is left of it is never trusted (termino/shared/client_ip.py, used by
+# the login audit, the lockout and every rate limit; DRF reads the same number below).
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+# Behind a TLS-terminating proxy, it says whether the client used https (nginx: X-Forwarded-Proto $scheme).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if NUM_PROXIES else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 60 * 60)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)  # businesses are subdomains
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"  # the booking page alone may be framed, by its business's origins (framing.py)
+SILENCED_SYSTEM_CHECKS = []
+if not SECURE_HSTS_PRELOAD:
+    # security.W021 asks for the HSTS `preload` flag. Preloading BASE_DOMAIN into browsers is the
+    # operator's decision (hstspreload.org, hard to undo for every subdomain); SECURE_HSTS_PRELOAD=1 opts in.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# Lockout after repeated failed logins (django-axes), per login name *and* client IP, for a cool-off
+# time: a stranger elsewhere cannot lock a person out, and nobody needs an admin to be let back in.
+AUTHENTICATION_BACKENDS = [
+    # AxesStandaloneBackend plus ModelBackend's get_user: a session may name this first backend.
+    "axes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "termino.tenants.accounts.lockout.axes_username"  # schema-prefixed: per business
+AXES_CLIENT_IP_CALLABLE = "termino.tenants.accounts.lockout.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "termino.tenants.accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Tries while locked out are refused but do not push the end of the lockout further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Our login audit (accounts.LoginEvent) is the access log, with its IP retention; axes keeps only counters.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False
+# Login audit: full IP addresses of logins are kept this many days, then cut to their /24 (/48) network.
+LOGIN_IP_DAYS = env_int("LOGIN_IP_DAYS", 7)
 
 # --- REST API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -195,9 +266,15 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "public_read": env("THROTTLE_PUBLIC_READ", "120/min"),
         "public_booking": env("THROTTLE_PUBLIC_BOOKING", "20/min"),
+        # Endpoints that send an SMS, counted in successful requests (termino/tenants/booking/throttles.py):
+        # per phone number at one business and across all, and per client IP at one business. A booking
+        # and its changes (reschedule, cancel) count alike: 5 lets a customer book and change their mind.
+        "public_sms_phone": env("THROTTLE_PUBLIC_SMS_PHONE", "5/hour"),
+        "public_sms_phone_platform": env("THROTTLE_PUBLIC_SMS_PHONE_PLATFORM", "10/hour"),
+        "public_sms_ip": env("THROTTLE_PUBLIC_SMS_IP", "10/hour"),
     },
     # Proxies in front of the app: X-Forwarded-For is trusted exactly this deep, so it cannot be spoofed.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Termino API",
@@ -265,6 +342,42 @@ BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", 7)  # after a failed payment,
 BILLING_RETENTION_DAYS = env_int("BILLING_RETENTION_DAYS", 90)  # data kept after cancellation
 CELERY_BEAT_SCHEDULE["billing-suspend-overdue"] = {"task": "billing.suspend_overdue", "schedule": 600.0}
 
+# --- Platform staff superadmin (termino.platform.staffadmin), at https://BASE_DOMAIN/staff/ ------------
+# Staff (users of `public` with is_staff) sign in with password and a TOTP code. Their session ends this
+# long after signing in, whatever they do (and with the browser).
+STAFFADMIN_SESSION_SECONDS = env_int("STAFFADMIN_SESSION_SECONDS", 8 * 60 * 60)
+# Failed sign-ins (wrong password or wrong code) per login name, and per IP address, within
+# STAFFADMIN_LOCKOUT_SECONDS; once reached, signing in is refused until that time has passed.
+STAFFADMIN_MAX_FAILURES = env_int("STAFFADMIN_MAX_FAILURES", 5)
+STAFFADMIN_MAX_FAILURES_PER_IP = env_int("STAFFADMIN_MAX_FAILURES_PER_IP", 20)
+STAFFADMIN_LOCKOUT_SECONDS = env_int("STAFFADMIN_LOCKOUT_SECONDS", 15 * 60)
+# After the password, the code must follow within this time.
+STAFFADMIN_PENDING_SECONDS = env_int("STAFFADMIN_PENDING_SECONDS", 5 * 60)
+# The name authenticator apps show next to the staff member's login.
+STAFFADMIN_TOTP_ISSUER = env("STAFFADMIN_TOTP_ISSUER", "Termino Staff")
+# Impersonation: the one-time link must be used within GRANT_SECONDS; the session then lasts MINUTES.
+STAFFADMIN_IMPERSONATION_GRANT_SECONDS = env_int("STAFFADMIN_IMPERSONATION_GRANT_SECONDS", 120)
+STAFFADMIN_IMPERSONATION_MINUTES = env_int("STAFFADMIN_IMPERSONATION_MINUTES", 30)
+# Last login, appointments and SMS of the businesses listed are counted per schema and kept this long.
+STAFFADMIN_COUNTS_CACHE_SECONDS = env_int("STAFFADMIN_COUNTS_CACHE_SECONDS", 60)
+
+# --- Retention rules and access log (termino.tenants.retention, termino.platform.accesslog) ----------
+# Beat runs on UTC (CELERY_TIMEZONE is unset): nightly jobs at fixed UTC times never run twice or not at
+# all when clocks change. 02:15 UTC is 03:15 in Berlin in winter and 04:15 in summer.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["retention-nightly"] = {
+    "task": "tenancy.fan_out",
+    "schedule": crontab(hour=2, minute=15),
+    "kwargs": {"task_name": "retention.run"},
+}
+# Access log: the middleware pushes each request to a Redis list; this moves it into the table in bulk.
+CELERY_BEAT_SCHEDULE["accesslog-flush"] = {"task": "accesslog.flush", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["accesslog-prune"] = {"task": "accesslog.prune", "schedule": crontab(hour=2, minute=45)}
+ACCESS_LOG_ENABLED = env_bool("ACCESS_LOG_ENABLED", True)
+ACCESS_LOG_DAYS = env_int("ACCESS_LOG_DAYS", 14)  # entries older than this are deleted nightly
+ACCESS_LOG_REDIS_URL = env("ACCESS_LOG_REDIS_URL", REDIS_URL)
+
 # --- Mail --------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"Termino <noreply@{BASE_DOMAIN}>")
@@ -291,5 +404,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes reports every successful login at INFO; failures and lockouts (WARNING) are what matter.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

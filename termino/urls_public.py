@@ -11,8 +11,11 @@ urlpatterns = [
     path("impressum/", TemplateView.as_view(template_name="legal/impressum.html"), name="impressum"),
     path("datenschutz/", TemplateView.as_view(template_name="legal/privacy.html"), name="privacy"),
     path("terms/", TemplateView.as_view(template_name="legal/terms.html"), name="terms"),
+    path("", include("termino.shared.cookies_urls")),  # /cookies/
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("staff/traffic/", include("termino.platform.accesslog.urls")),
+    path("staff/", include("termino.platform.staffadmin.urls")),
     path("webhooks/lox24/<str:secret>/", lox24_delivery, name="lox24-delivery"),
     path("billing/", include("termino.platform.billing.urls")),
 ]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("termino.tenants.backoffice.urls")),
     path("book/", include("termino.tenants.booking.urls")),
     path("embed.js", booking_views.embed_js, name="embed-js"),
+    path("", include("termino.shared.cookies_urls")),  # /cookies/
     path("media/<str:schema>/<path:path>", booking_views.media_file, name="media"),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("termino.tenants.scheduling.urls")),
@@ -18,4 +19,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("staff-login/", include("termino.platform.staffadmin.tenant_urls")),
 ]

@@ -24,7 +24,7 @@ def welcome_box(web_port: int, logins_file: Path) -> str:
         ("Platform / signup", site),
         ("Demo backoffice", demo),
         ("Booking page", f"{demo}book/"),
-        ("Superadmin", f"{site}admin/"),
+        ("Superadmin", f"{site}staff/"),
     ]
     logins, warning = read_logins(logins_file)
     width = max(len(label) for label, _ in links + [(w, "") for w, _, _ in logins]) + 3

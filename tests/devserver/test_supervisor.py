@@ -79,7 +79,7 @@ def test_run_starts_everything_and_stops_on_sigterm(project: Path, supervisors: 
     for url in (
         f"http://localhost:{web_port}/",
         f"http://demo.localhost:{web_port}/",
-        f"http://localhost:{web_port}/admin/",
+        f"http://localhost:{web_port}/staff/",
     ):
         assert url in output
     for login in LOGINS:

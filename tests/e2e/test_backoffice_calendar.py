@@ -67,7 +67,7 @@ def test_book_a_caller_into_the_next_free_slot_then_move_the_appointment(live_si
         screenshot(page, "calendar-3-book")
         dialog.get_by_role("button", name="Book", exact=True).click()
         page.wait_for_load_state("load")
-        page.wait_for_function("!document.querySelector('#book-dialog').open")
+        page.locator("#book-dialog[open]").wait_for(state="detached")
         booked = [a for a in appointments(business) if a.customer_id == customer.pk]
         assert len(booked) == 1
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from termino.tenants.crm.models import Customer
 from tests.conftest import PASSWORD, unique_slug
@@ -81,12 +82,12 @@ def test_import_with_bad_rows_then_find_the_customers(live_site, browser, tmp_pa
 
         # Search as you type: the table changes without a page load, the address follows.
         page.get_by_label("Search customers").press_sequentially("0171 23", delay=30)
-        page.wait_for_function("document.querySelectorAll('#cust-results tbody tr').length === 1")
+        expect(page.locator("#cust-results tbody tr")).to_have_count(1)
         assert "Weiß, Jörg" in rows.first.inner_text()
         assert page.url.endswith("/customers/?q=0171+23")
         page.get_by_label("Search customers").fill("")
         page.get_by_label("Tag").select_option("vip")
-        page.wait_for_function("document.querySelectorAll('#cust-results tbody tr').length === 2")
+        expect(page.locator("#cust-results tbody tr")).to_have_count(2)
         screenshot(page, "customers-4-list-filtered")
 
         page.get_by_role("link", name="Weiß, Jörg").click()

@@ -265,7 +265,7 @@ def test_a_time_taken_meanwhile_offers_the_nearest_free_times(live_site, browser
         assert form_conflict.get_by_role("button", name=re.compile(r"\d\d:\d\d")).count() >= 1
         screenshot(page, "booking-conflict-submit")
         form_conflict.get_by_role("button", name=re.compile(r"\d\d:\d\d")).first.click()
-        page.wait_for_function("document.querySelector('[data-form-conflict]').hidden")
+        page.locator("[data-form-conflict]").wait_for(state="hidden")
         page.get_by_role("button", name=text["submit"]).click()
         page.get_by_role("heading", name=text["booked"]).wait_for()
         assert time.monotonic() - started < 15

@@ -2,7 +2,7 @@
 pay. Everything else shows the closed page (the booking page then says bookings are closed)."""
 
 # Paths of the tenant URLconf; `/` sends the owner to the billing page instead of the closed page.
-OPEN_WHEN_CLOSED = ("/billing/", "/login/", "/logout/", "/i18n/", "/static/")
+OPEN_WHEN_CLOSED = ("/billing/", "/login/", "/logout/", "/i18n/", "/static/", "/staff-login/")
 HOME_WHEN_CLOSED = "/billing/"
 
 

@@ -326,6 +326,16 @@ def sms_pack_checkout_start(*, tenant: Tenant, pack: SmsPack) -> stripe_gateway.
 
 
 @transaction.atomic
+def billing_account_close(*, tenant: Tenant, reason: str) -> None:
+    """The owner closes the business (no subscription running): cancelled now, and `cancelled_at` starts
+    the retention period after which the retention worker exports and deletes the data."""
+    tenant_status_set(tenant=tenant, status=S.CANCELLED, reason=reason)
+    BillingAccount.objects.filter(tenant_id=tenant.pk, cancelled_at__isnull=True).update(
+        cancelled_at=timezone.now()
+    )
+
+
+@transaction.atomic
 def sms_quota_take(*, tenant: Tenant) -> bool:
     """May one more SMS go out? Uses the monthly allowance first, then one bought credit.
 

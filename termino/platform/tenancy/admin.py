@@ -13,7 +13,8 @@ class TenantAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "status", "owner_name", "email", "created_at")
     list_filter = ("status", "country")
     search_fields = ("name", "slug", "owner_name", "email")
-    readonly_fields = ("schema_name", "created_at", "activated_at", "terms_accepted_at")
+    # The status changes only through billing's services (suspend, reactivate, trial): the trail stays whole.
+    readonly_fields = ("schema_name", "status", "created_at", "activated_at", "terms_accepted_at")
     inlines = [DomainInline]
 
     def get_queryset(self, request):

@@ -11,7 +11,7 @@ DEMO_ADMIN = {"username": "admin", "password": "Admin-Termino-2026"}
 DEMO_LOGINS = [
     {"where": "demo business (owner)", **DEMO_OWNER},
     {"where": "demo business (staff)", **DEMO_STAFF},
-    {"where": "superadmin", **DEMO_ADMIN},
+    {"where": "superadmin (TOTP set-up at first login)", **DEMO_ADMIN},
 ]
 
 

@@ -115,3 +115,55 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return not self.is_accepted and not self.is_expired
+
+
+class LoginOutcome(models.TextChoices):
+    SUCCESS = "success", _("Logged in")
+    FAILURE = "failure", _("Failed")
+    LOCKED_OUT = "locked_out", _("Locked out")
+    LOGOUT = "logout", _("Logged out")
+
+
+class LoginEvent(models.Model):
+    """One login attempt (or logout) in this schema: a business's staff in its own, platform staff in
+    `public`. Kept for abuse investigation; the full IP address only for LOGIN_IP_DAYS, after which
+    `login_ips_truncate` cuts it to its network (/24, /48) and sets `ip_truncated`."""
+
+    USER_AGENT_LENGTH = 300
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="login_events",
+        verbose_name=_("user"),
+    )
+    username = models.CharField(_("login name tried"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    ip_truncated = models.BooleanField(_("IP address truncated"), default=False)
+    user_agent = models.CharField(_("browser"), max_length=USER_AGENT_LENGTH, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=LoginOutcome.choices)
+
+    class Meta:
+        verbose_name = _("login event")
+        verbose_name_plural = _("login events")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="loginevent_newest"),
+            # What the nightly truncation looks for: full addresses older than the period.
+            models.Index(fields=["created_at"], condition=Q(ip_truncated=False), name="loginevent_full_ip"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="loginevent_outcome_known", condition=Q(outcome__in=LoginOutcome.values)
+            ),
+            models.CheckConstraint(
+                name="loginevent_truncated_has_ip",
+                condition=Q(ip_truncated=False) | Q(ip_address__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username or '-'} {self.outcome} {self.created_at:%Y-%m-%d %H:%M}"

@@ -456,3 +456,27 @@ def owner_registration_update(
                 owner.save(update_fields=fields)
         except IntegrityError as exc:
             raise InvalidField("email", _("A member of your team already uses this e-mail address.")) from exc
+
+
+# --- Login audit ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def login_ips_truncate(*, older_than) -> int:
+    """Cut the IP address of login events before `older_than` to its network (/24 IPv4, /48 IPv6), in
+    the current schema. Idempotent: truncated events are marked and left alone. Returns how many."""
+    from django.db.models.expressions import RawSQL
+
+    from .models import LoginEvent
+
+    return LoginEvent.objects.filter(
+        created_at__lt=older_than, ip_truncated=False, ip_address__isnull=False
+    ).update(
+        # The network address of the /24 (IPv4) or /48 (IPv6) the address belongs to, as a plain address.
+        ip_address=RawSQL(
+            "host(network(set_masklen(ip_address,"
+            " CASE WHEN family(ip_address) = 4 THEN 24 ELSE 48 END)))::inet",
+            (),
+        ),
+        ip_truncated=True,
+    )

@@ -34,7 +34,10 @@ class BookForm(_WhenForm):
     room = forms.ModelChoiceField(
         label=_("Room"), queryset=Resource.objects.filter(kind=ResourceKind.ROOM, active=True), required=False
     )
-    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.all(), required=False)
+    # Booking is processing: a customer whose processing is restricted (Art. 18 GDPR) cannot be booked.
+    customer = forms.ModelChoiceField(
+        label=_("Customer"), queryset=Customer.objects.filter(processing_restricted=False), required=False
+    )
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)

@@ -2,6 +2,8 @@
 
 Everyone on the team may look customers up, create and edit them and write notes (staff book customers);
 merging, importing and exporting the whole list is for owners and managers.
+Customers whose processing is restricted are shown to the owner only (elsewhere a 404). Opening,
+changing and exporting customers leaves a row in the privacy audit trail.
 """
 
 import secrets
@@ -13,6 +15,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +28,9 @@ from django.views import View
 from termino.shared.errors import InvalidRequest
 from termino.tenants.crm import csv_io, selectors, services
 from termino.tenants.crm.models import Customer, CustomerNote
+from termino.tenants.privacy.http import audit
+from termino.tenants.privacy.models import EventAction
+from termino.tenants.privacy.selectors import customer_for, sees_restricted
 
 from .customer_forms import CustomerFilterForm, CustomerForm, ImportForm, MergeForm, NoteForm, TagForm
 from .permissions import EVERYONE, MANAGERS, RoleRequiredMixin, is_manager
@@ -56,7 +62,10 @@ class CustomerListView(RoleRequiredMixin, View):
     def get(self, request):
         q, tag = _filters(request)
         region = region_of(request)
-        found = selectors.customer_search(query=q, tag=tag, limit=None, region=region)
+        owner = sees_restricted(request.user)
+        found = selectors.customer_search(
+            query=q, tag=tag, limit=None, region=region, include_restricted=owner
+        )
         page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = selectors.customers_with_stats(page.object_list, region=region)
         context = {
@@ -64,7 +73,7 @@ class CustomerListView(RoleRequiredMixin, View):
             "page": page,
             "q": q,
             "tag": tag,
-            "tags": selectors.tags_in_use(),
+            "tags": selectors.tags_in_use(include_restricted=owner),
             "filters": _querystring(q=q, tag=tag),
             "can_manage": is_manager(request.user),
         }
@@ -84,7 +93,12 @@ class CustomerSearchJsonView(RoleRequiredMixin, View):
     def get(self, request):
         q, _tag = _filters(request)
         found = (
-            selectors.customer_search(query=q, limit=SEARCH_JSON_LIMIT, region=region_of(request))
+            selectors.customer_search(
+                query=q,
+                limit=SEARCH_JSON_LIMIT,
+                region=region_of(request),
+                include_restricted=sees_restricted(request.user),
+            )
             if q
             else []
         )
@@ -107,6 +121,7 @@ def _detail_context(request, customer: Customer, **forms) -> dict:
         "section": "customers",
         "customer": customer,
         "can_manage": is_manager(request.user),
+        "is_owner": sees_restricted(request.user),
         "note_form": forms.get("note_form") or NoteForm(),
         "tag_form": forms.get("tag_form") or TagForm(),
         "time_zone": ZoneInfo(request.tenant.time_zone),
@@ -118,7 +133,8 @@ class CustomerDetailView(RoleRequiredMixin, View):
     roles = EVERYONE
 
     def get(self, request, pk):
-        customer = get_object_or_404(Customer, pk=pk)
+        customer = customer_for(user=request.user, pk=pk)
+        audit(request, EventAction.VIEW, customer=customer)
         return render(request, "backoffice/customers/detail.html", _detail_context(request, customer))
 
 
@@ -139,7 +155,11 @@ class CustomerCreateView(RoleRequiredMixin, View):
             # Not an error: a warning the user may overrule with "create anyway".
             return render(request, self.template, self._context(form, duplicates=duplicates))
         try:
-            customer = services.customer_create(**data, region=region_of(request), created_by=request.user)
+            with transaction.atomic():
+                customer = services.customer_create(
+                    **data, region=region_of(request), created_by=request.user
+                )
+                audit(request, EventAction.CHANGE, customer=customer, details={"operation": "create"})
         except InvalidRequest as exc:
             form.add_error(None, exc.message)
             return render(request, self.template, self._context(form), status=400)
@@ -150,21 +170,32 @@ class CustomerCreateView(RoleRequiredMixin, View):
         return {"section": "customers", "form": form, "duplicates": duplicates, "customer": None}
 
 
+AUDITED_FIELDS = ("first_name", "last_name", "email", "phone", "notes", "tags")
+
+
 class CustomerEditView(RoleRequiredMixin, View):
     roles = EVERYONE
     template = "backoffice/customers/form.html"
 
     def get(self, request, pk):
-        customer = get_object_or_404(Customer, pk=pk)
+        customer = customer_for(user=request.user, pk=pk)
         form = CustomerForm(initial=CustomerForm.initial_for(customer), region=region_of(request))
         return render(request, self.template, {"section": "customers", "form": form, "customer": customer})
 
     def post(self, request, pk):
-        customer = get_object_or_404(Customer, pk=pk)
+        customer = customer_for(user=request.user, pk=pk)
         form = CustomerForm(request.POST, region=region_of(request))
         if form.is_valid():
             try:
-                services.customer_update(customer=customer, **form.cleaned_data, region=region_of(request))
+                with transaction.atomic():
+                    before = {name: getattr(customer, name) for name in AUDITED_FIELDS}
+                    updated = services.customer_update(
+                        customer=customer, **form.cleaned_data, region=region_of(request)
+                    )
+                    # Which fields changed, never their values: the trail holds no copy of the data.
+                    changed = [name for name in AUDITED_FIELDS if getattr(updated, name) != before[name]]
+                    if changed:
+                        audit(request, EventAction.CHANGE, customer=updated, details={"fields": changed})
             except InvalidRequest as exc:
                 form.add_error(None, exc.message)
             else:
@@ -178,13 +209,15 @@ class NoteAddView(RoleRequiredMixin, View):
     roles = EVERYONE
 
     def post(self, request, pk):
-        customer = get_object_or_404(Customer, pk=pk)
+        customer = customer_for(user=request.user, pk=pk)
         form = NoteForm(request.POST)
         if form.is_valid():
             try:
-                services.customer_note_add(
-                    customer=customer, author=request.user, text=form.cleaned_data["text"]
-                )
+                with transaction.atomic():
+                    note = services.customer_note_add(
+                        customer=customer, author=request.user, text=form.cleaned_data["text"]
+                    )
+                    audit(request, EventAction.CHANGE, customer=customer, details={"note_added": note.pk})
             except InvalidRequest as exc:
                 form.add_error("text", exc.message)
             else:
@@ -198,11 +231,14 @@ class NoteDeleteView(RoleRequiredMixin, View):
     roles = EVERYONE
 
     def post(self, request, pk, note_pk):
-        note = get_object_or_404(CustomerNote, pk=note_pk, customer_id=pk)
+        customer = customer_for(user=request.user, pk=pk)
+        note = get_object_or_404(CustomerNote, pk=note_pk, customer=customer)
         # Staff members may take back their own notes; owners and managers any note.
         if not (is_manager(request.user) or note.author_id == request.user.pk):
             raise PermissionDenied
-        services.customer_note_delete(note=note)
+        with transaction.atomic():
+            audit(request, EventAction.CHANGE, customer=customer, details={"note_deleted": note.pk})
+            services.customer_note_delete(note=note)
         messages.success(request, _("Note deleted."))
         return redirect(reverse("customers:detail", args=[pk]) + "#notes")
 
@@ -213,15 +249,21 @@ class TagsView(RoleRequiredMixin, View):
     roles = EVERYONE
 
     def post(self, request, pk):
-        customer = get_object_or_404(Customer, pk=pk)
+        customer = customer_for(user=request.user, pk=pk)
         if "remove" in request.POST:
-            services.customer_tag_remove(customer=customer, tag=request.POST["remove"])
+            with transaction.atomic():
+                updated = services.customer_tag_remove(customer=customer, tag=request.POST["remove"])
+                if updated.tags != customer.tags:
+                    audit(request, EventAction.CHANGE, customer=updated, details={"fields": ["tags"]})
             messages.success(request, _("Tag removed."))
             return redirect(reverse("customers:detail", args=[pk]) + "#tags")
         form = TagForm(request.POST)
         if form.is_valid():
             try:
-                services.customer_tags_add(customer=customer, tags=form.cleaned_data["tags"])
+                with transaction.atomic():
+                    updated = services.customer_tags_add(customer=customer, tags=form.cleaned_data["tags"])
+                    if updated.tags != customer.tags:
+                        audit(request, EventAction.CHANGE, customer=updated, details={"fields": ["tags"]})
             except InvalidRequest as exc:
                 form.add_error("tags", exc.message)
             else:
@@ -242,8 +284,8 @@ class MergeView(RoleRequiredMixin, View):
 
     def get(self, request):
         region = region_of(request)
-        keep = self._customer(request.GET.get("keep"))
-        duplicate = self._customer(request.GET.get("duplicate"))
+        keep = self._customer(request, request.GET.get("keep"))
+        duplicate = self._customer(request, request.GET.get("duplicate"))
         if keep and duplicate:
             form = MergeForm(initial={"keep": keep.pk, "duplicate": duplicate.pk})
             if keep == duplicate:
@@ -252,12 +294,14 @@ class MergeView(RoleRequiredMixin, View):
                 )
             return self._render(request, keep=keep, duplicate=duplicate, form=form)
         q = (request.GET.get("q") or "").strip()[:100]
-        found = selectors.customer_search(query=q, limit=20, region=region) if q else []
+        owner = sees_restricted(request.user)
+        found = (
+            selectors.customer_search(query=q, limit=20, region=region, include_restricted=owner) if q else []
+        )
         if keep:
             found = [c for c in found if c.pk != keep.pk]
-            return self._render(
-                request, keep=keep, q=q, found=found, candidates=selectors.merge_candidates(customer=keep)
-            )
+            candidates = selectors.merge_candidates(customer=keep, include_restricted=owner)
+            return self._render(request, keep=keep, q=q, found=found, candidates=candidates)
         return self._render(request, q=q, found=found)
 
     def post(self, request):
@@ -266,20 +310,35 @@ class MergeView(RoleRequiredMixin, View):
             keep = form.cleaned_data.get("keep")
             return self._render(request, keep=keep, error=" ".join(_errors(form)), status=400)
         keep, duplicate = form.cleaned_data["keep"], form.cleaned_data["duplicate"]
+        if not sees_restricted(request.user) and (
+            keep.processing_restricted or duplicate.processing_restricted
+        ):
+            raise Http404
         try:
-            kept = services.customer_merge(keep_id=keep.pk, duplicate_id=duplicate.pk, merged_by=request.user)
+            with transaction.atomic():
+                kept = services.customer_merge(
+                    keep_id=keep.pk, duplicate_id=duplicate.pk, merged_by=request.user
+                )
+                audit(request, EventAction.CHANGE, customer=kept, details={"merged_from": duplicate.pk})
+                audit(
+                    request,
+                    EventAction.CHANGE,
+                    customer_id=duplicate.pk,
+                    customer_label=str(duplicate),
+                    details={"merged_into": kept.pk},
+                )
         except InvalidRequest as exc:
             return self._render(request, keep=keep, error=exc.message, status=400)
         messages.success(request, _("Customers merged. All records are now with %(name)s.") % {"name": kept})
         return redirect("customers:detail", kept.pk)
 
     @staticmethod
-    def _customer(value) -> Customer | None:
+    def _customer(request, value) -> Customer | None:
         if not value:
             return None
         if not str(value).isdigit():
             raise Http404
-        return get_object_or_404(Customer, pk=int(value))
+        return customer_for(user=request.user, pk=int(value))
 
     def _render(self, request, *, keep=None, duplicate=None, status=200, **context):
         region = region_of(request)
@@ -431,7 +490,18 @@ class ExportView(RoleRequiredMixin, View):
 
     def get(self, request):
         q, tag = _filters(request)
-        found = selectors.customer_search(query=q, tag=tag, limit=None, region=region_of(request))
+        found = selectors.customer_search(
+            query=q,
+            tag=tag,
+            limit=None,
+            region=region_of(request),
+            include_restricted=sees_restricted(request.user),
+        )
+        audit(
+            request,
+            EventAction.EXPORT,
+            details={"scope": "customer_list", "format": "csv", "customers": found.count()},
+        )
         lines = csv_io.write_customers(
             found.iterator(chunk_size=500),
             headers=csv_io.export_headers(),

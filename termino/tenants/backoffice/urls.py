@@ -7,6 +7,8 @@ urlpatterns = [
     path("customers/", include("termino.tenants.backoffice.customer_urls")),
     path("settings/", include("termino.tenants.backoffice.settings_urls")),
     path("team/", include("termino.tenants.backoffice.team_urls")),
+    path("account/logins/", include("termino.tenants.backoffice.security_urls")),
     path("account/", include("termino.tenants.backoffice.account_urls")),
     path("billing/", include("termino.tenants.backoffice.billing_urls")),
+    path("privacy/", include("termino.tenants.backoffice.privacy_urls")),
 ]

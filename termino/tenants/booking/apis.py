@@ -2,7 +2,7 @@
 
 No cookies are needed (the booking page works with third-party cookies blocked). Bots are kept out by a
 honeypot field and a signed form token that must be at least a few seconds old; every endpoint is
-rate-limited per IP (`429` with `Retry-After`).
+rate-limited per IP (`429` with `Retry-After`); those that send an SMS also per phone number (throttles.py).
 """
 
 import hashlib
@@ -13,22 +13,23 @@ import phonenumbers
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import ConflictError, InvalidRequest
 from termino.tenants.scheduling import selectors
-from termino.tenants.scheduling.apis import AvailabilityInput
+from termino.tenants.scheduling.apis import AvailabilityInput, plausible_date
 from termino.tenants.scheduling.models import Service
 
 from . import services
 from .models import BookingSettings, IdempotentRequest
+from .throttles import ClientIpRateThrottle, HumanThrottledMixin, SmsThrottledMixin, normalised_phone
 
 FORM_TOKEN_SALT = "termino.booking.form"  # noqa: S105  (a signing namespace, not a secret)
 MIN_FILL_SECONDS = 3  # a person needs longer than this to fill in the form
@@ -36,10 +37,10 @@ MAX_FORM_AGE = 2 * 60 * 60
 BOT_MESSAGE = _("Your booking could not be processed. Please reload the page and try again.")
 
 
-class PublicApi(APIView):
+class PublicApi(HumanThrottledMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientIpRateThrottle]
     throttle_scope = "public_read"
 
 
@@ -99,10 +100,13 @@ class AvailabilityApi(PublicApi):
     @extend_schema(
         parameters=[
             OpenApiParameter("service", int, required=True),
-            OpenApiParameter("start", str, required=True),
-            OpenApiParameter("end", str, required=True),
+            OpenApiParameter("start", OpenApiTypes.DATE, required=True, description="local date"),
+            OpenApiParameter("end", OpenApiTypes.DATE, required=True, description="local date, inclusive"),
             OpenApiParameter("resource", int),
-        ]
+        ],
+        responses=inline_serializer(
+            "PublicSlots", {"slots": serializers.ListField(child=serializers.DictField())}
+        ),
     )
     def get(self, request):
         serializer = AvailabilityInput(data=request.query_params)
@@ -126,7 +130,7 @@ class AvailabilityApi(PublicApi):
 
 class BookingInput(serializers.Serializer):
     service = serializers.IntegerField()
-    start = serializers.DateTimeField()
+    start = serializers.DateTimeField(validators=[plausible_date])
     resource = serializers.IntegerField(required=False, allow_null=True)
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     last_name = serializers.CharField(max_length=100)
@@ -186,8 +190,12 @@ class BookingOutput(serializers.Serializer):
         return primary_url(self.context["tenant"], f"/book/manage/{obj.manage_token}/")
 
 
-class BookingsApi(PublicApi):
+class BookingsApi(SmsThrottledMixin, PublicApi):
     throttle_scope = "public_booking"
+
+    def sms_phone(self, request) -> str:
+        data = request.data if hasattr(request.data, "get") else {}
+        return normalised_phone(str(data.get("phone") or ""), getattr(request.tenant, "country", "") or "DE")
 
     @extend_schema(
         request=BookingInput,
@@ -250,7 +258,7 @@ class BookingsApi(PublicApi):
 
 class HoldInput(serializers.Serializer):
     service = serializers.IntegerField()
-    start = serializers.DateTimeField()
+    start = serializers.DateTimeField(validators=[plausible_date])
     resource = serializers.IntegerField(required=False, allow_null=True)
 
 
@@ -295,12 +303,19 @@ class HoldsApi(PublicApi):
 class HoldApi(PublicApi):
     throttle_scope = "public_booking"
 
+    @extend_schema(responses={204: None})
     def delete(self, request, token):
         services.hold_release(token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class ManagedBookingOutput(BookingOutput):
+    changeable = serializers.BooleanField()
+    phone = serializers.CharField()
+
+
 class ManagedBookingApi(PublicApi):
+    @extend_schema(responses=ManagedBookingOutput)
     def get(self, request, token):
         appointment = _by_token(token)
         rules = BookingSettings.current()
@@ -310,10 +325,13 @@ class ManagedBookingApi(PublicApi):
         return Response(data)
 
 
-class CancelBookingApi(PublicApi):
+class CancelBookingApi(SmsThrottledMixin, PublicApi):
     throttle_scope = "public_booking"
 
-    @extend_schema(request=None)
+    def sms_phone(self, request) -> str:
+        return _customer_phone(self.kwargs.get("token", ""))
+
+    @extend_schema(request=None, responses=BookingOutput)
     def post(self, request, token):
         _by_token(token)
         appointment = services.booking_cancel(token=token)
@@ -321,13 +339,16 @@ class CancelBookingApi(PublicApi):
 
 
 class RescheduleInput(serializers.Serializer):
-    start = serializers.DateTimeField()
+    start = serializers.DateTimeField(validators=[plausible_date])
 
 
-class RescheduleBookingApi(PublicApi):
+class RescheduleBookingApi(SmsThrottledMixin, PublicApi):
     throttle_scope = "public_booking"
 
-    @extend_schema(request=RescheduleInput)
+    def sms_phone(self, request) -> str:
+        return _customer_phone(self.kwargs.get("token", ""))
+
+    @extend_schema(request=RescheduleInput, responses=BookingOutput)
     def post(self, request, token):
         _by_token(token)
         serializer = RescheduleInput(data=request.data)
@@ -336,6 +357,15 @@ class RescheduleBookingApi(PublicApi):
             token=token, start=serializer.validated_data["start"], time_zone=request.tenant.time_zone
         )
         return Response(BookingOutput(appointment, context={"tenant": request.tenant}).data)
+
+
+def _customer_phone(token: str) -> str:
+    """The phone number a change of this booking texts (its customer's), for the per-phone limit."""
+    try:
+        customer = services.booking_by_token(token).customer
+    except LookupError:
+        return ""
+    return getattr(customer, "phone", "") or ""
 
 
 def _by_token(token: str):

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.booking_page, name="page"),
     path("manage/<str:token>/", views.manage_page, name="manage"),
     path("ics/<str:token>.ics", views.booking_ics, name="ics"),
+    path("privacy/", include("termino.tenants.booking.privacy_views")),
 ]

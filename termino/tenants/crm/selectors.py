@@ -69,13 +69,24 @@ def _phone_condition(query: str, region: str) -> Q | None:
     return Q(phone__contains=digits)
 
 
-def customer_search(*, query: str, limit: int | None = 20, tag: str = "", region: str = "DE") -> QuerySet:
+def customer_search(
+    *,
+    query: str,
+    limit: int | None = 20,
+    tag: str = "",
+    region: str = "DE",
+    include_restricted: bool = False,
+) -> QuerySet:
     """Customers whose name, e-mail or phone contain what was typed; best matches first, then A–Z.
 
     Every word must match somewhere ("anna mül" finds Anna Müller). `limit=None` leaves the queryset
     unsliced for pagination. Without a query all customers (of the tag) are listed by name.
+    Customers whose processing is restricted (Art. 18 GDPR) are left out unless `include_restricted`
+    (the owner's view).
     """
     customers = Customer.objects.all()
+    if not include_restricted:
+        customers = customers.filter(processing_restricted=False)
     tag = tag_normalize(tag)
     if tag:
         customers = customers.filter(tags__contains=[tag])
@@ -108,10 +119,13 @@ def customer_search(*, query: str, limit: int | None = 20, tag: str = "", region
     return customers if limit is None else customers[:limit]
 
 
-def tags_in_use() -> list[str]:
-    """Every tag some customer has, A–Z (for the list's filter)."""
+def tags_in_use(*, include_restricted: bool = False) -> list[str]:
+    """Every tag some (listed) customer has, A–Z (for the list's filter)."""
+    where = "" if include_restricted else " WHERE NOT processing_restricted"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT unnest(tags) AS tag FROM {Customer._meta.db_table} ORDER BY tag")
+        cursor.execute(
+            f"SELECT DISTINCT unnest(tags) AS tag FROM {Customer._meta.db_table}{where} ORDER BY tag"
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -182,7 +196,9 @@ def customer_detail(*, customer: Customer, region: str = "DE") -> dict:
     }
 
 
-def merge_candidates(*, customer: Customer, limit: int = 10) -> list[Customer]:
+def merge_candidates(
+    *, customer: Customer, limit: int = 10, include_restricted: bool = False
+) -> list[Customer]:
     """Likely duplicates of `customer`: same e-mail, same phone, or same name (Müller = Mueller)."""
     condition = Q(last_name__regex=f"^{name_pattern(customer.last_name)}$")
     if customer.first_name:
@@ -191,4 +207,7 @@ def merge_candidates(*, customer: Customer, limit: int = 10) -> list[Customer]:
         condition |= Q(email=customer.email)
     if customer.phone:
         condition |= Q(phone=customer.phone)
-    return list(Customer.objects.filter(condition).exclude(pk=customer.pk).order_by("id")[:limit])
+    found = Customer.objects.filter(condition).exclude(pk=customer.pk)
+    if not include_restricted:
+        found = found.filter(processing_restricted=False)
+    return list(found.order_by("id")[:limit])

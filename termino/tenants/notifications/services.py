@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from termino.platform.billing import selectors as billing
 from termino.platform.billing import services as billing_services
+from termino.platform.staffadmin.selectors import SMS_LOCKED_REASON, sms_locked
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import InvalidRequest
 from termino.shared.sms.gateways import (
@@ -88,6 +89,8 @@ class Batch:
     own: dict
     sender_id: str
     sms: SmsGateway
+    # Platform staff stopped this business's SMS (abuse); checked once per batch.
+    sms_locked: bool = False
     # SMS of the plan's monthly allowance still free, counted once per batch; None until the first SMS.
     sms_allowance: int | None = None
 
@@ -109,6 +112,7 @@ class Batch:
             own=rendering.own_texts(),
             sender_id=rules.sms_sender_id or default_sender_id(tenant.name),
             sms=sms or gateway_from_settings(),
+            sms_locked=sms_locked(tenant),
         )
 
 
@@ -171,6 +175,8 @@ def _deliver(message: OutboxMessage, batch: Batch, consents: dict | None = None)
             if earlier:
                 return _finish(message, MessageStatus.SENT, provider_id=earlier, text=body)
         if message.channel == Channel.SMS:
+            if batch.sms_locked:
+                return _finish(message, MessageStatus.SKIPPED, reason=SMS_LOCKED_REASON, text=body)
             if message.attempts == 1 and not batch.sms_allowed():
                 return _finish(message, MessageStatus.SKIPPED, reason=billing.SMS_QUOTA_USED_UP, text=body)
             result = sms.send(
@@ -312,6 +318,8 @@ def resend_refusal(message: OutboxMessage) -> str:
         return _("Only sent, delivered, failed or skipped messages can be sent again.")
     if message.customer_id is None:
         return _("The customer no longer exists, so their consent cannot be checked.")
+    if not message.recipient or "…" in message.recipient:  # masked by the retention rules
+        return _("The address of this message has been deleted under the data retention rules.")
     # The same rule as for new messages: e-mail needs the privacy notice accepted, SMS the SMS consent.
     if not _consents(message.customer).get(CONSENT_FOR_CHANNEL[message.channel]):
         if message.channel == Channel.SMS:

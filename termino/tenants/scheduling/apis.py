@@ -1,13 +1,16 @@
 """Staff REST API of the scheduling core (`/api/v1/`). Thin: validation here, work in services/selectors."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import holidays
+from django.core.validators import RegexValidator
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -23,6 +26,14 @@ from . import selectors, services
 from .models import Appointment, AppointmentStatus, Closure, Resource, ResourceKind, Service, WeeklyHours
 
 MAX_RANGE_DAYS = 62
+
+
+def plausible_date(moment: date | datetime) -> date | datetime:
+    # Far-off years are typing mistakes; before 1900 time zones had odd offsets (Berlin: +00:53:28) that
+    # no RFC 3339 client can read back, and near year 1 or 9999 date arithmetic overflows.
+    if not 2000 <= moment.year <= 2100:
+        raise serializers.ValidationError(_("Please give a date between the years 2000 and 2100."))
+    return moment
 
 
 # --- Roles -----------------------------------------------------------------------------------------------
@@ -50,6 +61,17 @@ class ServiceSerializer(serializers.ModelSerializer):
             "buffer_after_minutes", "min_notice_minutes", "horizon_days", "slot_step_minutes", "capacity",
             "requires_room", "colour", "bookable_online", "active", "resources",
         ]  # fmt: skip
+        # The table's check constraints, checked here so that breaking one is a 400, not a 500.
+        extra_kwargs = {
+            "duration_minutes": {"min_value": 1},
+            "slot_step_minutes": {"min_value": 1},
+            "horizon_days": {"min_value": 1},
+            "capacity": {"min_value": 1},
+            "price": {"min_value": 0},
+            "colour": {
+                "validators": [RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Choose a colour such as #3b82f6."))]
+            },
+        }
 
 
 class ResourceSerializer(serializers.ModelSerializer):
@@ -58,8 +80,25 @@ class ResourceSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "name", "user", "services", "active"]
         extra_kwargs = {"services": {"required": False}}
 
+    def validate(self, attrs):
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        user = attrs["user"] if "user" in attrs else getattr(self.instance, "user", None)
+        if user is not None and kind != ResourceKind.STAFF:
+            raise serializers.ValidationError({"user": _("Only a staff member can have a login.")})
+        return attrs
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$", "example": "09:00"}
+)
+class WallClockTimeField(serializers.TimeField):
+    """A local wall-clock time ("09:00:00"): no UTC offset, so not JSON Schema's `format: time`."""
+
 
 class WeeklyHoursSerializer(serializers.ModelSerializer):
+    start = WallClockTimeField()
+    end = WallClockTimeField()
+
     class Meta:
         model = WeeklyHours
         fields = ["id", "resource", "weekday", "start", "end"]
@@ -82,6 +121,12 @@ class ClosureSerializer(serializers.ModelSerializer):
         model = Closure
         fields = ["id", "resource", "start", "end", "reason"]
 
+    def validate_start(self, value):
+        return plausible_date(value)
+
+    def validate_end(self, value):
+        return plausible_date(value)
+
     def validate(self, attrs):
         start = attrs.get("start", getattr(self.instance, "start", None))
         end = attrs.get("end", getattr(self.instance, "end", None))
@@ -100,6 +145,9 @@ class ServiceViewSet(viewsets.ModelViewSet):
             queryset = queryset.filter(active=self.request.query_params["active"].lower() in {"1", "true"})
         return queryset
 
+    def perform_destroy(self, instance):
+        services.service_delete(service=instance)  # one with appointments is refused (400)
+
 
 class ResourceViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAuthenticated, ManagersWrite]
@@ -109,6 +157,15 @@ class ResourceViewSet(viewsets.ModelViewSet):
         queryset = Resource.objects.prefetch_related("services")
         kind = self.request.query_params.get("kind")
         return queryset.filter(kind=kind) if kind in ResourceKind.values else queryset
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError as exc:  # its appointments keep it
+            raise services.SchedulingError(
+                _("%(name)s has appointments, so it cannot be deleted. Deactivate it instead.")
+                % {"name": instance.name}
+            ) from exc
 
 
 class WeeklyHoursViewSet(viewsets.ModelViewSet):
@@ -170,15 +227,15 @@ class AppointmentOutput(serializers.ModelSerializer):
 
 class AppointmentCreateInput(serializers.Serializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all())
-    start = serializers.DateTimeField()
+    start = serializers.DateTimeField(validators=[plausible_date])
     staff = serializers.PrimaryKeyRelatedField(
         queryset=Resource.objects.filter(kind=ResourceKind.STAFF), required=False
     )
     room = serializers.PrimaryKeyRelatedField(
         queryset=Resource.objects.filter(kind=ResourceKind.ROOM), required=False
     )
-    customer = serializers.PrimaryKeyRelatedField(
-        queryset=Customer.objects.all(), required=False, allow_null=True
+    customer = serializers.PrimaryKeyRelatedField(  # restricted processing (Art. 18 GDPR): not bookable
+        queryset=Customer.objects.filter(processing_restricted=False), required=False, allow_null=True
     )
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     status = serializers.ChoiceField(
@@ -188,7 +245,7 @@ class AppointmentCreateInput(serializers.Serializer):
 
 
 class AppointmentMoveInput(serializers.Serializer):
-    start = serializers.DateTimeField()
+    start = serializers.DateTimeField(validators=[plausible_date])
     staff = serializers.PrimaryKeyRelatedField(
         queryset=Resource.objects.filter(kind=ResourceKind.STAFF), required=False
     )
@@ -199,8 +256,8 @@ class AppointmentCancelInput(serializers.Serializer):
 
 
 class DateRangeInput(serializers.Serializer):
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = serializers.DateField(required=False, validators=[plausible_date])
+    end = serializers.DateField(required=False, validators=[plausible_date])
 
     def validate(self, attrs):
         start, end = attrs.get("start"), attrs.get("end")
@@ -328,8 +385,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
 class AvailabilityInput(DateRangeInput):
     service = serializers.IntegerField()
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = serializers.DateField(validators=[plausible_date])
+    end = serializers.DateField(validators=[plausible_date])
     resource = serializers.IntegerField(required=False)
 
 
@@ -348,8 +405,8 @@ class AvailabilityApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("service", int, required=True),
-            OpenApiParameter("start", str, required=True, description="YYYY-MM-DD, local date"),
-            OpenApiParameter("end", str, required=True, description="YYYY-MM-DD, local date, inclusive"),
+            OpenApiParameter("start", OpenApiTypes.DATE, required=True, description="local date"),
+            OpenApiParameter("end", OpenApiTypes.DATE, required=True, description="local date, inclusive"),
             OpenApiParameter("resource", int, description="only this staff member or room"),
         ],
         responses=inline_serializer("Availability", {"slots": serializers.ListField(child=SlotOutput)}),

@@ -236,3 +236,12 @@ def test_a_day_across_the_dst_change_shows_local_times(business_a, shop):
         )
     page = log_in_as(business_a).get("/calendar/?date=2026-10-25").content.decode()
     assert 'data-start="09:00"' in page and 'data-end="09:30"' in page
+
+
+def test_a_customer_whose_processing_is_restricted_cannot_be_booked(business_a, shop):
+    with schema_context(business_a.schema):
+        Customer.objects.filter(pk=shop["customer"].pk).update(processing_restricted=True)
+    response = book(log_in_as(business_a), shop)
+    assert response.status_code == 400
+    with schema_context(business_a.schema):
+        assert Appointment.objects.count() == 1

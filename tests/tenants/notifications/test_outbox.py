@@ -187,3 +187,11 @@ def test_bought_sms_are_used_once_the_allowance_is_gone(booked, fake):
     assert send(booked, Lox24Gateway(fake.url, fake.token)) == {"sent": 2}
     assert len(fake.messages) == 1
     assert BillingAccount.objects.get(tenant_id=booked.tenant.pk).extra_sms_credits == 0
+
+
+def test_sms_of_a_business_locked_by_platform_staff_are_skipped(booked, fake):
+    from termino.platform.staffadmin.models import SmsLock
+
+    SmsLock.objects.create(tenant_id=booked.tenant.pk, reason="abuse report")
+    assert send(booked, Lox24Gateway(fake.url, fake.token)) == {"skipped": 1, "sent": 1}  # the e-mail goes
+    assert fake.messages == []

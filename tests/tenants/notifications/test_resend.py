@@ -2,7 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
 from termino.shared.sms.fake_lox24 import FakeLox24
@@ -114,3 +114,13 @@ def test_unknown_message(sent):
     _sms, owner = sent
     with pytest.raises(OutboxMessage.DoesNotExist):
         services.outbox_resend(message_id=10**9, requested_by=owner)
+
+
+def test_a_message_whose_address_was_masked_by_retention_is_not_resent(business_a):
+    from termino.tenants.notifications.services import resend_refusal
+
+    with translation.override("en"):
+        message = OutboxMessage(
+            status="sent", channel="sms", recipient="+49…", customer_id=1, kind="reminder"
+        )
+        assert "data retention" in resend_refusal(message)

@@ -665,7 +665,7 @@
       } else if (r.status === 409) {
         return self.slotTaken(r.data);
       } else if (r.status === 429) {
-        self.pageError(t("err.tooMany", { seconds: r.retryAfter || 60 }));
+        self.pageError((r.data && r.data.detail) || t("err.tooMany", { seconds: r.retryAfter || 60 }));
         return;
       } else {
         self.state.hold = null; // holding is a courtesy: without one the booking is still checked
@@ -899,7 +899,8 @@
         if (first) first.focus();
         return;
       }
-      if (r.status === 429) return self.formError(t("err.tooMany", { seconds: r.retryAfter || 60 }));
+      // The server says why in words (e.g. too many bookings for one phone number within an hour).
+      if (r.status === 429) return self.formError((r.data && r.data.detail) || t("err.tooMany", { seconds: r.retryAfter || 60 }));
       if (r.status === 400) {
         var data = r.data || {};
         if ((data.form_token || data.hold) && retries < 1) {
@@ -1157,7 +1158,7 @@
       } else if (r.status === 409) {
         self.picker.showConflict(r.data.detail, r.data.nearest);
       } else if (r.status === 429) {
-        self.message(self.t("err.tooMany", { seconds: r.retryAfter || 60 }), "error");
+        self.message((r.data && r.data.detail) || self.t("err.tooMany", { seconds: r.retryAfter || 60 }), "error");
       } else {
         self.message((r.data && r.data.detail) || self.t("err.generic"), "error");
         self.reload();
