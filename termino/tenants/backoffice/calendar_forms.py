@@ -10,8 +10,14 @@ from termino.tenants.crm.models import Customer
 from termino.tenants.scheduling.models import AppointmentStatus, Resource, ResourceKind, Service
 
 
+def _plausible(day):
+    # Far-off years are typing mistakes, and date arithmetic near year 1 or 9999 overflows.
+    if not 2000 <= day.year <= 2100:
+        raise forms.ValidationError(_("Please give a date between the years 2000 and 2100."))
+
+
 class _WhenForm(forms.Form):
-    date = forms.DateField(label=_("Date"))
+    date = forms.DateField(label=_("Date"), validators=[_plausible])
     time = forms.TimeField(label=_("Time"))
 
     def start(self, time_zone: str) -> datetime:
@@ -78,7 +84,7 @@ class StatusForm(forms.Form):
 class CalendarQuery(forms.Form):
     """The calendar's address bar: which day, which view, which columns."""
 
-    date = forms.DateField(required=False)
+    date = forms.DateField(required=False, validators=[_plausible])
     view = forms.ChoiceField(choices=[("day", "day"), ("week", "week")], required=False)
     by = forms.ChoiceField(choices=[(k, k) for k in ResourceKind.values], required=False)
     resource = forms.IntegerField(required=False, min_value=1)

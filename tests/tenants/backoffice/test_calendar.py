@@ -245,3 +245,13 @@ def test_a_customer_whose_processing_is_restricted_cannot_be_booked(business_a, 
     assert response.status_code == 400
     with schema_context(business_a.schema):
         assert Appointment.objects.count() == 1
+
+
+def test_far_off_dates_are_refused_not_a_server_error(business_a, shop):
+    client = log_in_as(business_a)
+    assert client.get("/calendar/?date=0001-01-01").status_code == 200  # falls back to today
+    assert client.get("/calendar/?date=9999-12-31").status_code == 200
+    pk = shop["booked"].pk
+    response = client.post(f"/calendar/appointments/{pk}/move/", {"date": "9999-12-31", "time": "10:00"})
+    assert response.status_code == 400 and "2000" in response.json()["detail"]
+    assert book(client, shop, date="0001-01-01").status_code == 400
