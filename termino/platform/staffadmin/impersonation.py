@@ -13,8 +13,10 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.middleware.csrf import rotate_token
 from django.urls import NoReverseMatch, reverse
 
+from termino.shared.client_ip import client_ip
+
 from .models import ImpersonationGrant
-from .security import client_ip, model_backend, platform_url
+from .security import model_backend, platform_url
 from .services import impersonation_end
 
 IMPERSONATED_BY = "impersonated_by"

@@ -1,11 +1,10 @@
 """The staff login's moving parts: the half-done login between password and code, the staff session's
-fixed lifetime, failure counters (rate limits) and the client's IP address.
+fixed lifetime and failure counters (rate limits).
 
 Counters live in the `platform` cache (Redis, shared by every web process, not keyed by schema). Without
 the cache, sign-in still works: wrong codes stay throttled by django-otp on the device row itself.
 """
 
-import ipaddress
 import logging
 import time
 
@@ -133,23 +132,6 @@ def lockout_minutes() -> int:
 
 
 # --- Requests ----------------------------------------------------------------------------------------
-
-
-def client_ip(request) -> str | None:
-    """The client's address; X-Forwarded-For is trusted exactly NUM_PROXIES deep (as the API does)."""
-    proxies = getattr(settings, "NUM_PROXIES", None)
-    if proxies is None:
-        proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
-    candidate = request.META.get("REMOTE_ADDR", "")
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [part.strip() for part in forwarded.split(",") if part.strip()]
-        if hops:
-            candidate = hops[-min(proxies, len(hops))]
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return None
 
 
 def platform_url(path: str = "/") -> str:

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from termino.shared.client_ip import client_ip
+
 from . import impersonation
-from .security import client_ip
 from .services import GrantGone, GrantNotFound, impersonation_grant_redeem
 
 

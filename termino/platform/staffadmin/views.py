@@ -21,11 +21,11 @@ from django_otp import verify_token
 from termino.platform.billing.models import Plan
 from termino.platform.billing.services import LIVE_SUBSCRIPTION
 from termino.platform.tenancy.routing import primary_url
+from termino.shared.client_ip import client_ip
 from termino.shared.errors import InvalidRequest
 
 from . import forms, security, selectors, services
 from .models import ActionKind, ImpersonationGrant
-from .security import client_ip
 
 PAGE_SIZE = 50
 
