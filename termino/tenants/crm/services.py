@@ -144,6 +144,14 @@ def customer_duplicates(*, email: str, phone: str, exclude_id: int | None = None
     return list(found.order_by("id")[:10])
 
 
+def _cleaned(**fields) -> dict:
+    """customer_clean, with its ValidationError turned into the InvalidRequest callers show as a 400."""
+    try:
+        return customer_clean(**fields)
+    except ValidationError as exc:
+        raise _invalid_request(exc) from exc
+
+
 @transaction.atomic
 def customer_create(
     *,
@@ -157,18 +165,15 @@ def customer_create(
     tags: str | Iterable[str] = (),
 ) -> Customer:
     """A new customer; InvalidRequest with a message a person understands if the input is not usable."""
-    try:
-        data = customer_clean(
-            first_name=first_name,
-            last_name=last_name,
-            email=email,
-            phone=phone,
-            notes=notes,
-            tags=tags,
-            region=region,
-        )
-    except ValidationError as exc:
-        raise _invalid_request(exc) from exc
+    data = _cleaned(
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        notes=notes,
+        tags=tags,
+        region=region,
+    )
     return Customer.objects.create(**data, created_by=created_by)
 
 
@@ -184,18 +189,15 @@ def customer_update(
     tags: str | Iterable[str] = (),
     region: str = "DE",
 ) -> Customer:
-    try:
-        data = customer_clean(
-            first_name=first_name,
-            last_name=last_name,
-            email=email,
-            phone=phone,
-            notes=notes,
-            tags=tags,
-            region=region,
-        )
-    except ValidationError as exc:
-        raise _invalid_request(exc) from exc
+    data = _cleaned(
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        notes=notes,
+        tags=tags,
+        region=region,
+    )
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     for name, value in data.items():
         setattr(customer, name, value)
