@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint bench install messages browser clean help
+.PHONY: run test lint bench install messages browser tools clean help
 
 help:
 	@echo "make run    start Termino (embedded PostgreSQL + Redis, web, worker, beat) on http://localhost:8000/"
@@ -36,11 +36,14 @@ lint: install
 browser:
 	@scripts/ensure-chromium.sh
 
-test: install messages browser lint
+tools:
+	@scripts/ensure-tools.sh
+
+test: install messages browser tools lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install messages
-	@for script in bench/provisioning.py bench/routing.py bench/availability.py bench/reminders.py; do $(BIN)/python $$script || exit 1; done
+	@for script in bench/provisioning.py bench/routing.py bench/availability.py bench/reminders.py bench/migrations.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf .run/test-* .run/screenshots .pytest_cache .ruff_cache

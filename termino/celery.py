@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "termino.settings")
 app = Celery("termino")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+from termino.shared.observability import tasks as _request_ids  # noqa: E402, F401  (signal handlers)

@@ -99,8 +99,13 @@ TENANT_MULTIPROCESSING_MAX_PROCESSES = env_int("TENANT_MIGRATION_PROCESSES", 2)
 SCHEMA_POOL_SIZE = env_int("SCHEMA_POOL_SIZE", 3)
 
 MIDDLEWARE = [
-    # First, so that every answer (the unknown-host page too) carries HSTS, CSP and the other headers.
+    # Before anything host- or HTTPS-related: probes and scrapers reach pods by IP over plain HTTP.
+    "termino.shared.observability.middleware.OperationsMiddleware",
+    # Every answer (the unknown-host page too) carries HSTS, CSP and the other headers.
     "django.middleware.security.SecurityMiddleware",
+    # Production: static files from the app itself (hashed names, cached for a year), no shared volume.
+    # Development serves them through runserver from the apps' folders.
+    *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     "termino.shared.security_headers.ContentSecurityPolicyMiddleware",
     "termino.platform.tenancy.middleware.TenantRoutingMiddleware",
     "termino.platform.accesslog.middleware.AccessLogMiddleware",  # to Redis, never the database
@@ -143,12 +148,20 @@ DATABASE_URL = env("DATABASE_URL", "postgresql://postgres@127.0.0.1:54329/termin
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
-        engine="django_tenants.postgresql_backend",
+        # django-tenants' backend, plus the schema set per transaction behind PgBouncer (docs/scaling.md).
+        engine="termino.shared.db",
         # Bounded: each connection caches catalog entries of every schema it touched.
         conn_max_age=env_int("CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
+# "session": the connection keeps its `SET search_path` (direct to PostgreSQL, or PgBouncer in session
+# mode). "transaction": PgBouncer in transaction mode hands each transaction to any server connection,
+# so the schema is set with `SET LOCAL` inside every transaction and server-side cursors are off.
+DATABASE_POOL_MODE = env("DATABASE_POOL_MODE", "session")
+if DATABASE_POOL_MODE not in {"session", "transaction"}:
+    raise RuntimeError(f"DATABASE_POOL_MODE must be 'session' or 'transaction', not {DATABASE_POOL_MODE!r}.")
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOL_MODE == "transaction"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Redis ---------------------------------------------------------------------------------
@@ -295,7 +308,7 @@ USE_TZ = True
 
 # --- Static files ------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / ".run" / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / ".run" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "termino" / "static"]
 
 # Uploads (logos) live per business: MEDIA_ROOT/<schema>/…, served at /media/<schema>/… on its own host.
@@ -303,7 +316,12 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / ".run" / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Production (DEBUG off) serves collected files under content-hashed names, cached for a year.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
 
 # --- Celery ------------------------------------------------------------------------------------------
@@ -313,6 +331,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Workers log through LOGGING below (JSON lines with request id and schema), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "refill-schema-pool": {"task": "tenancy.refill_schema_pool", "schedule": 60.0},
     "send-due-messages": {
@@ -380,6 +400,13 @@ ACCESS_LOG_REDIS_URL = env("ACCESS_LOG_REDIS_URL", REDIS_URL)
 
 # --- Mail --------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# For EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend.
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"Termino <noreply@{BASE_DOMAIN}>")
 
 # --- SMS ---------------------------------------------------------------------------------------------
@@ -399,11 +426,31 @@ OUTBOX_STUCK_AFTER_SECONDS = env_int("OUTBOX_STUCK_AFTER_SECONDS", 300)
 OUTBOX_BACKOFF_SECONDS = env_int("OUTBOX_BACKOFF_SECONDS", 30)
 
 # --- Logging -----------------------------------------------------------------------------------------
+# "json": one JSON object per line with time, level, logger, message, request_id and schema (production
+# default, for log collectors); "text": the same fields readable by people (development default).
+LOG_FORMAT = env("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "termino.shared.observability.logs.ContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "termino.shared.observability.logs.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(schema)s",
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(schema)s %(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     # axes reports every successful login at INFO; failures and lockouts (WARNING) are what matter.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# --- Operations: health, metrics (termino.shared.observability) --------------------------------------
+# /healthz (process up) and /readyz (database and Redis answer) on every host, for probes. /metrics
+# (Prometheus) needs `Authorization: Bearer <METRICS_TOKEN>`; without a token it answers only loopback
+# and private addresses (a scraper inside the cluster), never the internet.
+METRICS_TOKEN = env("METRICS_TOKEN")
+READINESS_TIMEOUT_SECONDS = float(env("READINESS_TIMEOUT_SECONDS", "2"))

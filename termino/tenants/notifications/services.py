@@ -13,6 +13,7 @@ row is never sent again.
 import logging
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -30,6 +31,7 @@ from termino.platform.billing import services as billing_services
 from termino.platform.staffadmin.selectors import SMS_LOCKED_REASON, sms_locked
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import InvalidRequest
+from termino.shared.observability import counters
 from termino.shared.sms.gateways import (
     PermanentSmsError,
     SmsGateway,
@@ -248,9 +250,12 @@ def outbox_send_due(*, tenant, sms: SmsGateway | None = None) -> dict[str, int]:
     batch = Batch.load(tenant, sms)
     while messages := _claim(CLAIM_BATCH):
         consents = latest_consents(m.customer_id for m in messages)
+        tally = Counter()
         for message in messages:
             status = _deliver(message, batch, consents)
             counts[status] = counts.get(status, 0) + 1
+            tally[message.channel, status] += 1
+        counters.messages_add(tally)  # for /metrics: one Redis round trip per batch
     return counts
 
 
@@ -295,11 +300,14 @@ def delivery_report_apply(*, idempotency_key: str, provider_id: str, status: str
     if new_status is None:
         return False
     reason = "" if new_status == MessageStatus.DELIVERED else f"SMS {status} (delivery code {code})"
-    return bool(
+    changed = bool(
         OutboxMessage.objects.filter(idempotency_key=idempotency_key, provider_message_id=provider_id)
         .exclude(status=MessageStatus.DELIVERED)
         .update(status=new_status, reason=reason, updated_at=timezone.now())
     )
+    if changed:
+        counters.messages_add(Counter({(Channel.SMS, f"report_{new_status}"): 1}))
+    return changed
 
 
 # --- Resending from the message log ---------------------------------------------------------------------

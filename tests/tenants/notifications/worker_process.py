@@ -51,15 +51,20 @@ class Broker:
     def env(self, **extra: str) -> dict[str, str]:
         return {"REDIS_URL": self.redis.url, "DATABASE_URL": _database_url(), **extra}
 
-    def worker(self, env: dict[str, str], *, concurrency: int = 1) -> subprocess.Popen:
+    def worker(
+        self, env: dict[str, str], *, concurrency: int = 1, loglevel: str = "WARNING", output=None
+    ) -> subprocess.Popen:
+        """A worker process; its log goes to `output` (a file) when given, else to the test's output."""
         command = [sys.executable, "-m", "celery", "-A", "termino", "worker"]
-        command += ["--concurrency", str(concurrency), "--loglevel", "WARNING"]
+        command += ["--concurrency", str(concurrency), "--loglevel", loglevel]
         command += ["--without-gossip", "--without-mingle"]
         command += ["-n", f"fault-{time.monotonic_ns()}@%h"]
         process = subprocess.Popen(
             command,
             cwd=ROOT,
             env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT if output is not None else None,
             start_new_session=True,  # its own process group: killing it takes the pool children along
         )
         deadline = time.monotonic() + 30
