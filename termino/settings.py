@@ -445,7 +445,12 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     # axes reports every successful login at INFO; failures and lockouts (WARNING) are what matter.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # One line per request (route pattern, status, time); runserver prints its own in development.
+        "termino.requests": {"level": env("REQUEST_LOG_LEVEL", "WARNING" if DEBUG else "INFO")},
+    },
 }
 
 # --- Operations: health, metrics (termino.shared.observability) --------------------------------------
