@@ -43,7 +43,7 @@ test: install messages browser tools lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install messages
-	@for script in bench/provisioning.py bench/routing.py bench/availability.py bench/reminders.py bench/migrations.py; do $(BIN)/python $$script || exit 1; done
+	@for script in bench/provisioning.py bench/routing.py bench/availability.py bench/reminders.py bench/pgbouncer.py bench/migrations.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf .run/test-* .run/screenshots .pytest_cache .ruff_cache

@@ -8,9 +8,11 @@ back the rename too: there is never a schema without a tenant row, nor a row wit
 
 import logging
 import secrets
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from termino.shared.db.leases import lease
 from termino.tenants.accounts.models import Role
 
 from .models import (
@@ -32,8 +35,8 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-# pg_advisory_lock key: one pool filler at a time across all processes.
-POOL_LOCK_KEY = 0x7465726D  # "term"
+# One pool filler at a time across all processes (termino.shared.db.leases).
+POOL_LEASE = "schema-pool-filler"
 # A spare still `preparing` after this long belongs to a crashed filler.
 STALE_PREPARING_AFTER = timedelta(minutes=30)
 CLAIM_ATTEMPTS = 3
@@ -107,14 +110,12 @@ def _drop_pool_schema(spare: Tenant) -> None:
 def schema_pool_fill(*, size: int | None = None, progress: Callable[[int, int], None] | None = None) -> int:
     """Top the pool up to `size` spares (default SCHEMA_POOL_SIZE). Returns how many were made.
 
-    Only one filler runs at a time (advisory lock); a second caller returns 0 at once.
+    Only one filler runs at a time (a lease, correct under any pool mode); a second caller returns 0 at once.
     """
     size = settings.SCHEMA_POOL_SIZE if size is None else size
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [POOL_LOCK_KEY])
-        if not cursor.fetchone()[0]:
+    with lease(POOL_LEASE) as held:
+        if not held:
             return 0
-    try:
         _sweep_stale_preparing()
         missing = size - Tenant.objects.filter(status__in=POOL_STATUSES).count()
         for done in range(max(missing, 0)):
@@ -122,9 +123,6 @@ def schema_pool_fill(*, size: int | None = None, progress: Callable[[int, int], 
             if progress:
                 progress(done + 1, missing)
         return max(missing, 0)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [POOL_LOCK_KEY])
 
 
 def _sweep_stale_preparing() -> None:
@@ -223,9 +221,12 @@ def owner_create(*, signup: BusinessSignup):
 
 
 def tenant_delete(*, tenant: Tenant) -> None:
-    """Remove a business for good: its schema, domains and row, in one transaction."""
+    """Remove a business for good: its schema, domains and row, in one transaction; then its uploads
+    (a later business given the same schema name must not find them)."""
     if tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
         raise ValueError("the platform's own schema cannot be deleted")
+    media = Path(settings.MEDIA_ROOT) / tenant.schema_name
     connection.set_schema_to_public()
     with transaction.atomic():
         tenant.delete(force_drop=True)
+        transaction.on_commit(lambda: shutil.rmtree(media, ignore_errors=True))

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from termino.shared.db.leases import lease
 from termino.tenants.booking.models import IdempotentRequest
 from termino.tenants.crm.models import Customer
 from termino.tenants.notifications.models import OutboxMessage
@@ -137,17 +138,14 @@ def _in_batches(
 
 @contextmanager
 def _run_lock():
-    """One run per business at a time (beat and a manual start may overlap); held for the whole run."""
+    """One run per business at a time (beat and a manual start may overlap); held for the whole run.
+
+    A lease, correct under any pool mode: a run that dies frees it within a minute, and the next run
+    finishes what it left (every batch is committed or untouched).
+    """
     key = f"retention:{connection.schema_name}"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+    with lease(key) as held:
+        yield held
 
 
 # --- Counting (dry run and preview) --------------------------------------------------------------------

@@ -164,14 +164,10 @@ def test_fill_sweeps_spares_left_half_made_by_a_crashed_filler(committed_db):
 
 
 def test_only_one_filler_runs_at_a_time(committed_db):
-    import psycopg
-    from django.conf import settings
+    from termino.shared.db.leases import lease
 
-    url = settings.DATABASES["default"]
-    with psycopg.connect(
-        host=url["HOST"], port=url["PORT"], user=url["USER"], dbname=url["NAME"], autocommit=True
-    ) as other:
-        other.execute("SELECT pg_advisory_lock(%s)", [services.POOL_LOCK_KEY])
+    with lease(services.POOL_LEASE) as held:
+        assert held
         before = Tenant.objects.filter(status=TenantStatus.SPARE).count()
         assert services.schema_pool_fill(size=before + 2) == 0
         assert Tenant.objects.filter(status=TenantStatus.SPARE).count() == before
@@ -190,3 +186,15 @@ def override_pool_size(size: int):
     from django.test import override_settings
 
     return override_settings(SCHEMA_POOL_SIZE=size)
+
+
+def test_deleting_a_business_removes_its_uploads(committed_db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    business = services.tenant_provision(signup=make_signup(unique_slug()))
+    uploads = tmp_path / business.schema_name
+    uploads.mkdir()
+    (uploads / "logo.png").write_bytes(b"\x89PNG")
+    (tmp_path / "t_other").mkdir()
+    services.tenant_delete(tenant=business)
+    assert not uploads.exists()
+    assert (tmp_path / "t_other").exists()

@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from termino.shared.db.leases import lease
 from termino.tenants.accounts.models import LoginEvent
 from termino.tenants.crm.models import Consent, Customer, CustomerNote
 from termino.tenants.notifications.models import OutboxMessage
@@ -164,14 +164,10 @@ def test_each_run_is_recorded_with_its_rules_and_counts(in_a, now):
 
 
 def test_a_second_run_at_the_same_time_is_skipped(in_a, now):
-    other = connections.create_connection("default")
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"retention:{in_a.schema}"])
+    with lease(f"retention:{in_a.schema}") as held:
+        assert held
         assert retention_run(now=now) is None
         assert not RetentionRun.objects.exists()
-    finally:
-        other.close()
     assert retention_run(now=now) is not None
 
 

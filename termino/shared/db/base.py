@@ -1,0 +1,91 @@
+"""Database backend: django-tenants' schema switching, made safe behind a transaction-pooling PgBouncer.
+
+Pool modes (per database: the entry's "POOL_MODE", by default settings.DATABASE_POOL_MODE):
+
+- "session" (direct to PostgreSQL, or PgBouncer in session mode): exactly django-tenants — one
+  session-level `SET search_path` per connection, repeated only when the schema changes.
+- "transaction" (PgBouncer in transaction mode): never a session-level SET. Every statement carries
+  `SET LOCAL search_path` in its own transaction (cursors.SchemaLocalCursor), so the schema cannot outlive
+  the transaction it was set in, whichever server connection PgBouncer picks (introspection too:
+  introspection.SchemaLocalIntrospection). Statements that cannot run in a transaction (CREATE INDEX
+  CONCURRENTLY, VACUUM …) run as they are in `public` and are refused in a business's schema; session
+  state (SET, LISTEN, PREPARE, temporary tables) is refused (statements.Kind). Needs client-side binding
+  (Django's default), no prepared statements (Django's default) and DISABLE_SERVER_SIDE_CURSORS (a named
+  cursor is declared in one transaction and fetched in others; WITH HOLD cursors are session state).
+"""
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, NotSupportedError
+from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
+from django_tenants.utils import get_public_schema_name, quote_schema_name
+
+from .cursors import SchemaLocalCursor
+from .introspection import SchemaLocalIntrospection
+from .operations import DatabaseOperations
+
+POOL_MODES = ("session", "transaction")
+
+
+class DatabaseWrapper(TenantDatabaseWrapper):
+    ops_class = DatabaseOperations
+
+    def __init__(self, settings_dict, alias=DEFAULT_DB_ALIAS):
+        mode = settings_dict.get("POOL_MODE") or getattr(settings, "DATABASE_POOL_MODE", "session")
+        if mode not in POOL_MODES:
+            raise ImproperlyConfigured(
+                f"POOL_MODE of database {alias!r} must be one of {POOL_MODES}, not {mode!r}."
+            )
+        self.pool_mode = mode
+        self.transaction_pooling = mode == "transaction"
+        self.public_schema_name = get_public_schema_name()
+        self._search_path_local = (None, "")
+        super().__init__(settings_dict, alias)
+        if self.transaction_pooling:
+            self.introspection = SchemaLocalIntrospection(self)
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        if self.transaction_pooling:
+            self._check_transaction_pooling(params)
+            params["cursor_factory"] = SchemaLocalCursor
+        return params
+
+    def _check_transaction_pooling(self, params) -> None:
+        problems = []
+        if self.settings_dict["OPTIONS"].get("server_side_binding"):
+            problems.append("OPTIONS server_side_binding (one statement per query: no room for SET LOCAL)")
+        if params.get("prepare_threshold") is not None:
+            problems.append("OPTIONS prepare_threshold (prepared statements live in one server session)")
+        if not self.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
+            problems.append("server-side cursors (set DISABLE_SERVER_SIDE_CURSORS = True)")
+        if problems:
+            raise ImproperlyConfigured(
+                f"Database {self.alias!r} uses transaction pooling, which cannot work with: "
+                + "; ".join(problems)
+            )
+
+    def create_cursor(self, name=None):
+        if name and self.transaction_pooling:
+            raise NotSupportedError("Named (server-side) cursors do not survive transaction pooling.")
+        cursor = super().create_cursor(name)
+        if self.transaction_pooling:
+            cursor.tenant_db = self
+        return cursor
+
+    def _handle_search_path(self, cursor=None):
+        if self.transaction_pooling:
+            return  # each statement sets it (SET LOCAL), never the session
+        super()._handle_search_path(cursor)
+
+    def search_path_local_sql(self) -> str:
+        """`SET LOCAL search_path = "<schema>", "public"; ` for the current schema (cached per schema)."""
+        key = (self.schema_name, self.include_public_schema)
+        cached_key, prefix = self._search_path_local
+        if cached_key != key:
+            if not self.schema_name:
+                raise ImproperlyConfigured("Database schema not set. Did you forget to call set_schema()?")
+            paths = ", ".join(quote_schema_name(path) for path in self._get_cursor_search_paths())
+            prefix = f"SET LOCAL search_path = {paths}; "
+            self._search_path_local = (key, prefix)
+        return prefix
