@@ -260,7 +260,7 @@ def test_migration_job_is_a_pre_install_and_pre_upgrade_hook():
     (fill,) = pod["containers"]
     assert (
         " ".join(migrate["command"])
-        == "python manage.py migrate_schemas --noinput --executor=multiprocessing"
+        == "python manage.py migrate_tenants --noinput --executor=multiprocessing"
     )
     assert fill["command"] == ["python", "manage.py", "fill_schema_pool"]
 

@@ -21,7 +21,7 @@ from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantData
 from django_tenants.utils import get_public_schema_name, quote_schema_name
 
 from .cursors import SchemaLocalCursor
-from .introspection import SchemaLocalIntrospection
+from .introspection import SchemaIntrospection, SchemaLocalIntrospection
 from .operations import DatabaseOperations
 
 POOL_MODES = ("session", "transaction")
@@ -41,8 +41,8 @@ class DatabaseWrapper(TenantDatabaseWrapper):
         self.public_schema_name = get_public_schema_name()
         self._search_path_local = (None, "")
         super().__init__(settings_dict, alias)
-        if self.transaction_pooling:
-            self.introspection = SchemaLocalIntrospection(self)
+        introspection = SchemaLocalIntrospection if self.transaction_pooling else SchemaIntrospection
+        self.introspection = introspection(self)
 
     def get_connection_params(self):
         params = super().get_connection_params()
