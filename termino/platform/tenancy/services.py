@@ -163,12 +163,17 @@ def tenant_provision(*, signup: BusinessSignup) -> Tenant:
     raise RuntimeError("no spare schema could be claimed; is the pool filler running?")
 
 
+def spare_lock(spare_id: int | None = None) -> Tenant | None:
+    """A spare schema's row, locked for the caller's transaction (spares other claims hold are skipped)."""
+    spares = Tenant.objects.select_for_update(skip_locked=True).filter(status=TenantStatus.SPARE)
+    if spare_id is not None:
+        spares = spares.filter(pk=spare_id)
+    return spares.order_by("pk").first()
+
+
 def _claim(signup: BusinessSignup, *, spare_id: int | None) -> Tenant | None:
     with transaction.atomic():
-        spares = Tenant.objects.select_for_update(skip_locked=True).filter(status=TenantStatus.SPARE)
-        if spare_id is not None:
-            spares = spares.filter(pk=spare_id)
-        tenant = spares.order_by("pk").first()
+        tenant = spare_lock(spare_id)
         if tenant is None:
             return None  # taken by a concurrent signup in the meantime: try again
 

@@ -43,7 +43,7 @@ from termino.platform.billing.models import BillingAccount, Plan, SmsPackPurchas
 from termino.platform.staffadmin.models import SmsLock
 
 from .models import POOL_STATUSES, Domain, Tenant, TenantStatus
-from .services import business_host, schema_name_for, schema_pool_refill_soon, spare_schema_create
+from .services import business_host, schema_name_for, schema_pool_refill_soon, spare_lock, spare_schema_create
 from .validators import validate_slug
 
 FORMAT = "termino-tenant-move/1"
@@ -683,10 +683,7 @@ def _public_create(tenant: Tenant, public: dict, plan: Plan | None, domains) -> 
 def _claim_and_load(archive, manifest: dict, public: dict, *, slug: str, plan, domains, spare_id, say):
     """One transaction: claim a spare, make it the business, load everything. None when no spare was free."""
     with transaction.atomic():
-        spares = Tenant.objects.select_for_update(skip_locked=True).filter(status=TenantStatus.SPARE)
-        if spare_id is not None:
-            spares = spares.filter(pk=spare_id)
-        tenant = spares.order_by("pk").first()
+        tenant = spare_lock(spare_id)
         if tenant is None:
             return None
         spare_schema = tenant.schema_name
