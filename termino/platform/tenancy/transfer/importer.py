@@ -1,24 +1,4 @@
-"""Move one business to another database server: export it to a file, import the file there.
-
-The file is a ZIP (ZIP64, deflated) holding
-  manifest.json          format, Termino version, source, the schema's applied migrations, every table with
-                         its columns, row count and the SHA-256 of its data, the id sequences, the media files
-  public.json            the business's rows in `public`: tenant, domains, billing account with its SMS
-                         pack purchases, status changes and Stripe events, SMS lock
-  tables/<table>.copy    each table of the business's schema in PostgreSQL's COPY text format
-  media/<path>           its uploaded files (MEDIA_ROOT/<schema>/…)
-
-Everything travels, password hashes, API tokens and link tokens included, so logins and links keep
-working. The platform's own records about the business stay where they were: the staff audit log
-(append-only, about the source platform's staff), impersonation grants (one-time links of those staff),
-the access log and login lockout counters.
-
-Export reads one REPEATABLE READ, READ ONLY snapshot, so the file is consistent even while the business
-is in use; what changes after the snapshot is not in it. Import is one transaction: it claims a migrated
-spare schema (or migrates one first, committed as an ordinary pool spare), renames it, empties it, loads
-every table with COPY, moves the id sequences on, and creates the public rows through the ORM (their
-signals keep the routing cache true). Any failure rolls all of that back: no tenant row, no schema.
-"""
+"""Import: an archive checked, then loaded as a new business in one transaction."""
 
 import hashlib
 import json
@@ -27,11 +7,7 @@ import secrets
 import shutil
 import time
 import zipfile
-from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 import psycopg
@@ -42,359 +18,34 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from termino.platform.billing.models import BillingAccount, Plan, SmsPackPurchase, StatusChange, StripeEvent
 from termino.platform.staffadmin.models import SmsLock
 
-from .models import POOL_STATUSES, Domain, Tenant, TenantStatus
-from .services import business_host, schema_name_for, schema_pool_refill_soon, spare_lock, spare_schema_create
-from .validators import validate_slug
-
-FORMAT = "termino-tenant-move/1"
-MANIFEST = "manifest.json"
-PUBLIC = "public.json"
-MANIFEST_KEYS = {
-    "termino_version",
-    "created_at",
-    "source",
-    "migrations",
-    "public",
-    "tables",
-    "sequences",
-    "media",
-}
-CHUNK = 1 << 20
-CLAIM_ATTEMPTS = 3
-# Applied migrations travel in the manifest (and are compared), not as rows: the target has its own.
-MIGRATIONS_TABLE = "django_migrations"
-# Session settings under which COPY's text format reads back the same on any server.
-COPY_SETTINGS = {
-    "TimeZone": "UTC",
-    "DateStyle": "ISO, YMD",
-    "IntervalStyle": "postgres",
-    "extra_float_digits": "3",
-    "bytea_output": "hex",
-}
-NOT_CARRIED = [
-    "staff audit log (staffadmin.StaffAction): the source platform's record of its staff",
-    "impersonation grants: one-time sign-in links of the source platform's staff",
-    "access log and login lockout counters: platform records",
-]
-
-Progress = Callable[[str], None]
-
-
-class TransferError(Exception):
-    """An export or import refused or failed; the message tells the operator why. Nothing was changed."""
-
-
-def _quiet(_message: str) -> None:
-    pass
-
-
-def _q(*names: str) -> str:
-    return ".".join(connection.ops.quote_name(n) for n in names)
-
-
-def _termino_version() -> str:
-    try:
-        return metadata.version("termino")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024:.1f} kB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
-
-
-# --- The schema as the catalog sees it -------------------------------------------------------------------
-
-
-def schema_tables(schema: str) -> dict[str, list[tuple[str, str]]]:
-    """Every table of `schema` but django_migrations → its columns (name, type) in the schema's order.
-
-    Dropped and generated columns are left out: COPY can neither read nor write them. Partitions (should
-    there ever be any) are tables of their own here; their partitioned parents hold no rows themselves.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
-               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-               JOIN pg_attribute a ON a.attrelid = c.oid
-               WHERE n.nspname = %s AND c.relkind = 'r'
-                 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-               ORDER BY c.relname, a.attnum""",
-            [schema],
-        )
-        tables: dict[str, list[tuple[str, str]]] = {}
-        for table, column, kind in cursor.fetchall():
-            tables.setdefault(table, []).append((column, kind))
-    tables.pop(MIGRATIONS_TABLE, None)
-    return tables
-
-
-def schema_sequences(schema: str) -> list[tuple[str, str, str]]:
-    """(sequence, table, column) of every sequence owned by a column of `schema` (serial or identity)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT s.relname, t.relname, a.attname
-               FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace
-               JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
-                    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-               JOIN pg_class t ON t.oid = d.refobjid
-               JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-               WHERE n.nspname = %s AND s.relkind = 'S' AND t.relname <> %s
-               ORDER BY t.relname, a.attname""",
-            [schema, MIGRATIONS_TABLE],
-        )
-        return cursor.fetchall()
-
-
-def applied_migrations(schema: str) -> set[tuple[str, str]]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT app, name FROM {_q(schema, MIGRATIONS_TABLE)}")
-        return {(app, name) for app, name in cursor.fetchall()}
-
-
-def _copy_settings(cursor) -> None:
-    for name, value in COPY_SETTINGS.items():
-        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-
-
-# --- Public rows as JSON ---------------------------------------------------------------------------------
-
-
-def _dump(obj, *, exclude: tuple[str, ...] = ()) -> dict:
-    """A row's concrete fields by column; times, dates and amounts as exact text."""
-    row = {}
-    for f in obj._meta.concrete_fields:
-        if f.attname in exclude:
-            continue
-        value = f.value_from_object(obj)
-        plain = value is None or isinstance(value, str | int | float | bool | dict | list)
-        row[f.attname] = value if plain else f.value_to_string(obj)
-    return row
-
-
-def _values(model, row: dict) -> dict:
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    unknown = sorted(set(row) - set(fields))
-    if unknown:
-        raise TransferError(f"{model.__name__} here has no field(s) {', '.join(unknown)} the file has")
-    return {name: None if value is None else fields[name].to_python(value) for name, value in row.items()}
-
-
-def _create(model, row: dict, **links):
-    """Create through the ORM (signals fire), then put back the times that auto_now(_add) overwrote."""
-    values = _values(model, row)
-    obj = model.objects.create(**values, **links)
-    stamps = {
-        f.attname: values[f.attname]
-        for f in model._meta.concrete_fields
-        if (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)) and f.attname in values
-    }
-    if stamps:
-        model.objects.filter(pk=obj.pk).update(**stamps)
-    return obj
-
-
-def _public_rows(tenant: Tenant) -> dict:
-    account = BillingAccount.objects.filter(tenant=tenant).select_related("plan").first()
-    lock = SmsLock.objects.filter(tenant=tenant).first()
-    return {
-        "tenant": _dump(tenant, exclude=("id",)),
-        "domains": [
-            _dump(d, exclude=("id", "tenant_id"))
-            for d in Domain.objects.filter(tenant=tenant).order_by("-is_primary", "domain")
-        ],
-        "billing_account": None
-        if account is None
-        else {**_dump(account, exclude=("id", "tenant_id", "plan_id")), "plan": account.plan.code},
-        "sms_pack_purchases": [
-            _dump(p, exclude=("id", "account_id"))
-            for p in SmsPackPurchase.objects.filter(account=account).order_by("created_at", "pk")
-        ]
-        if account
-        else [],
-        "status_changes": [
-            _dump(s, exclude=("id", "tenant_id"))
-            for s in StatusChange.objects.filter(tenant=tenant).order_by("created_at", "pk")
-        ],
-        "stripe_events": [
-            _dump(e, exclude=("id", "tenant_id"))
-            for e in StripeEvent.objects.filter(tenant=tenant).order_by("received_at", "pk")
-        ],
-        # Who locked it is a staff user of the source platform: the lock travels, the name does not.
-        "sms_lock": None if lock is None else _dump(lock, exclude=("id", "tenant_id", "locked_by_id")),
-    }
-
-
-# --- Export ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ExportResult:
-    path: Path
-    schema: str
-    tables: int
-    rows: int
-    data_bytes: int
-    file_bytes: int
-    media_files: int
-    seconds: float
-
-
-def _business(name: str) -> Tenant:
-    tenant = Tenant.objects.filter(slug=name).first() or Tenant.objects.filter(schema_name=name).first()
-    if tenant is None:
-        raise TransferError(f"no business with the address {name!r} in this database")
-    if tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
-        raise TransferError("the platform's own schema is not a business and cannot be moved")
-    if tenant.status in POOL_STATUSES:
-        raise TransferError(
-            f"{tenant.schema_name} is a {tenant.status} schema of the pool, not a business: nothing to move"
-        )
-    return tenant
-
-
-@contextmanager
-def _snapshot():
-    """One REPEATABLE READ, READ ONLY transaction: every read sees the database as of its first query.
-
-    Set on the psycopg connection so that its own BEGIN carries the mode, whatever statement (a
-    `SET search_path`, say) happens to come first.
-    """
-    if connection.in_atomic_block:
-        raise TransferError("an export needs its own transaction; do not run it inside another")
-    connection.set_schema_to_public()
-    connection.ensure_connection()
-    raw = connection.connection
-    before = (raw.isolation_level, raw.read_only)
-    raw.isolation_level, raw.read_only = psycopg.IsolationLevel.REPEATABLE_READ, True
-    try:
-        with transaction.atomic():
-            yield
-    finally:
-        if connection.connection is raw and not raw.closed:
-            raw.isolation_level, raw.read_only = before
-
-
-def _write_member(archive: zipfile.ZipFile, name: str, chunks) -> tuple[str, int, int]:
-    """Stream `chunks` into the archive member `name`: (sha256, bytes, lines)."""
-    digest, size, lines = hashlib.sha256(), 0, 0
-    buffer = bytearray()
-    with archive.open(name, "w", force_zip64=True) as out:
-        for chunk in chunks:
-            buffer += chunk
-            if len(buffer) >= CHUNK:
-                digest.update(buffer)
-                size, lines = size + len(buffer), lines + buffer.count(b"\n")
-                out.write(buffer)
-                buffer.clear()
-        digest.update(buffer)
-        size, lines = size + len(buffer), lines + buffer.count(b"\n")
-        out.write(buffer)
-    return digest.hexdigest(), size, lines
-
-
-def _file_chunks(path: Path):
-    with path.open("rb") as source:
-        while chunk := source.read(CHUNK):
-            yield chunk
-
-
-def tenant_export(
-    *, slug: str, path, force: bool = False, media_root=None, progress: Progress | None = None
-) -> ExportResult:
-    """Write the business `slug` (address or schema name) to the file `path`. Raises TransferError."""
-    say = progress or _quiet
-    started = time.monotonic()
-    path = Path(path)
-    tenant = _business(slug)
-    if path.exists() and not force:
-        raise TransferError(f"{path} exists; pass --force to overwrite it")
-    if not path.parent.is_dir():
-        raise TransferError(f"the directory {path.parent} does not exist")
-    media = Path(media_root or settings.MEDIA_ROOT) / tenant.schema_name
-    # Written under a temporary name and renamed at the end: a failed export leaves no half file.
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
-    try:
-        # Readable by its owner only: the file holds password hashes and API tokens, like a backup.
-        raw = os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
-        with raw, _snapshot(), zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-            manifest = _export_into(archive, _business(slug), media, say)
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    tables = manifest["tables"]
-    return ExportResult(
-        path=path,
-        schema=tenant.schema_name,
-        tables=len(tables),
-        rows=sum(t["rows"] for t in tables),
-        data_bytes=sum(t["bytes"] for t in tables),
-        file_bytes=path.stat().st_size,
-        media_files=len(manifest["media"]),
-        seconds=time.monotonic() - started,
-    )
-
-
-def _export_into(archive: zipfile.ZipFile, tenant: Tenant, media: Path, say: Progress) -> dict:
-    schema = tenant.schema_name
-    say(f"Exporting {tenant.slug} ({schema}) from database {connection.settings_dict['NAME']}")
-    public = json.dumps(_public_rows(tenant), ensure_ascii=False, indent=1).encode()
-    archive.writestr(PUBLIC, public)
-    manifest = {
-        "format": FORMAT,
-        "termino_version": _termino_version(),
-        "created_at": datetime.now(UTC).isoformat(),
-        "source": {
-            "slug": tenant.slug,
-            "schema": schema,
-            "name": tenant.name,
-            "base_domain": settings.BASE_DOMAIN,
-            "database": connection.settings_dict["NAME"],
-            "postgres": connection.pg_version,
-        },
-        "migrations": sorted([app, name] for app, name in applied_migrations(schema)),
-        "public": {"sha256": hashlib.sha256(public).hexdigest(), "bytes": len(public)},
-        "tables": [],
-        "sequences": [],
-        "media": [],
-        "not_carried": NOT_CARRIED,
-    }
-    with connection.cursor() as cursor:
-        _copy_settings(cursor)
-        for table, columns in sorted(schema_tables(schema).items()):
-            began = time.monotonic()
-            column_list = ", ".join(_q(c) for c, _kind in columns)
-            with cursor.copy(f"COPY {_q(schema, table)} ({column_list}) TO STDOUT") as copy:
-                sha, size, rows = _write_member(archive, f"tables/{table}.copy", (bytes(c) for c in copy))
-            manifest["tables"].append(
-                {
-                    "name": table,
-                    "columns": [list(c) for c in columns],
-                    "rows": rows,
-                    "bytes": size,
-                    "sha256": sha,
-                }
-            )
-            say(f"  {table:<40} {rows:>9} rows {_size(size):>10}  {time.monotonic() - began:.2f} s")
-        for sequence, table, column in schema_sequences(schema):
-            cursor.execute(f"SELECT last_value, is_called FROM {_q(schema, sequence)}")
-            last_value, is_called = cursor.fetchone()
-            manifest["sequences"].append(
-                {"table": table, "column": column, "last_value": last_value, "is_called": is_called}
-            )
-    if media.is_dir():
-        for file in sorted(media.rglob("*")):
-            if file.is_file() and not file.is_symlink():
-                relative = file.relative_to(media).as_posix()
-                sha, size, _lines = _write_member(archive, f"media/{relative}", _file_chunks(file))
-                manifest["media"].append({"path": relative, "bytes": size, "sha256": sha})
-        say(f"  media: {len(manifest['media'])} file(s) from {media}")
-    archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
-    return manifest
-
-
-# --- Import ----------------------------------------------------------------------------------------------
+from ..models import Domain, Tenant, TenantStatus
+from ..services import (
+    business_host,
+    schema_name_for,
+    schema_pool_refill_soon,
+    spare_lock,
+    spare_schema_create,
+)
+from ..validators import validate_slug
+from .common import (
+    CHUNK,
+    CLAIM_ATTEMPTS,
+    FORMAT,
+    MANIFEST,
+    MANIFEST_KEYS,
+    PUBLIC,
+    Progress,
+    TransferError,
+    _copy_settings,
+    _create,
+    _q,
+    _quiet,
+    _termino_version,
+    _values,
+    applied_migrations,
+    schema_sequences,
+    schema_tables,
+)
 
 
 @dataclass
