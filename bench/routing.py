@@ -48,12 +48,21 @@ def main(n: int) -> None:
 
     log(f"{n} requests each way ...")
     rps_plain, _ = run([])
-    rps_tenant, tenant_queries = run(["termino.platform.tenancy.middleware.TenantRoutingMiddleware"])
+    routing = "termino.platform.tenancy.middleware.TenantRoutingMiddleware"
+    rps_tenant, tenant_queries = run([routing])
     emit(
         bench="routing",
         rps_tenant=round(rps_tenant),
         rps_plain=round(rps_plain),
         queries_per_request=tenant_queries / n,
+        n=n,
+    )
+    # Request id, Prometheus samples and the JSON request log line (written to stderr) on every request.
+    rps_operations, _ = run(["termino.shared.observability.middleware.OperationsMiddleware", routing])
+    emit(
+        bench="operations_middleware",
+        rps=round(rps_operations),
+        added_us_per_request=round((1 / rps_operations - 1 / rps_tenant) * 1e6, 1),
         n=n,
     )
 

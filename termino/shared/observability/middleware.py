@@ -37,7 +37,7 @@ class OperationsMiddleware:
                 return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
             return HttpResponse(metrics.render(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
-        token = request_id.set(accept_or_new(request.headers.get("X-Request-ID")))
+        token = request_id.set(accept_or_new(request.META.get("HTTP_X_REQUEST_ID")))
         started = time.perf_counter()
         try:
             response = self.get_response(request)
