@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 from django.db import connection, connections
 from django_tenants.utils import schema_context
 
@@ -92,6 +93,18 @@ def pgbouncer(*, pool_mode: str, pool_size: int) -> Iterator[dict]:
         for path in workdir.iterdir():
             path.unlink()
         workdir.rmdir()
+
+
+def connect(settings_dict: dict, **options) -> psycopg.Connection:
+    """A plain psycopg connection (autocommit) to the server a Django settings dict names."""
+    return psycopg.connect(
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"],
+        user=settings_dict["USER"],
+        dbname=settings_dict["NAME"],
+        autocommit=True,
+        **options,
+    )
 
 
 def pool_settings(settings_dict: dict, pool_mode: str) -> dict:

@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 from termino.shared.db.statements import Kind, statement_kind
 from termino.tenants.crm.models import Customer
 
-from .support import database_alias, marked_customers, pool_settings
+from .support import connect, database_alias, marked_customers, pool_settings
 
 pytestmark = pytest.mark.usefixtures("committed_db")
 
@@ -240,15 +240,7 @@ def test_statement_kinds(sql, kind):
 
 def test_psycopg_runs_the_set_local_and_the_statement_in_one_implicit_transaction(business_a):
     """What the design rests on (PostgreSQL's simple query protocol), checked on the real server."""
-    settings_dict = connection.settings_dict
-    with psycopg.connect(
-        host=settings_dict["HOST"],
-        port=settings_dict["PORT"],
-        user=settings_dict["USER"],
-        dbname=settings_dict["NAME"],
-        autocommit=True,
-        cursor_factory=psycopg.ClientCursor,
-    ) as conn:
+    with connect(connection.settings_dict, cursor_factory=psycopg.ClientCursor) as conn:
         cursor = conn.cursor()
         cursor.execute(f'SET LOCAL search_path = "{business_a.schema}"; SELECT current_schema()')
         assert cursor.nextset() and cursor.fetchone() == (business_a.schema,)

@@ -4,13 +4,12 @@ concurrent clients; session pooling (the documented alternative) does not leak e
 
 import threading
 
-import psycopg
 import pytest
 from django.db import IntegrityError, connections, transaction
 
 from termino.tenants.crm.models import Customer
 
-from .support import database_alias, marked_customers, pgbouncer, pool_settings
+from .support import connect, database_alias, marked_customers, pgbouncer, pool_settings
 
 pytestmark = pytest.mark.usefixtures("committed_db")
 
@@ -45,13 +44,7 @@ def plain_django_tenants(settings_dict: dict) -> dict:
 
 def session_search_path(settings_dict: dict) -> str:
     """The search_path a fresh client finds on the (only) server connection behind PgBouncer."""
-    with psycopg.connect(
-        host=settings_dict["HOST"],
-        port=settings_dict["PORT"],
-        user=settings_dict["USER"],
-        dbname=settings_dict["NAME"],
-        autocommit=True,
-    ) as conn:
+    with connect(settings_dict) as conn:
         return conn.execute("SHOW search_path").fetchone()[0]
 
 
