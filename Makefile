@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint bench install messages browser tools clean help
+.PHONY: run test lint bench image install messages browser tools clean help
 
 help:
 	@echo "make run    start Termino (embedded PostgreSQL + Redis, web, worker, beat) on http://localhost:8000/"
 	@echo "make test   ruff and the whole test suite"
 	@echo "make bench  benchmarks, one JSON line per measure"
+	@echo "make image  the container image (needs a Docker engine with BuildKit)"
 
 install: $(STAMP)
 
@@ -44,6 +45,12 @@ test: install messages browser tools lint
 
 bench: install messages
 	@for script in bench/provisioning.py bench/routing.py bench/availability.py bench/reminders.py bench/pgbouncer.py bench/migrations.py; do $(BIN)/python $$script || exit 1; done
+
+# One image for web, worker, beat and migrations (deploy/README.md). IMAGE=registry.example/termino:1.0.0
+IMAGE ?= termino:latest
+image:
+	@docker info >/dev/null 2>&1 || { echo "make image needs a running Docker engine (docker info failed)." >&2; exit 1; }
+	DOCKER_BUILDKIT=1 docker build -f deploy/Dockerfile -t $(IMAGE) .
 
 clean:
 	rm -rf .run/test-* .run/screenshots .pytest_cache .ruff_cache
