@@ -4,12 +4,13 @@ A separate small client with short timeouts: a slow or absent Redis delays no re
 ACCESS_LOG_REDIS_TIMEOUT, and after a failure the middleware stops trying for a while (`breaker`).
 """
 
-import functools
 import json
 import time
 
 import redis
 from django.conf import settings
+
+from termino.shared.redis_clients import redis_client
 
 BUFFER_KEY = "termino:accesslog:buffer"
 PROCESSING_KEY = "termino:accesslog:processing"
@@ -21,15 +22,10 @@ def _setting(name: str, default):
     return getattr(settings, name, default)
 
 
-@functools.cache
-def _client_for(url: str, timeout: float) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
-
-
 def client() -> redis.Redis:
     """The access log's Redis (ACCESS_LOG_REDIS_URL, by default REDIS_URL); one pool per process."""
     url = _setting("ACCESS_LOG_REDIS_URL", "") or settings.REDIS_URL
-    return _client_for(url, float(_setting("ACCESS_LOG_REDIS_TIMEOUT", 0.25)))
+    return redis_client(url, float(_setting("ACCESS_LOG_REDIS_TIMEOUT", 0.25)))
 
 
 def push(entry: dict) -> None:

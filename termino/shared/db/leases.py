@@ -11,7 +11,6 @@ held however long the job takes; a holder that dies (crash, OOM kill, deploy) st
 lease frees itself within `ttl` seconds. Redis must not evict keys (the Celery broker needs that too).
 """
 
-import functools
 import logging
 import threading
 from collections.abc import Iterator
@@ -20,19 +19,16 @@ from contextlib import contextmanager
 import redis
 from django.conf import settings
 
+from termino.shared.redis_clients import redis_client
+
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "termino:lease:"
 DEFAULT_TTL = 60.0
 
 
-@functools.cache
-def _client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
-
-
 def client() -> redis.Redis:
-    return _client_for(settings.REDIS_URL)
+    return redis_client(settings.REDIS_URL, 5.0)
 
 
 @contextmanager
