@@ -20,6 +20,8 @@ from django.test import Client
 from termino.platform.tenancy import services
 from termino.platform.tenancy.models import Tenant, TenantStatus
 
+from . import clock
+
 PASSWORD = "Kalender-Blau-2026"
 _serial = itertools.count(1)
 
@@ -67,6 +69,50 @@ def provision(slug: str, **overrides) -> Business:
     signup = make_signup(slug, **overrides)
     tenant = services.tenant_provision(signup=signup)
     return Business(tenant=tenant, host=services.business_host(slug), owner_username=signup.email)
+
+
+# --- The pinned clock (tests/clock.py) ------------------------------------------------------------------
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock-matrix",
+        choices=("on", "off"),
+        default="on",
+        help="run tests marked `clock` at every instant of tests/clock.py's MATRIX (on) or only at DEFAULT",
+    )
+
+
+def pytest_configure(config):
+    # Session set-up (migrations, businesses A and B) happens at the default instant too.
+    clock.install_subprocess_hook()
+    config._termino_session_pin = clock.Pin(clock.DEFAULT).start()
+
+
+def pytest_unconfigure(config):
+    pin = getattr(config, "_termino_session_pin", None)
+    if pin is not None:
+        pin.stop()
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("clock") is None:
+        return
+    names = ["default"]
+    if metafunc.config.getoption("--clock-matrix") == "on":
+        names += list(clock.MATRIX)
+    metafunc.fixturenames.append("pinned_now")
+    metafunc.parametrize("pinned_now", names, indirect=True, ids=[f"at-{name}" for name in names])
+
+
+@pytest.fixture(autouse=True)
+def pinned_now(request):
+    """Every test starts at a pinned instant (UTC): DEFAULT, or one of MATRIX for `clock` tests."""
+    name = getattr(request, "param", "default")
+    moment = clock.DEFAULT if name == "default" else clock.MATRIX[name]
+    pin = clock.Pin(moment).start()
+    yield moment
+    pin.stop()
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def live_site(committed_db, settings):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def _chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -71,6 +72,29 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+class _PinnedBrowser:
+    """Chromium whose every new context runs on the test's pinned clock (tests/clock.py), ticking."""
+
+    def __init__(self, chromium):
+        self._chromium = chromium
+
+    def new_context(self, **options):
+        context = self._chromium.new_context(**options)
+        context.clock.install(time=time.time())  # time-machine's pinned "now", not the machine's
+        return context
+
+    def new_page(self, **options):
+        return self.new_context(**options).new_page()
+
+    def __getattr__(self, name):
+        return getattr(self._chromium, name)
+
+
+@pytest.fixture
+def browser(_chromium):
+    return _PinnedBrowser(_chromium)
 
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}

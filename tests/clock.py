@@ -1,0 +1,80 @@
+"""The suite's clock: every test runs with "now" pinned, never on the machine's real time.
+
+Each test starts at `DEFAULT` (a plain Wednesday morning in Berlin) unless it is marked
+`@pytest.mark.clock`: those are the time-sensitive tests (reminders, cut-offs, holds, minimum notice, the
+week strip, retention, the calendar's "today"), and they run once at every instant of `MATRIX` — weekend
+evenings, both daylight-saving change nights of 2027, a year end, a leap day and the start of a week.
+
+The pin reaches every clock the code under test reads:
+- this process, through time-machine (ticking, so timeouts and polling still work);
+- Python subprocesses (workers, gunicorn, manage.py), through `tests/clockhook/sitecustomize.py`, which
+  reads `TERMINO_TEST_CLOCK` from the environment at start-up and travels to the same instant;
+- Chromium, whose contexts get Playwright's clock installed at the same instant (tests/e2e/conftest.py).
+PostgreSQL's and Redis's own clocks are never asked for the time (tests/test_clock_discipline.py).
+"""
+
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import time_machine
+
+BERLIN = ZoneInfo("Europe/Berlin")
+ENV = "TERMINO_TEST_CLOCK"
+HOOK_DIR = Path(__file__).resolve().parent / "clockhook"
+
+
+def _berlin(text: str, fold: int = 0) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=BERLIN, fold=fold).astimezone(UTC)
+
+
+DEFAULT = _berlin("2027-06-16 10:00")
+
+MATRIX = {
+    "sat-2030": _berlin("2027-01-16 20:30"),
+    "sun-2359": _berlin("2027-01-17 23:59"),
+    "mon-0000": _berlin("2027-01-18 00:00"),
+    # Spring forward, 28 March 2027: 02:00 CET → 03:00 CEST; "02:30" is the instant 01:30 UTC (03:30 CEST).
+    "spring-0159": _berlin("2027-03-28 01:59"),
+    "spring-0230": datetime(2027, 3, 28, 1, 30, tzinfo=UTC),
+    "spring-0301": _berlin("2027-03-28 03:01"),
+    # Fall back, 31 October 2027: 03:00 CEST → 02:00 CET; 02:30 happens twice, both are pinned.
+    "autumn-0159": _berlin("2027-10-31 01:59"),
+    "autumn-0230-first": _berlin("2027-10-31 02:30", fold=0),
+    "autumn-0230-second": _berlin("2027-10-31 02:30", fold=1),
+    "autumn-0301": _berlin("2027-10-31 03:01"),
+    "year-end-2359": _berlin("2027-12-31 23:59"),
+    "leap-day": _berlin("2028-02-29 12:00"),
+}
+
+
+class Pin:
+    """One pinned clock: this process travels there (ticking); subprocesses learn it from the environment."""
+
+    def __init__(self, moment: datetime):
+        self.moment = moment
+        self._traveller = None
+        self._previous_env = None
+
+    def start(self) -> "Pin":
+        real = time_machine.escape_hatch.time.time() if time_machine.escape_hatch.is_travelling() else time.time()
+        self._traveller = time_machine.travel(self.moment, tick=True)
+        self._traveller.start()
+        self._previous_env = os.environ.get(ENV)
+        os.environ[ENV] = f"{self.moment.timestamp():.6f}@{real:.6f}"
+        return self
+
+    def stop(self) -> None:
+        self._traveller.stop()
+        if self._previous_env is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = self._previous_env
+
+
+def install_subprocess_hook() -> None:
+    """Python subprocesses import tests/clockhook/sitecustomize.py first, which applies TERMINO_TEST_CLOCK."""
+    paths = [str(HOOK_DIR), *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
