@@ -1,11 +1,9 @@
 """Input of the calendar's booking, move and status actions (sent by calendar.js as form data)."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from termino.shared.timefields import WallClockForm
 from termino.tenants.crm.models import Customer
 from termino.tenants.scheduling.models import AppointmentStatus, Resource, ResourceKind, Service
 
@@ -16,14 +14,10 @@ def _plausible(day):
         raise forms.ValidationError(_("Please give a date between the years 2000 and 2100."))
 
 
-class _WhenForm(forms.Form):
-    date = forms.DateField(label=_("Date"), validators=[_plausible])
-    time = forms.TimeField(label=_("Time"))
+class _WhenForm(WallClockForm):
+    """Date and time in the business's zone; `cleaned_data["start"]` is the instant (UTC)."""
 
-    def start(self, time_zone: str) -> datetime:
-        return datetime.combine(
-            self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=ZoneInfo(time_zone)
-        )
+    date = forms.DateField(label=_("Date"), validators=[_plausible])
 
 
 class BookForm(_WhenForm):

@@ -5,7 +5,7 @@ below, which call the scheduling services. A 409 carries the reason (who is book
 Staff members work only in their own column: every action checks the resources it touches.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from termino.shared import timeutils
 from termino.shared.errors import ConflictError, InvalidRequest
 from termino.tenants.crm import services as crm
 from termino.tenants.notifications import events
@@ -33,7 +34,7 @@ def calendar_page(request):
     zone = ZoneInfo(request.tenant.time_zone)
     query = CalendarQuery(request.GET)
     params = query.cleaned_data if query.is_valid() else {}
-    day = params.get("date") or datetime.now(zone).date()
+    day = params.get("date") or timeutils.today(zone)
     view = params.get("view") or "day"
     by = params.get("by") or ResourceKind.STAFF
     own = own_resource_ids(request.user)
@@ -64,7 +65,7 @@ def calendar_page(request):
         "section": "calendar",
         "grid": grid,
         "day": day,
-        "today": datetime.now(zone).date(),
+        "today": timeutils.today(zone),
         "view": view,
         "by": by,
         "resources": resources,
@@ -96,7 +97,7 @@ def calendar_page(request):
 @require_POST
 @role_required(*EVERYONE)
 def appointment_book(request):
-    form = BookForm(request.POST)
+    form = BookForm(request.POST, time_zone=request.tenant.time_zone)
     if not form.is_valid():
         return _form_errors(form)
     data = form.cleaned_data
@@ -121,7 +122,7 @@ def appointment_book(request):
             appointment = scheduling.appointment_create(
                 booking=scheduling.Booking(
                     service=data["service"],
-                    start=form.start(request.tenant.time_zone),
+                    start=data["start"],
                     staff=staff,
                     room=data.get("room"),
                 ),
@@ -141,7 +142,7 @@ def appointment_book(request):
 @role_required(*EVERYONE)
 def appointment_move(request, pk: int):
     appointment = _appointment_for(request, pk)
-    form = MoveForm(request.POST)
+    form = MoveForm(request.POST, time_zone=request.tenant.time_zone)
     if not form.is_valid():
         return _form_errors(form)
     staff = form.cleaned_data.get("staff")
@@ -152,7 +153,7 @@ def appointment_move(request, pk: int):
         with transaction.atomic():
             appointment = scheduling.appointment_move(
                 appointment=appointment,
-                start=form.start(request.tenant.time_zone),
+                start=form.cleaned_data["start"],
                 staff=staff,
                 changed_by=request.user,
             )
@@ -234,4 +235,7 @@ def _error(message: str, status: int) -> JsonResponse:
 def _form_errors(form) -> JsonResponse:
     errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
     first = next(iter(errors.values()))[0]
-    return JsonResponse({"detail": first, "errors": errors}, status=400)
+    body = {"detail": first, "errors": errors}
+    if getattr(form, "ambiguous_offsets", None):
+        body["offsets"] = list(form.ambiguous_offsets)  # the dialog offers both
+    return JsonResponse(body, status=400)

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import ConflictError, InvalidRequest
+from termino.shared.timefields import InstantField
 from termino.tenants.scheduling import selectors
 from termino.tenants.scheduling.apis import AvailabilityInput, plausible_date
 from termino.tenants.scheduling.models import Service
@@ -130,7 +131,7 @@ class AvailabilityApi(PublicApi):
 
 class BookingInput(serializers.Serializer):
     service = serializers.IntegerField()
-    start = serializers.DateTimeField(validators=[plausible_date])
+    start = InstantField(validators=[plausible_date])
     resource = serializers.IntegerField(required=False, allow_null=True)
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     last_name = serializers.CharField(max_length=100)
@@ -258,7 +259,7 @@ class BookingsApi(SmsThrottledMixin, PublicApi):
 
 class HoldInput(serializers.Serializer):
     service = serializers.IntegerField()
-    start = serializers.DateTimeField(validators=[plausible_date])
+    start = InstantField(validators=[plausible_date])
     resource = serializers.IntegerField(required=False, allow_null=True)
 
 
@@ -339,7 +340,7 @@ class CancelBookingApi(SmsThrottledMixin, PublicApi):
 
 
 class RescheduleInput(serializers.Serializer):
-    start = serializers.DateTimeField(validators=[plausible_date])
+    start = InstantField(validators=[plausible_date])
 
 
 class RescheduleBookingApi(SmsThrottledMixin, PublicApi):

@@ -1,6 +1,6 @@
 """Staff REST API of the scheduling core (`/api/v1/`). Thin: validation here, work in services/selectors."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import holidays
 from django.core.validators import RegexValidator
@@ -18,6 +18,8 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from termino.shared import timeutils
+from termino.shared.timefields import InstantField
 from termino.tenants.accounts.roles import is_manager, own_resource_ids
 from termino.tenants.crm.models import Customer
 from termino.tenants.notifications import events
@@ -117,6 +119,9 @@ class WeeklyHoursSerializer(serializers.ModelSerializer):
 
 
 class ClosureSerializer(serializers.ModelSerializer):
+    start = InstantField()
+    end = InstantField()
+
     class Meta:
         model = Closure
         fields = ["id", "resource", "start", "end", "reason"]
@@ -227,7 +232,7 @@ class AppointmentOutput(serializers.ModelSerializer):
 
 class AppointmentCreateInput(serializers.Serializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all())
-    start = serializers.DateTimeField(validators=[plausible_date])
+    start = InstantField(validators=[plausible_date])
     staff = serializers.PrimaryKeyRelatedField(
         queryset=Resource.objects.filter(kind=ResourceKind.STAFF), required=False
     )
@@ -245,7 +250,7 @@ class AppointmentCreateInput(serializers.Serializer):
 
 
 class AppointmentMoveInput(serializers.Serializer):
-    start = serializers.DateTimeField(validators=[plausible_date])
+    start = InstantField(validators=[plausible_date])
     staff = serializers.PrimaryKeyRelatedField(
         queryset=Resource.objects.filter(kind=ResourceKind.STAFF), required=False
     )
@@ -296,9 +301,10 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data = filters.validated_data
         zone = timezone.get_current_timezone()
         if "start" in data:
-            queryset = queryset.filter(end__gt=_local_midnight(data["start"], zone))
+            queryset = queryset.filter(end__gt=timeutils.local_midnight(data["start"], zone))
         if "end" in data:
-            queryset = queryset.filter(start__lt=_local_midnight(data["end"] + timedelta(days=1), zone))
+            day_after = data["end"] + timedelta(days=1)
+            queryset = queryset.filter(start__lt=timeutils.local_midnight(day_after, zone))
         if "resource" in data:
             queryset = queryset.filter(allocations__resource_id=data["resource"])
         if "customer" in data:
@@ -437,7 +443,3 @@ def _valid(serializer_class, data) -> dict:
 
 def _fresh(appointment: Appointment) -> Appointment:
     return get_object_or_404(Appointment.objects.prefetch_related("allocations"), pk=appointment.pk)
-
-
-def _local_midnight(day, zone):
-    return datetime.combine(day, time.min, tzinfo=zone)

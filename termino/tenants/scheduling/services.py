@@ -7,7 +7,7 @@ bookings of the same resources in a queue instead of letting the losers deadlock
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -16,6 +16,7 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from termino.shared import timeutils
 from termino.shared.errors import ConflictError, InvalidRequest
 
 from .availability import WeeklyInterval
@@ -74,12 +75,15 @@ class Booking:
 
 
 def held_period(service: Service, start: datetime) -> tuple[datetime, datetime, datetime]:
-    """(end of the appointment, start and end of the time its resources are held, buffers included)."""
-    end = start + timedelta(minutes=service.duration_minutes)
+    """(end of the appointment, start and end of the time its resources are held, buffers included).
+
+    In absolute time (UTC): a 60-minute appointment lasts 60 real minutes on a daylight-saving night too.
+    """
+    end = timeutils.shift(start, minutes=service.duration_minutes)
     return (
         end,
-        start - timedelta(minutes=service.buffer_before_minutes),
-        end + timedelta(minutes=service.buffer_after_minutes),
+        timeutils.shift(start, minutes=-service.buffer_before_minutes),
+        timeutils.shift(end, minutes=service.buffer_after_minutes),
     )
 
 
@@ -106,13 +110,14 @@ def _describe_conflict(resource_ids: Sequence[int], since: datetime, until: date
     if clash is None:
         return Conflict(_("This time was just taken. Please choose another one."))
     other = clash.appointment
-    zone = since.tzinfo
+    zone = timezone.get_current_timezone()
     return Conflict(
         _("%(resource)s is already booked from %(start)s to %(end)s (%(service)s).")
         % {
             "resource": clash.resource.name,
-            "start": other.start.astimezone(zone).strftime("%H:%M"),
-            "end": other.end.astimezone(zone).strftime("%H:%M"),
+            # In the repeated hour the offset tells which 02:30 is meant.
+            "start": timeutils.wall_time(other.start, zone),
+            "end": timeutils.wall_time(other.end, zone),
             "service": other.service.name,
         },
         appointment_id=other.pk,
@@ -218,7 +223,7 @@ def appointment_create(
     appointment = Appointment.objects.create(
         service=service,
         customer=customer,
-        start=booking.start,
+        start=timeutils.as_utc(booking.start),
         end=end,
         status=status,
         source=source,
@@ -286,7 +291,7 @@ def appointment_move(
     if [r for r in resources if r not in _free(resources, since, until, exclude=appointment.pk)]:
         raise _describe_conflict([r.pk for r in resources], since, until, exclude=appointment.pk)
     appointment.allocations.all().delete()
-    appointment.start, appointment.end, appointment.changed_by = start, end, changed_by
+    appointment.start, appointment.end, appointment.changed_by = timeutils.as_utc(start), end, changed_by
     appointment.save(update_fields=["start", "end", "changed_by", "updated_at"])
     _allocate(appointment, resources, since, until)
     return appointment
@@ -326,17 +331,13 @@ def holidays_import(*, state: str, years: Sequence[int], time_zone: str) -> int:
             resource=None,
             holiday_date=day,
             defaults={
-                "start": _local_midnight(day, zone),
-                "end": _local_midnight(day + timedelta(1), zone),
+                "start": timeutils.local_midnight(day, zone),
+                "end": timeutils.local_midnight(day + timedelta(1), zone),
                 "reason": name,
             },
         )
         made += created
     return made
-
-
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 # --- Catalogue: services, staff and rooms, weekly hours, closures ----------------------------------------

@@ -35,9 +35,34 @@
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
       showError(dialog, data.detail || strings.error);
+      if (data.offsets) offerOffsets(dialog, data.offsets);
       return null;
     }
     return data;
+  }
+
+  // A wall-clock time in the night the clocks go back happens twice: the server names both UTC offsets
+  // and the dialog lets the user pick one, then the form is sent again with it.
+  function offerOffsets(dialog, offsets) {
+    const field = $("[data-offset-field]", dialog);
+    if (!field) return;
+    const select = $("select", field);
+    select.innerHTML = "";
+    offsets.forEach((offset, index) => {
+      const option = document.createElement("option");
+      option.value = offset;
+      option.textContent = (index === 0 ? strings.first : strings.second) + " (UTC" + offset + ")";
+      select.appendChild(option);
+    });
+    field.hidden = false;
+    select.focus();
+  }
+
+  function resetOffsets(root) {
+    $$("[data-offset-field]", root).forEach((field) => {
+      field.hidden = true;
+      $("select", field).innerHTML = '<option value=""></option>';
+    });
   }
 
   function open(dialog) {
@@ -78,7 +103,9 @@
     bookForm.reset();
     chooseCustomer(null);
     $(".search-results", bookDialog).innerHTML = "";
-    $("#book-date").value = date || new Date().toISOString().slice(0, 10);
+    resetOffsets(bookDialog);
+    // The business's today, from the server: the device's clock or zone may differ.
+    $("#book-date").value = date || strings.today;
     $("#book-time").value = time || "";
     const staffSelect = $("#book-staff");
     if (kind === "room") {
@@ -93,6 +120,10 @@
     open(bookDialog);
     ($("#book-service").value ? $("#book-customer-q") : $("#book-service")).focus();
   }
+
+  $$("input[name=date], input[name=time]").forEach((input) =>
+    input.addEventListener("change", () => resetOffsets(input.closest("dialog")))
+  );
 
   if (bookForm) {
     $("#book-staff").addEventListener("change", (e) => filterServices(e.target.value));
@@ -180,6 +211,7 @@
     $("[data-f=source]", apptDialog).textContent = data.source;
     $("[data-f=notes]", apptDialog).textContent = data.notes || "—";
     $$("[data-when]", apptDialog).forEach((b) => (b.hidden = !b.dataset.when.split(" ").includes(data.status)));
+    resetOffsets(apptDialog);
     $("#move-date").value = data.date;
     $("#move-time").value = data.start;
     if (data.staff) $("#move-staff").value = data.staff;
