@@ -1,6 +1,6 @@
 """The suite's clock: every test runs with "now" pinned, never on the machine's real time.
 
-Each test starts at `DEFAULT` (a plain Wednesday morning in Berlin) unless it is marked
+Each test starts at `DEFAULT` (a plain Wednesday morning in Berlin, in January) unless it is marked
 `@pytest.mark.clock`: those are the time-sensitive tests (reminders, cut-offs, holds, minimum notice, the
 week strip, retention, the calendar's "today"), and they run once at every instant of `MATRIX` — weekend
 evenings, both daylight-saving change nights of 2027, a year end, a leap day and the start of a week.
@@ -30,7 +30,10 @@ def _berlin(text: str, fold: int = 0) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=BERLIN, fold=fold).astimezone(UTC)
 
 
-DEFAULT = _berlin("2027-06-16 10:00")
+DEFAULT = _berlin("2027-01-13 10:00")
+# Session set-up (migrations, businesses A and B) happens an hour before: what it creates is never "in the
+# future" of a test. Every instant of MATRIX lies after it, and within weeks to months of it.
+SESSION_START = _berlin("2027-01-13 09:00")
 
 MATRIX = {
     "sat-2030": _berlin("2027-01-16 20:30"),

@@ -86,7 +86,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     # Session set-up (migrations, businesses A and B) happens at the default instant too.
     clock.install_subprocess_hook()
-    config._termino_session_pin = clock.Pin(clock.DEFAULT).start()
+    config._termino_session_pin = clock.Pin(clock.SESSION_START).start()
 
 
 def pytest_unconfigure(config):

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.utils import timezone as django_timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 # Zones offered first in pickers: where the product's customers are, then the world's common ones.
@@ -125,7 +126,8 @@ def _zone_name(tz: tzinfo) -> str:
 
 
 def _wall(moment: datetime, tz: tzinfo) -> datetime:
-    return moment.astimezone(tz).replace(tzinfo=None)
+    # Through UTC: astimezone() to the zone a datetime already has returns it unchanged, unchecked.
+    return moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
 
 
 def _transition(naive: datetime, tz: tzinfo) -> datetime:
@@ -159,7 +161,8 @@ def _offset_text(offset: timedelta) -> str:
 
 
 def _long_date(day: date) -> str:
-    return date_format(day, "DATE_FORMAT")
+    # "28 March 2027" / "28. März 2027": day first in both languages, as people here write it.
+    return date_format(day, "j. F Y" if (get_language() or "").startswith("de") else "j F Y")
 
 
 def local_instant(naive: datetime, tz: tzinfo, *, offset: timedelta | None = None) -> datetime:
