@@ -3,10 +3,14 @@
 Each benchmark prints one JSON line per measure on stdout; progress goes to stderr.
 """
 
+import contextlib
 import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,3 +86,35 @@ def bench_signup(slug: str, password_hash: str):
         city="Berlin",
         country="DE",
     )
+
+
+# What nginx adds in production (deploy/nginx/termino.conf): the benches' gunicorn trusts one proxy, so
+# requests count as HTTPS and are not redirected (SECURE_SSL_REDIRECT is on without DEBUG).
+PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+
+
+@contextlib.contextmanager
+def gunicorn(workers: int = 2, **env: str):
+    """Serve termino.wsgi with gunicorn on a free port, as in production behind one proxy; yields the port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "termino.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+         "--log-level", "warning"],
+        cwd=ROOT,
+        env={**os.environ, "NUM_PROXIES": "1", **env},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(f"gunicorn did not listen on port {port}")
+            time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -7,15 +7,11 @@ the booking service, exclusion constraint and row locks on). `.venv/bin/python b
 
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 
-from _harness import ROOT, bench_signup, emit, log, setup_django, summary_ms
+from _harness import PROXY_HEADERS, bench_signup, emit, gunicorn, log, setup_django, summary_ms
 
 STAFF, ROOMS, APPOINTMENTS, DAYS, QUERY_DAYS = 10, 2, 2000, 60, 30
 
@@ -97,30 +93,14 @@ def main(runs: int = 50) -> None:
         token = Token.objects.create(user=User.objects.get()).key
     connection.set_schema_to_public()
 
-    # Served by gunicorn, as in production: two sync workers on a free port.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "termino.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ},
-    )
-    try:
-        _wait_for(port)
+    # Served by gunicorn, as in production: two sync workers on a free port, behind "nginx".
+    with gunicorn(workers=2) as port:
         path = f"/api/v1/availability/?service={haircut.pk}&start={query_start}&end={query_end}"
-        headers = {"Host": tenancy.business_host("avail-bench"), "Authorization": f"Token {token}"}
+        headers = {
+            "Host": tenancy.business_host("avail-bench"),
+            "Authorization": f"Token {token}",
+            **PROXY_HEADERS,
+        }
         api = []
         for n in range(runs + 5):
             conn = http.client.HTTPConnection("127.0.0.1", port)
@@ -130,28 +110,15 @@ def main(runs: int = 50) -> None:
             body = response.read()
             elapsed = time.perf_counter() - t0
             conn.close()
-            assert response.status == 200, body[:300]
+            assert response.status == 200, (response.status, body[:300])
             if n >= 5:  # warm-up: both workers have connected and loaded
                 api.append(elapsed)
-    finally:
-        server.terminate()
-        server.wait(10)
     api_slots = len(json.loads(body)["slots"])
     log(f"{made} appointments booked; {len(slots)} slots over {QUERY_DAYS} days, {api_slots} via the API")
 
     emit(**summary_ms("availability_engine", engine, slots=len(slots)))
     emit(**summary_ms("availability_api", api))
     emit(bench="booking_create", per_s=round(made / booking_seconds), n=made)
-
-
-def _wait_for(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not listen on port {port}")
 
 
 if __name__ == "__main__":

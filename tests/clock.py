@@ -62,7 +62,8 @@ class Pin:
         self._previous_env = None
 
     def start(self) -> "Pin":
-        real = time_machine.escape_hatch.time.time() if time_machine.escape_hatch.is_travelling() else time.time()
+        hatch = time_machine.escape_hatch
+        real = hatch.time.time() if hatch.is_travelling() else time.time()
         self._traveller = time_machine.travel(self.moment, tick=True)
         self._traveller.start()
         self._previous_env = os.environ.get(ENV)

@@ -23,6 +23,8 @@ from pathlib import Path
 import polib
 import pytest
 
+from tests import clock
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
@@ -393,7 +395,9 @@ def _python(build: Build, *args: str, cwd: Path, **env: str) -> subprocess.Compl
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "DEBUG", "SECRET_KEY", "STATIC_ROOT", "PYTHONPATH"))
     }
-    environment.update(PYTHONPATH=str(build.site), DJANGO_SETTINGS_MODULE="termino.settings", **env)
+    # The wheel first; the suite's clock hook (tests/clock.py) after it, so the image's code runs pinned too.
+    path = os.pathsep.join([str(build.site), str(clock.HOOK_DIR)])
+    environment.update(PYTHONPATH=path, DJANGO_SETTINGS_MODULE="termino.settings", **env)
     return subprocess.run(
         [sys.executable, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=180
     )
