@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.cache import caches
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from termino.platform.tenancy import services
 from termino.platform.tenancy.models import Tenant, TenantStatus
@@ -156,9 +157,14 @@ def business_b(django_db_setup) -> Business:
 
 @pytest.fixture(autouse=True)
 def _clean_state():
-    """Every test starts in `public` with empty caches (Redis outlives transactions)."""
+    """Every test starts in `public` with empty caches (Redis outlives transactions) and in English.
+
+    The language is set, not inherited: a request's LocaleMiddleware leaves its language active in the
+    thread, which would make a test's outcome depend on the test that ran before it.
+    """
     for alias in settings.CACHES:
         caches[alias].clear()
+    translation.activate("en")
     yield
     connection.set_schema_to_public()
 

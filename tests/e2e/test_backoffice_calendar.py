@@ -42,6 +42,7 @@ def appointments(business):
         return list(Appointment.objects.select_related("customer").order_by("start"))
 
 
+@pytest.mark.clock
 def test_book_a_caller_into_the_next_free_slot_then_move_the_appointment(live_site, browser):
     business, service, staff, customer, base, context, page = open_calendar(live_site, browser)
     try:

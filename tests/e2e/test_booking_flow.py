@@ -87,10 +87,17 @@ def open_business(live_site, **rules):
 
 
 def go_to_monday(page, text: str) -> str:
-    """Shows next Monday in the week strip (the picker opens on the first week with free times)."""
+    """Shows `next_monday()` in the week strip and picks it.
+
+    The picker opens on the first week with free times; it is busy until it has settled there, so the
+    test waits for that instead of racing it. The Monday is at most two weeks ahead (factories).
+    """
     day = next_monday().date().isoformat()
-    page.locator("[data-day]").first.wait_for()
-    if page.locator(f'[data-day="{day}"]').count() == 0:
+    settled = page.locator('[data-picker][aria-busy="false"]')
+    for _ in range(3):
+        settled.wait_for()
+        if page.locator(f'[data-day="{day}"]').count():
+            break
         page.get_by_role("button", name=text["next_week"]).click()
     page.locator(f'[data-day="{day}"]').click()
     return day
@@ -218,6 +225,7 @@ def test_manage_link_reschedules_then_cancels_and_locks_after_the_cutoff(live_si
         context.close()
 
 
+@pytest.mark.clock
 def test_a_time_taken_meanwhile_offers_the_nearest_free_times(live_site, browser):
     business, service, _staff, base = open_business(live_site, staff_count=1)
     text = texts("en", business.tenant.name)

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Concat, TruncDate
-from django.utils import timezone
 
 from termino.platform.tenancy.models import Tenant
+from termino.shared import timeutils
 
 from .models import AccessLogEntry
 
@@ -63,8 +63,8 @@ def _shares(bars: list) -> list:
 def window_start(*, days: int, now: datetime | None = None) -> datetime:
     """Midnight (server time zone) of the first of the last `days` days, today included."""
     zone = ZoneInfo(settings.TIME_ZONE)
-    today = (now or timezone.now()).astimezone(zone).date()
-    return datetime.combine(today - timedelta(days=days - 1), datetime.min.time(), tzinfo=zone)
+    today = timeutils.local_date(now or timeutils.now(), zone)
+    return timeutils.local_midnight(today - timedelta(days=days - 1), zone)
 
 
 def traffic_entries(*, days: int, site: str = "", now: datetime | None = None) -> QuerySet[AccessLogEntry]:

@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Case, IntegerField, Value, When
@@ -6,6 +6,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from termino.platform.tenancy.routing import primary_url
+from termino.shared import timeutils
 from termino.tenants.crm.models import Customer
 from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment, Resource, ResourceKind
 
@@ -16,16 +17,16 @@ from .roles import own_resource_ids
 def dashboard(*, user, tenant) -> dict:
     """Today at a glance, in the business's own time zone."""
     zone = ZoneInfo(tenant.time_zone)
-    today = datetime.now(zone).date()
-    start = datetime.combine(today, time.min, tzinfo=zone)
-    week_start = start - timedelta(days=today.weekday())
-    week_end = week_start + timedelta(days=7)
+    today = timeutils.today(zone)
+    start, end = timeutils.local_day_bounds(today, today, zone)
+    monday = today - timedelta(days=today.weekday())
+    week_start, week_end = timeutils.local_day_bounds(monday, monday + timedelta(days=6), zone)
     active = Appointment.objects.filter(status__in=ACTIVE_STATUSES)
     own = own_resource_ids(user)
     if own is not None:  # a staff member's day is their own column
         active = active.filter(allocations__resource_id__in=own).distinct()
     todays = (
-        active.filter(start__gte=start, start__lt=start + timedelta(days=1))
+        active.filter(start__gte=start, start__lt=end)
         .select_related("service", "customer")
         .prefetch_related("allocations__resource")
         .order_by("start")

@@ -7,7 +7,6 @@ changing and exporting customers leaves a row in the privacy audit trail.
 """
 
 import secrets
-from datetime import date
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.utils.translation import get_language
@@ -508,6 +508,6 @@ class ExportView(RoleRequiredMixin, View):
             zone=ZoneInfo(request.tenant.time_zone),
         )
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        name = f"{slugify(_('customers'))}-{date.today().isoformat()}"
+        name = f"{slugify(_('customers'))}-{timezone.localdate().isoformat()}"
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response

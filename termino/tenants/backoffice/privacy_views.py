@@ -7,7 +7,6 @@ business's export and closing are the owner's.
 """
 
 import tempfile
-from datetime import date
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -47,7 +47,7 @@ def _download(content: bytes, *, content_type: str, filename: str) -> HttpRespon
 
 
 def _customer_filename(customer, extension: str) -> str:
-    return f"{slugify(customer) or 'customer'}-{customer.pk}-{date.today().isoformat()}.{extension}"
+    return f"{slugify(customer) or 'customer'}-{customer.pk}-{timezone.localdate().isoformat()}.{extension}"
 
 
 def _back_to_customer(customer):
@@ -308,7 +308,7 @@ def business_export(request):
         raise
     out.seek(0)
     audit(request, EventAction.EXPORT, details={"scope": "business", "tables": len(counts)})
-    filename = f"{slugify(request.tenant.slug or request.tenant.name)}-{date.today().isoformat()}.zip"
+    filename = f"{slugify(request.tenant.slug or request.tenant.name)}-{timezone.localdate().isoformat()}.zip"
     response = FileResponse(out, as_attachment=True, filename=filename, content_type="application/zip")
     response["Cache-Control"] = "no-store"
     return response

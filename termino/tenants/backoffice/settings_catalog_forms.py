@@ -15,6 +15,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from termino.shared import timeutils
 from termino.tenants.scheduling.availability import WeeklyInterval
 from termino.tenants.scheduling.models import Resource, ResourceKind, Service
 from termino.tenants.scheduling.services import GERMAN_STATES
@@ -341,11 +342,13 @@ class ClosureForm(forms.Form):
         if last < first:
             self.add_error("end_date", _("The last day cannot be before the first day."))
             return cleaned
-        start = datetime.combine(first, cleaned.get("start_time") or time.min, tzinfo=self.zone)
+        # A closure is a wall-clock range: on a change night it covers every instant its clock times span.
+        start = timeutils.local_at(first, cleaned.get("start_time") or time.min, self.zone)
         if cleaned.get("end_time") is not None:
-            end = datetime.combine(last, cleaned["end_time"], tzinfo=self.zone)
+            wall_end = datetime.combine(last, cleaned["end_time"])
+            end = timeutils.local_instant_lenient(wall_end, self.zone, is_end=True)
         else:
-            end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=self.zone)
+            end = timeutils.local_midnight(last + timedelta(days=1), self.zone)
         if end <= start:
             self.add_error("end_time", _("The end must be after the start."))
         cleaned["start"], cleaned["end"] = start, end

@@ -264,7 +264,7 @@ def describe_period(start, end, zone: ZoneInfo) -> str:
         return f"{date_format(value, 'D')} {date_format(value, 'SHORT_DATE_FORMAT')}"
 
     if start.time() == time.min and end.time() == time.min:
-        last = (end - timedelta(days=1)).date()
+        last = end.date() - timedelta(days=1)  # date arithmetic: the day before the closing midnight
         return day(start.date()) if last == start.date() else f"{day(start.date())} – {day(last)}"
     if start.date() == end.date():
         return f"{day(start.date())}, {start:%H:%M}–{end:%H:%M}"

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from termino.shared import timeutils
 from termino.shared.errors import ConflictError, InvalidRequest
 from termino.tenants.crm.models import Consent, ConsentKind, Customer
 from termino.tenants.notifications import events
@@ -247,7 +248,7 @@ def booking_by_token(token: str) -> Appointment:
 def self_service_open(appointment: Appointment, rules: BookingSettings) -> bool:
     return (
         appointment.status in ACTIVE_STATUSES
-        and appointment.start - timedelta(hours=rules.cancel_cutoff_hours) > timezone.now()
+        and timeutils.shift(appointment.start, hours=-rules.cancel_cutoff_hours) > timeutils.now()
     )
 
 

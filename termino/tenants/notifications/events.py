@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from termino.shared import timeutils
 from termino.tenants.booking.models import BookingSettings
 from termino.tenants.crm.models import Consent, ConsentKind
 
@@ -50,7 +51,7 @@ def outside_quiet_hours(moment: datetime, *, zone: ZoneInfo, start_hour: int, en
     if not quiet:
         return moment
     day = local.date() + timedelta(days=1) if start_hour > end_hour and hour >= start_hour else local.date()
-    return datetime.combine(day, time(end_hour), tzinfo=zone)
+    return timeutils.local_at(day, time(end_hour), zone)
 
 
 def _queue(appointment, kind: str, channel: str, recipient: str, due_at: datetime, key: str) -> None:
@@ -116,7 +117,7 @@ def _queue_reminders(appointment, *, time_zone: str) -> None:
     zone = ZoneInfo(time_zone)
     for channel, recipient in _recipients(appointment.customer):
         for hours in rules.reminder_leads:
-            due = appointment.start - timedelta(hours=hours)
+            due = timeutils.shift(appointment.start, hours=-hours)
             if channel == Channel.SMS:
                 due = outside_quiet_hours(
                     due, zone=zone, start_hour=rules.quiet_hours_start, end_hour=rules.quiet_hours_end

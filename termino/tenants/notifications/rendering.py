@@ -7,7 +7,7 @@ name, say) is never read as a placeholder itself.
 """
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from termino.platform.tenancy.routing import primary_url
+from termino.shared import timeutils
 from termino.tenants.booking.models import BookingSettings
 
 from . import texts
@@ -107,14 +108,13 @@ def placeholder_values(*, tenant, appointment, customer) -> dict[str, str]:
 def sample_values(*, tenant, service_name: str = "") -> dict[str, str]:
     """Values of a made-up appointment next Monday at 10:00, for previews on the settings page."""
     zone = ZoneInfo(tenant.time_zone)
-    today = datetime.now(zone).date()
-    monday = today + timedelta(days=7 - today.weekday())
+    monday = timeutils.next_weekday(0, zone)
     english = _language(tenant) == "en"
     values = {
         "customer": "Lena Fischer",
         "first_name": "Lena",
         "service": service_name or ("Haircut" if english else "Haarschnitt"),
-        **_moment(datetime.combine(monday, time(10), tzinfo=zone), tenant=tenant),
+        **_moment(timeutils.local_at(monday, time(10), zone), tenant=tenant),
         **_business(tenant),
     }
     try:

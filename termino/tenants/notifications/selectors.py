@@ -1,9 +1,11 @@
 """Reads for the backoffice: the message log and the business's own message texts."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
+
+from termino.shared import timeutils
 
 from .models import MessageTemplate, OutboxMessage
 
@@ -22,10 +24,9 @@ def outbox_list(*, time_zone: str, filters: dict | None = None) -> QuerySet[Outb
     day_from: date | None = filters.get("date_from")
     day_to: date | None = filters.get("date_to")
     if day_from:
-        messages = messages.filter(due_at__gte=datetime.combine(day_from, time(0), tzinfo=zone))
+        messages = messages.filter(due_at__gte=timeutils.local_midnight(day_from, zone))
     if day_to:
-        next_day = datetime.combine(day_to + timedelta(days=1), time(0), tzinfo=zone)
-        messages = messages.filter(due_at__lt=next_day)
+        messages = messages.filter(due_at__lt=timeutils.local_midnight(day_to + timedelta(days=1), zone))
     return messages.order_by("-due_at", "-id")
 
 

@@ -14,6 +14,8 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q
 from django.utils import timezone
 
+from termino.shared import timeutils
+
 from .models import Allocation, AppointmentStatus, Closure, Resource, Service, WeeklyHours
 from .selectors import free_slots
 
@@ -75,8 +77,7 @@ def calendar_resources(*, kind: str, resource_ids: list[int] | None = None) -> l
 def calendar_grid(*, days: list[date], resources: list[Resource], time_zone: str) -> Grid:
     """Columns for every (day, resource), with working time, closures and the appointments."""
     zone = ZoneInfo(time_zone)
-    since = datetime.combine(days[0], time.min, tzinfo=zone)
-    until = datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=zone)
+    since, until = timeutils.local_day_bounds(days[0], days[-1], zone)
     ids = [r.pk for r in resources]
 
     hours: dict[int | None, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
@@ -138,7 +139,7 @@ def calendar_grid(*, days: list[date], resources: list[Resource], time_zone: str
 def next_free_slots(*, service: Service, time_zone: str, count: int = 5, resource_ids=None) -> list:
     """The first `count` free slots of a service from now on, across all staff (phone bookings)."""
     zone = ZoneInfo(time_zone)
-    day = datetime.now(zone).date()
+    day = timeutils.today(zone)
     last = day + timedelta(days=service.horizon_days)
     found = []
     while day <= last and len(found) < count:
@@ -182,8 +183,7 @@ def _intersect(own, business) -> list[tuple[int, int]]:
 
 def _local_span(start: datetime, end: datetime, day: date, zone: ZoneInfo) -> tuple[int, int] | None:
     """(top, length) in local minutes of the part of [start, end) that falls on `day`."""
-    day_start = datetime.combine(day, time.min, tzinfo=zone)
-    day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    day_start, day_end = timeutils.local_day_bounds(day, day, zone)
     lo, hi = max(start, day_start), min(end, day_end)
     if lo >= hi:
         return None

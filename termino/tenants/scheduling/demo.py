@@ -1,12 +1,13 @@
 """Demo content for a business: services, two staff members, a room, hours, customers, this week's
 appointments. Runs inside the business's schema."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 
+from termino.shared import timeutils
 from termino.tenants.accounts.models import Role
 from termino.tenants.crm.models import Customer
 
@@ -87,7 +88,7 @@ def demo_business_fill(
         for n, (first, last) in enumerate(CUSTOMERS)
     ]
 
-    today = today or datetime.now(zone).date()
+    today = today or timeutils.today(zone)
     monday = today - timedelta(days=today.weekday())
     plan = [(time(9), 0), (time(10, 30), 1), (time(14), 2), (time(15, 30), 3)]
     made = 0
@@ -98,7 +99,7 @@ def demo_business_fill(
                 continue
             service = services[(service_index + day_offset) % len(services)]
             staff = (anna_res, jonas_res)[(slot + day_offset) % 2]
-            start = datetime.combine(day, start_time, tzinfo=zone)
+            start = timeutils.local_at(day, start_time, zone)
             appointment_create(
                 booking=Booking(service=service, start=start, staff=staff),
                 customer=customers[(day_offset * 4 + slot) % len(customers)],

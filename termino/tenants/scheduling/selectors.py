@@ -9,6 +9,8 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Count, DateTimeField, FloatField, Func, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from termino.shared import timeutils
+
 from . import availability
 from .models import Allocation, Appointment, Closure, Resource, ResourceKind, Service, WeeklyHours
 
@@ -79,8 +81,10 @@ def availability_inputs(
 ) -> dict:
     """Everything the availability engine needs, loaded in four queries."""
     zone = ZoneInfo(time_zone)
-    window_start = datetime.combine(start_date, time.min, tzinfo=zone) - timedelta(days=1)
-    window_end = datetime.combine(end_date, time.min, tzinfo=zone) + timedelta(days=2)
+    # A day of margin either side: buffers and the engine's conversions may reach past the local days.
+    window_start, window_end = timeutils.local_day_bounds(
+        start_date - timedelta(days=1), end_date + timedelta(days=1), zone
+    )
     window = DateTimeTZRange(window_start, window_end)
 
     kinds = [ResourceKind.STAFF] + ([ResourceKind.ROOM] if service.requires_room else [])

@@ -104,7 +104,7 @@ def _describe_conflict(resource_ids: Sequence[int], since: datetime, until: date
         )
         .exclude(appointment_id=exclude)
         .select_related("resource", "appointment__service")
-        .order_by("period")
+        .order_by("period", "resource_id")
         .first()
     )
     if clash is None:

@@ -9,7 +9,7 @@ from termino.tenants.scheduling.models import Allocation, Appointment, Resource,
 from tests.conftest import client_for
 from tests.tenants.accounts.test_login import log_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def book_today(schema: str, customer_name: str) -> None:

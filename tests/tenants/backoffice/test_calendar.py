@@ -38,6 +38,7 @@ def day_url(day, **params):
     return f"/calendar/?date={day:%Y-%m-%d}" + (f"&{query}" if query else "")
 
 
+@pytest.mark.clock
 def test_day_view_has_a_column_per_staff_member_with_the_appointments(business_a, shop):
     page = log_in_as(business_a).get(day_url(shop["monday"])).content.decode()
     for member in shop["staff"]:
@@ -58,6 +59,7 @@ def test_room_view_and_week_view(business_a, shop):
     assert "Vogel" in week
 
 
+@pytest.mark.clock
 def test_bad_query_parameters_fall_back_to_today(business_a, shop):
     response = log_in_as(business_a).get("/calendar/?date=kaputt&view=year&by=x&resource=-1")
     assert response.status_code == 200
@@ -197,6 +199,7 @@ def test_staff_member_cannot_touch_appointments_of_other_columns(business_a, sho
     )
 
 
+@pytest.mark.clock
 def test_next_free_slots_across_all_staff(business_a, shop):
     response = log_in_as(business_a).get(f"/calendar/free.json?service={shop['service'].pk}")
     slots = response.json()["slots"]
@@ -247,6 +250,7 @@ def test_a_customer_whose_processing_is_restricted_cannot_be_booked(business_a, 
         assert Appointment.objects.count() == 1
 
 
+@pytest.mark.clock
 def test_far_off_dates_are_refused_not_a_server_error(business_a, shop):
     client = log_in_as(business_a)
     assert client.get("/calendar/?date=0001-01-01").status_code == 200  # falls back to today

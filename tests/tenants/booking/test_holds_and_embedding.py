@@ -12,7 +12,7 @@ from tests.tenants.scheduling.factories import next_monday, salon
 
 from .public_helpers import booking_body, public_post
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from termino.tenants.notifications.models import OutboxMessage
 from tests.tenants.booking.public_helpers import booking_body, public_post
 from tests.tenants.scheduling.factories import next_monday, salon
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 BERLIN = ZoneInfo("Europe/Berlin")
 
 

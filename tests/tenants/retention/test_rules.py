@@ -14,7 +14,7 @@ from termino.tenants.retention.services import retention_run
 
 from .factories import SECOND, appointment, consent, customer, login_event, message, note
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from termino.tenants.scheduling.models import Appointment
 
 from .factories import SECOND, appointment, consent, customer, login_event, message, note
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 @pytest.fixture

@@ -3,15 +3,21 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from termino.shared import timeutils
 from termino.tenants.scheduling.models import Resource, Service, WeeklyHours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def next_monday(at: time = time(10)) -> datetime:
-    today = datetime.now(BERLIN).date()
-    day = today + timedelta(days=7 - today.weekday())
-    return datetime.combine(day, at, tzinfo=BERLIN)
+    """A Monday at `at` (Berlin) at least three days ahead of "now".
+
+    Far enough for the 24-hour self-service cut-off and 48-hour reminders whatever day and hour the
+    pinned clock shows (tests/clock.py): on a Saturday evening or a Sunday at 23:59 it is the Monday after
+    next, since the coming one is too close.
+    """
+    day = timeutils.next_weekday(0, BERLIN, after=timeutils.today(BERLIN) + timedelta(days=2))
+    return timeutils.localtime(timeutils.local_at(day, at, BERLIN), BERLIN)
 
 
 def salon(*, capacity: int = 1, requires_room: bool = False, staff_count: int = 2, **service_fields):

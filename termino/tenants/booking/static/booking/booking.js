@@ -108,9 +108,11 @@
     return addDays(ymd, -weekday);
   }
 
-  function Format(lang, zone) {
+  function Format(lang, zone, serverNow) {
     this.locale = lang === "de" ? "de-DE" : lang === "en" ? "en-GB" : lang || "de-DE";
     this.zone = zone;
+    var server = serverNow ? Date.parse(serverNow) : NaN;
+    this.clockOffset = isNaN(server) ? 0 : server - Date.now();
     var loc = this.locale;
     function dtf(options) { return new Intl.DateTimeFormat(loc, options); }
     this._ymd = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
@@ -130,7 +132,9 @@
     this._ymd.formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
     return parts.year + "-" + parts.month + "-" + parts.day;
   };
-  Format.prototype.today = function () { return this.ymd(new Date()); };
+  /** Now, by the server's clock: the page's notion of today must not depend on the device's clock. */
+  Format.prototype.now = function () { return new Date(Date.now() + this.clockOffset); };
+  Format.prototype.today = function () { return this.ymd(this.now()); };
   Format.prototype.time = function (date) { return this._time.format(date); };
   Format.prototype.zoneAbbr = function (date) {
     var part = this._zoneName.formatToParts(date).filter(function (p) { return p.type === "timeZoneName"; })[0];
@@ -303,6 +307,9 @@
     var t = this.opts.t;
     var thisWeek = mondayOf(fmt.today());
     this.weekStart = monday;
+    // Busy until this week (or the first later one with free times) is shown: tests and screen readers
+    // wait for it instead of racing the seek.
+    this.root.setAttribute("aria-busy", "true");
     this.weekLabel.textContent = fmt.weekLabel(monday);
     this.prev.disabled = monday <= thisWeek;
     this.next.disabled = monday >= addDays(thisWeek, 7 * Picker.MAX_WEEKS_AHEAD);
@@ -322,6 +329,7 @@
       }
       self.byDay = byDay;
       self.renderDays(monday, byDay);
+      self.root.setAttribute("aria-busy", "false");
       if (!days.length) {
         self.setTimesMessage(seek ? t("noSlotsAhead") : t("noSlotsWeek"));
         self.opts.live(self.weekLabel.textContent + ": " + (seek ? t("noSlotsAhead") : t("noSlotsWeek")));
@@ -333,6 +341,7 @@
       if (!self.next.disabled) self.fetchWeek(addDays(monday, 7)).catch(function () {});
     }).catch(function () {
       if (token !== self.loadToken) return;
+      self.root.setAttribute("aria-busy", "false");
       self.renderDays(monday, {});
       self.setTimesMessage(t("loadFailed"));
       self.timesBox.appendChild(el("button", {
@@ -476,7 +485,7 @@
     this.root = root;
     this.t = loadTexts();
     this.api = new Api(root.getAttribute("data-api") || "/api/public/v1/");
-    this.fmt = new Format(document.documentElement.lang, root.getAttribute("data-tz") || "Europe/Berlin");
+    this.fmt = new Format(document.documentElement.lang, root.getAttribute("data-tz") || "Europe/Berlin", root.getAttribute("data-now"));
     this.icsBase = root.getAttribute("data-ics") || "/book/ics/";
     this.liveRegion = $("[data-live]", root);
     this.state = { service: null, staff: null, slot: null, hold: null };
@@ -712,7 +721,7 @@
       holdBox.classList.remove("is-expired");
       holdBox.hidden = false;
       this.holdTimer = setInterval(function () {
-        if (self.state.hold && Date.now() > self.state.hold.expiresAt.getTime()) {
+        if (self.state.hold && self.fmt.now() > self.state.hold.expiresAt) {
           self.state.hold = null;
           self.stopHoldTimer();
           holdBox.textContent = self.t("holdExpired");
@@ -974,7 +983,7 @@
     this.root = root;
     this.t = loadTexts();
     this.api = new Api(root.getAttribute("data-api") || "/api/public/v1/");
-    this.fmt = new Format(document.documentElement.lang, root.getAttribute("data-tz") || "Europe/Berlin");
+    this.fmt = new Format(document.documentElement.lang, root.getAttribute("data-tz") || "Europe/Berlin", root.getAttribute("data-now"));
     this.token = root.getAttribute("data-token");
     this.icsBase = root.getAttribute("data-ics") || "/book/ics/";
     this.liveRegion = $("[data-live]", root);
