@@ -665,7 +665,7 @@
     var body = { service: this.state.service.id, start: slot.start };
     if (this.state.staff) body.resource = this.state.staff;
     this.live(t("placingHold"));
-    return this.releaseHold().then(function () {
+    this.holdPromise = this.releaseHold().then(function () {
       return self.api.post("holds/", body);
     }).then(function (r) {
       if (r.status === 201) {
@@ -686,6 +686,7 @@
       self.state.slot = slot;
       self.showDetails();
     }).then(function () { self.holding = false; }, function () { self.holding = false; });
+    return this.holdPromise;
   };
 
   BookingPage.prototype.slotTaken = function (data) {
@@ -847,6 +848,15 @@
   BookingPage.prototype.submit = function () {
     var self = this;
     var t = this.t;
+    if (this.holding && this.holdPromise) {
+      // A new time is being held right now: send once it is, with that time and its hold.
+      this.setSending(true);
+      this.holdPromise.then(function () {
+        self.setSending(false);
+        self.submit();
+      });
+      return;
+    }
     if (this.sending || !this.state.slot) return;
     var values = this.values();
     var errors = this.validate(values);
