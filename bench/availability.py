@@ -21,10 +21,10 @@ def main(runs: int = 50) -> None:
     from django.contrib.auth.hashers import make_password
     from django.db import connection
     from django_tenants.utils import schema_context
-    from rest_framework.authtoken.models import Token
 
     from termino.platform.tenancy import services as tenancy
     from termino.tenants.accounts.models import User
+    from termino.tenants.accounts.services import api_token_create
     from termino.tenants.scheduling import availability, selectors
     from termino.tenants.scheduling import services as scheduling
     from termino.tenants.scheduling.models import Resource, Service, WeeklyHours
@@ -90,7 +90,7 @@ def main(runs: int = 50) -> None:
             t0 = time.perf_counter()
             availability.free_slots(**inputs)
             engine.append(time.perf_counter() - t0)
-        token = Token.objects.create(user=User.objects.get()).key
+        token = api_token_create(user=User.objects.get(), name="bench").key
     connection.set_schema_to_public()
 
     # Served by gunicorn, as in production: two sync workers on a free port, behind "nginx".

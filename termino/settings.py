@@ -74,7 +74,6 @@ TENANT_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "termino.tenants.accounts",
-    "rest_framework.authtoken",
     "termino.tenants.crm",
     "termino.tenants.scheduling",
     "termino.tenants.booking",
@@ -103,6 +102,8 @@ MIDDLEWARE = [
     "termino.shared.observability.middleware.OperationsMiddleware",
     # Every answer (the unknown-host page too) carries HSTS, CSP and the other headers.
     "django.middleware.security.SecurityMiddleware",
+    # Nothing is cached that does not say it may be: pages and API answers carry personal data.
+    "termino.shared.cache_headers.NoStoreMiddleware",
     # Production: static files from the app itself (hashed names, cached for a year), no shared volume.
     # Development serves them through runserver from the apps' folders.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
@@ -264,10 +265,15 @@ AXES_VERBOSE = False
 LOGIN_IP_DAYS = env_int("LOGIN_IP_DAYS", 7)
 
 # --- REST API ----------------------------------------------------------------------------------------
+# API tokens (POST /api/v1/auth/token/) expire this many days after they were made; a person has at most
+# API_TOKENS_PER_USER unexpired ones (they revoke old ones on their account page).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
+API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 20)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first: a failed token login then answers 401 with `WWW-Authenticate: Token`.
-        "rest_framework.authentication.TokenAuthentication",
+        # Token first: a failed token login then answers 401 with `WWW-Authenticate: Token`. Tokens are
+        # accounts.ApiToken (hashed, expiring, listed on the account page), not DRF's plaintext authtoken.
+        "termino.tenants.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -292,7 +298,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Termino API",
     "DESCRIPTION": "Staff API of one business: services, staff and rooms, hours, closures, appointments, "
-    "availability. Authenticate with a session or `Authorization: Token <key>` from /api/v1/auth/token/.",
+    "availability. Authenticate with a session or `Authorization: Token <key>` from /api/v1/auth/token/ "
+    f"(valid for {API_TOKEN_DAYS} days; listed and revocable on the account page; a password change or "
+    "deactivation ends them).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

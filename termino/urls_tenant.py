@@ -2,8 +2,8 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from termino.tenants.accounts.api import TokenObtainView
 from termino.tenants.booking import views as booking_views
 
 urlpatterns = [
@@ -13,7 +13,7 @@ urlpatterns = [
     path("embed.js", booking_views.embed_js, name="embed-js"),
     path("", include("termino.shared.cookies_urls")),  # /cookies/
     path("media/<str:schema>/<path:path>", booking_views.media_file, name="media"),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("api/v1/", include("termino.tenants.scheduling.urls")),
     path("api/public/v1/", include("termino.tenants.booking.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

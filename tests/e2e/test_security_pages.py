@@ -13,7 +13,17 @@ from .conftest import DESKTOP, PHONE, screenshot
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/", "/calendar/", "/customers/", "/settings/", "/team/", "/account/", "/account/logins/", "/book/"]
+PAGES = [
+    "/",
+    "/calendar/",
+    "/customers/",
+    "/settings/",
+    "/team/",
+    "/account/",
+    "/account/logins/",
+    "/account/tokens/",
+    "/book/",
+]
 
 
 def log_in(page, base: str, username: str, password: str) -> None:

@@ -27,10 +27,10 @@ from django_tenants.utils import schema_context
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
 
 from termino.tenants.accounts.models import User
+from termino.tenants.accounts.services import api_token_create
 from termino.tenants.booking import services as booking_services
 from termino.tenants.crm.models import Customer
 from termino.tenants.scheduling import services
@@ -156,7 +156,7 @@ def owner_token(business_a, in_process, no_throttles):
             bookings=manage_token,
             holds=hold.manage_token,
         )
-        return Token.objects.create(user=User.objects.get(role="owner")).key
+        return api_token_create(user=User.objects.get(role="owner"), name="fuzz").key
 
 
 def call_and_validate(case, business, headers=None):

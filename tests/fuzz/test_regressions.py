@@ -6,8 +6,8 @@ from datetime import time
 import pytest
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 
+from termino.tenants.accounts.services import api_token_create
 from termino.tenants.scheduling import services
 from termino.tenants.scheduling.models import Closure, Resource, Service
 from tests.conftest import client_for
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def api(business_a):
     with schema_context(business_a.schema):
-        key = Token.objects.create(user=get_user_model().objects.get(role="owner")).key
+        key = api_token_create(user=get_user_model().objects.get(role="owner"), name="fuzz").key
     client = client_for(business_a.host, "en")
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
     return client

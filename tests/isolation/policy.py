@@ -22,6 +22,7 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "closures/<pk>": lambda s: s.closure.pk,
     "invitations/<pk>": lambda s: s.invitation.pk,
     "team/<pk>": lambda s: s.staff_user.pk,
+    "tokens/<pk>": lambda s: s.api_token_obj.pk,
     "outbox/<pk>": lambda s: s.outbox.pk,
     "requests/<pk>": lambda s: s.privacy_request.pk,
     "import/<token>": lambda s: s.import_token,

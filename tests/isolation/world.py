@@ -17,11 +17,11 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 
 from termino.platform.staffadmin.models import ImpersonationGrant
 from termino.platform.staffadmin.services import impersonation_grant_create
 from termino.tenants.accounts.models import Invitation
+from termino.tenants.accounts.services import api_token_create
 from termino.tenants.booking import services as booking_services
 from termino.tenants.booking.models import BookingSettings
 from termino.tenants.crm.models import Customer, CustomerNote
@@ -63,6 +63,7 @@ class Side:
     staff_login_token: str = ""
     import_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     api_token: str = ""
+    api_token_obj: object = None
     session_cookie: str = ""
 
     @property
@@ -95,6 +96,7 @@ class Side:
             self.closure.reason,
             self.staff_user.email,
             self.mark("Importzeile"),
+            self.mark("Schluessel"),  # the name of the owner's API token
         ]
 
     @property
@@ -197,7 +199,8 @@ def build_side(business: Business, label: str) -> Side:
             verified_at=timezone.now(),
             expires_at=timezone.now() + PrivacyRequest.VALID_FOR,
         )
-        side.api_token = Token.objects.create(user=side.owner).key
+        side.api_token_obj = api_token_create(user=side.owner, name=side.mark("Schluessel"))
+        side.api_token = side.api_token_obj.key
     with schema_context(settings.PUBLIC_SCHEMA_NAME):
         # A platform staff member's one-time link to sign in as the owner (lives in `public`).
         staff = user_model.objects.create(username=f"staff-{side.hex}@platform.example", is_staff=True)

@@ -10,7 +10,7 @@ from termino.shared import timeutils
 from termino.tenants.crm.models import Customer
 from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment, Resource, ResourceKind
 
-from .models import Invitation, Role, User
+from .models import ApiToken, Invitation, Role, User
 from .roles import own_resource_ids
 
 
@@ -86,3 +86,20 @@ def account_summary(*, tenant) -> dict:
         "created_at": tenant.created_at,
         "status": tenant.get_status_display(),
     }
+
+
+def api_token_list(*, user) -> list[ApiToken]:
+    """The person's own API tokens, newest first (expired ones too, until they are removed or replaced)."""
+    return list(ApiToken.objects.filter(user=user).order_by("-created_at", "-id"))
+
+
+def api_token_of(*, user, pk: int) -> ApiToken | None:
+    """One of the person's own tokens; another person's is not found."""
+    return ApiToken.objects.filter(user=user, pk=pk).first()
+
+
+def api_token_for_key(key: str) -> ApiToken | None:
+    """The token a request presents, with its user; None for an unknown (or revoked) key."""
+    if not key.startswith(ApiToken.PREFIX) or len(key) > 200:
+        return None
+    return ApiToken.objects.select_related("user").filter(token_hash=ApiToken.hash_key(key)).first()

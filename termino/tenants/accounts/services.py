@@ -10,6 +10,7 @@ Rules that keep a business in working order live here, not only in the forms:
 
 import logging
 import secrets
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -27,10 +28,11 @@ from django.utils.translation import gettext as _
 from termino.platform.billing import selectors as billing
 from termino.platform.tenancy.profile import tenant_registration_update
 from termino.platform.tenancy.routing import primary_url
+from termino.shared import timeutils
 from termino.shared.errors import InvalidRequest
 from termino.tenants.scheduling.models import Resource, ResourceKind
 
-from .models import Invitation, Role, User
+from .models import ApiToken, Invitation, Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -105,12 +107,6 @@ def _sessions_end(user: User) -> int:
     ]
     Session.objects.filter(session_key__in=keys).delete()
     return len(keys)
-
-
-def _api_tokens_delete(user: User) -> None:
-    from rest_framework.authtoken.models import Token
-
-    Token.objects.filter(user=user).delete()
 
 
 # --- Invitations -------------------------------------------------------------------------------------
@@ -381,18 +377,98 @@ def user_deactivate(*, member: User, acting_user: User) -> User:
     if member.pk == acting_user.pk:
         raise InvalidRequest(_("You cannot change your own role or deactivate yourself."))
     member.is_active = False
-    member.save(update_fields=["is_active"])
+    member.save(update_fields=["is_active"])  # User.save ends the API tokens too
     _sessions_end(member)
-    _api_tokens_delete(member)
+    api_tokens_revoke_all(user=member)
     return member
 
 
 @transaction.atomic
 def user_password_change(*, user: User, password: str) -> User:
-    """A new password (checked by the caller's form); the caller keeps the current session alive."""
+    """A new password (checked by the caller's form); the caller keeps the current session alive.
+
+    Every API token of the person ends: whoever held one with the old password holds nothing now.
+    """
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.save(update_fields=["password"])  # User.save ends the API tokens too
+    api_tokens_revoke_all(user=user)
     return user
+
+
+# --- API tokens --------------------------------------------------------------------------------------
+
+
+def api_token_default_name(user_agent: str = "") -> str:
+    """What a token is called when its maker gives no name: their client's User-Agent, or "API token"."""
+    name = " ".join((user_agent or "").split())[: ApiToken.NAME_LENGTH]
+    return name or _("API token")
+
+
+def api_token_valid_for() -> timedelta:
+    return timedelta(days=settings.API_TOKEN_DAYS)
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str = "", user_agent: str = "") -> ApiToken:
+    """A new API token of `user`. The returned token carries `.key`, which is stored nowhere: it is shown
+    to its maker once. Raises InvalidRequest when the person has API_TOKENS_PER_USER unexpired tokens."""
+    user = User.objects.select_for_update().get(pk=user.pk)  # one creation per person at a time
+    if not user.is_active:
+        raise InvalidRequest(_("This login is deactivated."))
+    now = timeutils.now()
+    ApiToken.objects.filter(user=user, expires_at__lte=now).delete()  # expired ones are of no use
+    if ApiToken.objects.filter(user=user).count() >= settings.API_TOKENS_PER_USER:
+        raise InvalidField(
+            "name",
+            _(
+                "You have %(count)d API tokens already, as many as a person may have. Revoke the ones you "
+                "no longer use on your account page (API tokens), then try again."
+            )
+            % {"count": settings.API_TOKENS_PER_USER},
+        )
+    name = " ".join((name or "").split())[: ApiToken.NAME_LENGTH] or api_token_default_name(user_agent)
+    key = ApiToken.PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        token_hash=ApiToken.hash_key(key),
+        created_at=now,
+        expires_at=timeutils.shift(now, api_token_valid_for()),
+    )
+    token.key = key
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, user: User, token_id: int) -> bool:
+    """Revoke one of the person's own tokens; another person's token (or none) is not found: False."""
+    deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    return deleted > 0
+
+
+def api_tokens_revoke_all(*, user: User) -> int:
+    """End every API token of `user`. User.save calls this whenever the password hash changes or the
+    login is deactivated, so a password reset or change needs no call of its own."""
+    deleted, _rows = ApiToken.objects.filter(user_id=user.pk).delete()
+    return deleted
+
+
+def api_token_touch(*, token: ApiToken) -> bool:
+    """Record that the token was used now, at most once per LAST_USED_PRECISION (a minute): one UPDATE
+    a minute at most, and none when the token was used a moment ago. Returns whether it wrote."""
+    now = timeutils.now()
+    stale = timeutils.shift(now, -ApiToken.LAST_USED_PRECISION)
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return False
+    # Conditional: of several requests in the same moment, one writes.
+    written = (
+        ApiToken.objects.filter(pk=token.pk)
+        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale))
+        .update(last_used_at=now)
+    )
+    if written:
+        token.last_used_at = now
+    return bool(written)
 
 
 # --- The owner's account -----------------------------------------------------------------------------

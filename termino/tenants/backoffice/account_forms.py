@@ -1,4 +1,4 @@
-"""Forms of the owner's account page: the business's registration data and the password."""
+"""Forms of the account pages: the business's registration data (owner), the password and API tokens."""
 
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
@@ -29,3 +29,15 @@ class PasswordChangeForm(DjangoPasswordChangeForm):
         self.fields["old_password"].label = _("Current password")
         self.fields["old_password"].widget.attrs.pop("autofocus", None)
         self.fields["new_password1"].help_text = PASSWORD_HELP
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token of the person themselves; the name says what it is for."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        required=False,
+        help_text=_("What the token is for, e.g. “Website sync”. It is listed under this name."),
+        widget=forms.TextInput(attrs={"placeholder": _("API token"), "autocomplete": "off"}),
+    )

@@ -1,19 +1,24 @@
 """The owner's account: the business's registration data, a summary of the business, the password.
 
 The registration data lives in the public schema's Tenant row and is written only through
-accounts.services.owner_registration_update (which uses tenancy.profile). Changing one's password is
-open to every role: each person owns their own password.
+accounts.services.owner_registration_update (which uses tenancy.profile). Changing one's password and
+one's API tokens are open to every role: each person owns their own password and tokens, and sees and
+revokes only their own.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import InvalidRequest
 from termino.tenants.accounts import selectors, services
 
-from .account_forms import AccountForm, PasswordChangeForm
+from .account_forms import AccountForm, ApiTokenForm, PasswordChangeForm
 from .permissions import EVERYONE, OWNER, role_required
 
 
@@ -54,3 +59,40 @@ def password_change(request):
             return redirect("account:password")
         return _render(request, "backoffice/account/password.html", {"form": form}, status=400)
     return _render(request, "backoffice/account/password.html", {"form": form})
+
+
+@role_required(*EVERYONE)
+def api_tokens(request):
+    """The person's API tokens; a new one is shown once, in the answer to the POST that made it (never
+    stored, not even in the session for a redirect)."""
+    form = ApiTokenForm(request.POST or None)
+    created, status = None, 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                created = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+            except InvalidRequest as exc:
+                form.add_error("name", exc.message)
+            else:
+                form = ApiTokenForm()
+        if created is None:
+            status = 400
+    context = {
+        "form": form,
+        "created": created,
+        "tokens": selectors.api_token_list(user=request.user),
+        "valid_days": settings.API_TOKEN_DAYS,
+        "api_url": primary_url(request.tenant, "/api/v1/"),
+        "docs_url": primary_url(request.tenant, "/api/docs/"),
+    }
+    return _render(request, "backoffice/account/tokens.html", context, status=status)
+
+
+@require_POST
+@role_required(*EVERYONE)
+def api_token_revoke(request, pk: int):
+    token = selectors.api_token_of(user=request.user, pk=pk)
+    if token is None or not services.api_token_revoke(user=request.user, token_id=pk):
+        raise Http404  # another person's token, or one revoked a moment ago
+    messages.success(request, _("The API token “%(name)s” has been revoked.") % {"name": token.name})
+    return redirect("account:tokens")

@@ -35,6 +35,7 @@ from termino.platform.staffadmin.models import SmsLock
 from termino.platform.tenancy import services
 from termino.platform.tenancy.models import Domain, Tenant, TenantStatus
 from termino.platform.tenancy.transfer import TransferError, schema_tables, tenant_export, tenant_import
+from termino.tenants.accounts.models import ApiToken
 from termino.tenants.crm.models import Customer
 from tests.conftest import PASSWORD, Business, provision
 
@@ -254,11 +255,12 @@ def test_export_holds_every_table_with_secrets_and_the_platform_rows(moved, unbl
         assert f"  {table} " in moved.output  # progress per table
     with zipfile.ZipFile(moved.path) as archive:
         users = archive.read("tables/accounts_user.copy").decode()
-        tokens = archive.read("tables/authtoken_token.copy").decode()
+        tokens = archive.read("tables/accounts_apitoken.copy").decode()
         public = json.loads(archive.read("public.json"))
     assert "argon2" in users  # password hashes travel, so logins keep working
     assert moved.path.stat().st_mode & 0o077 == 0  # so the file is its owner's alone
-    assert moved.facts.api_token in tokens
+    # API tokens travel as their hashes (and keep working, see the probe); the key itself is nowhere.
+    assert ApiToken.hash_key(moved.facts.api_token) in tokens and moved.facts.api_token not in tokens
     assert public["tenant"]["slug"] == moved.slug and public["tenant"]["status"] == TenantStatus.ACTIVE
     assert public["billing_account"]["extra_sms_credits"] == 37
     assert {d["domain"] for d in public["domains"]} == {moved.business.host, moved.facts.custom_domain}

@@ -13,13 +13,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 
 from termino.platform.billing.models import BillingAccount, SmsPackPurchase, StripeEvent
 from termino.platform.billing.services import tenant_status_set
 from termino.platform.staffadmin.models import SmsLock
 from termino.platform.tenancy.models import Domain, TenantStatus
 from termino.tenants.accounts.models import Invitation
+from termino.tenants.accounts.services import api_token_create
 from termino.tenants.booking.models import BookingSettings
 from termino.tenants.crm import services as crm
 from termino.tenants.crm.models import Customer
@@ -174,7 +174,7 @@ def _tenant_data(business: Business, *, customers: int) -> Facts:
         expires_at=timezone.now() + Invitation.VALID_FOR,
         invited_by=owner,
     )
-    token = Token.objects.create(user=owner).key
+    token = api_token_create(user=owner, name="Sync").key
     rules = BookingSettings.current()
     rules.impressum = "Alpha GmbH, Hauptstraße 1, 10115 Berlin"
     rules.logo.save("logo.png", ContentFile(LOGO), save=True)

@@ -12,12 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 
 from termino.platform.tenancy.models import Tenant
 from termino.shared.errors import InvalidRequest
 from termino.tenants.accounts import services
-from termino.tenants.accounts.models import Invitation, Role, User
+from termino.tenants.accounts.models import ApiToken, Invitation, Role, User
 from termino.tenants.scheduling.models import Resource
 from tests.tenants.backoffice.helpers import make_user
 
@@ -298,13 +297,13 @@ def test_deactivation_ends_sessions_and_tokens(in_a, owner, business_a):
     theirs.create()
     other[SESSION_KEY] = str(owner.pk)
     other.create()
-    Token.objects.create(user=staff)
+    services.api_token_create(user=staff, name="Sync")
     update(staff, owner, is_active=False)
     staff.refresh_from_db()
     assert not staff.is_active
     assert not Session.objects.filter(session_key=theirs.session_key).exists()
     assert Session.objects.filter(session_key=other.session_key).exists()
-    assert not Token.objects.filter(user=staff).exists()
+    assert not ApiToken.objects.filter(user=staff).exists()
     assert Resource.objects.get(user=staff).name == "Chair 1"  # the column and its history stay
     update(staff, owner, is_active=True)
     staff.refresh_from_db()

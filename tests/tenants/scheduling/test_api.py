@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 
+from termino.tenants.accounts.services import api_token_create
 from termino.tenants.scheduling.models import Appointment, Service
 from tests.conftest import client_for
 
@@ -214,7 +214,7 @@ def test_business_b_cannot_see_or_change_a(api, business_b):
     ]
     with schema_context(business_b.schema):
         user = get_user_model().objects.get(username=business_b.owner_username)
-        token_b = Token.objects.create(user=user).key
+        token_b = api_token_create(user=user, name="B").key
     # B's token at B's host: A's objects do not exist there.
     client_b = client_for(business_b.host, "en")
     client_b.defaults["HTTP_AUTHORIZATION"] = f"Token {token_b}"
