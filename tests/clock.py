@@ -59,7 +59,11 @@ class Pin:
         self._previous_env = None
 
     def start(self) -> "Pin":
-        real = time_machine.escape_hatch.time.time() if time_machine.escape_hatch.is_travelling() else time.time()
+        real = (
+            time_machine.escape_hatch.time.time()
+            if time_machine.escape_hatch.is_travelling()
+            else time.time()
+        )
         self._traveller = time_machine.travel(self.moment, tick=True)
         self._traveller.start()
         self._previous_env = os.environ.get(ENV)

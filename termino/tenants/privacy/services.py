@@ -297,7 +297,11 @@ def privacy_request_by_token(token: str) -> PrivacyRequest | None:
 
 
 def request_customers(request_row: PrivacyRequest) -> list[Customer]:
-    """The customers the request is about: every entry with its address (duplicates included)."""
+    """The customers the request is about: every entry whose e-mail is the request's (confirmed) address.
+
+    Only the address: whoever confirmed the link proved they read that mailbox, nothing more. Entries that
+    share a phone number or a name with it may be someone else's (see docs/privacy.md).
+    """
     return list(Customer.objects.filter(email=request_row.email).order_by("id"))
 
 
