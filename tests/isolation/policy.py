@@ -25,6 +25,7 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "tokens/<pk>": lambda s: s.api_token_obj.pk,
     "outbox/<pk>": lambda s: s.outbox.pk,
     "requests/<pk>": lambda s: s.privacy_request.pk,
+    "duplicates/<pk>": lambda s: s.suspicion.pk,
     "import/<token>": lambda s: s.import_token,
     # Links that carry their own credential.
     "manage/<token>": lambda s: s.manage_token,

@@ -24,7 +24,7 @@ from termino.tenants.accounts.models import Invitation
 from termino.tenants.accounts.services import api_token_create
 from termino.tenants.booking import services as booking_services
 from termino.tenants.booking.models import BookingSettings
-from termino.tenants.crm.models import Customer, CustomerNote
+from termino.tenants.crm.models import Customer, CustomerNote, DuplicateSuspicion
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from termino.tenants.scheduling import services as scheduling_services
@@ -58,6 +58,7 @@ class Side:
     invitation_token: str = ""
     outbox: object = None
     other_customer: object = None
+    suspicion: object = None
     privacy_request: object = None
     privacy_token: str = ""
     staff_login_token: str = ""
@@ -189,6 +190,9 @@ def build_side(business: Business, label: str) -> Side:
         )
         side.other_customer = Customer.objects.create(
             last_name=side.mark("Andere"), email=f"andere-{side.hex}@isolation-{label.lower()}.example"
+        )
+        side.suspicion = DuplicateSuspicion.objects.create(
+            customer_a=side.customer, customer_b=side.other_customer, reason="name"
         )
         side.privacy_token = secrets.token_urlsafe(32)
         side.privacy_request = PrivacyRequest.objects.create(

@@ -1,7 +1,9 @@
-"""Customer pages of the backoffice: list and search, detail, create/edit, notes, tags, merge, import, export.
+"""Customer pages of the backoffice: list and search, detail, create/edit, notes, tags, merge, likely
+duplicates, import, export.
 
 Everyone on the team may look customers up, create and edit them and write notes (staff book customers);
-merging, importing and exporting the whole list is for owners and managers.
+merging (and deciding on likely duplicates), importing and exporting the whole list is for owners and
+managers.
 Customers whose processing is restricted are shown to the owner only (elsewhere a 404). Opening,
 changing and exporting customers leaves a row in the privacy audit trail.
 """
@@ -20,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -77,6 +80,8 @@ class CustomerListView(RoleRequiredMixin, View):
             "filters": _querystring(q=q, tag=tag),
             "can_manage": is_manager(request.user),
         }
+        if context["can_manage"] and not request.headers.get("X-Fragment"):
+            context["duplicate_count"] = selectors.duplicate_suspicions(include_restricted=owner).count()
         # Search as you type fetches only the results, not the whole page.
         partial = request.headers.get("X-Fragment") == "results"
         template = "backoffice/customers/_results.html" if partial else "backoffice/customers/list.html"
@@ -117,10 +122,17 @@ class CustomerSearchJsonView(RoleRequiredMixin, View):
 
 def _detail_context(request, customer: Customer, **forms) -> dict:
     region = region_of(request)
+    can_manage = is_manager(request.user)
+    likely = (
+        selectors.duplicate_suspicions_of(customer=customer, include_restricted=sees_restricted(request.user))
+        if can_manage
+        else []
+    )
     return {
         "section": "customers",
         "customer": customer,
-        "can_manage": is_manager(request.user),
+        "likely_duplicates": likely,
+        "can_manage": can_manage,
         "is_owner": sees_restricted(request.user),
         "note_form": forms.get("note_form") or NoteForm(),
         "tag_form": forms.get("tag_form") or TagForm(),
@@ -315,18 +327,7 @@ class MergeView(RoleRequiredMixin, View):
         ):
             raise Http404
         try:
-            with transaction.atomic():
-                kept = services.customer_merge(
-                    keep_id=keep.pk, duplicate_id=duplicate.pk, merged_by=request.user
-                )
-                audit(request, EventAction.CHANGE, customer=kept, details={"merged_from": duplicate.pk})
-                audit(
-                    request,
-                    EventAction.CHANGE,
-                    customer_id=duplicate.pk,
-                    customer_label=str(duplicate),
-                    details={"merged_into": kept.pk},
-                )
+            kept = _merge(request, keep=keep, duplicate=duplicate)
         except InvalidRequest as exc:
             return self._render(request, keep=keep, error=exc.message, status=400)
         messages.success(request, _("Customers merged. All records are now with %(name)s.") % {"name": kept})
@@ -363,8 +364,120 @@ class MergeView(RoleRequiredMixin, View):
         return render(request, self.template, context, status=status)
 
 
+def _merge(request, *, keep: Customer, duplicate: Customer, suspicion_id: int | None = None) -> Customer:
+    """Merges `duplicate` into `keep` (as a likely-duplicate pair, if given) and records it for both."""
+    with transaction.atomic():
+        if suspicion_id is None:
+            kept = services.customer_merge(keep_id=keep.pk, duplicate_id=duplicate.pk, merged_by=request.user)
+        else:
+            kept = services.duplicate_suspicion_merge(
+                suspicion_id=suspicion_id, keep_id=keep.pk, merged_by=request.user
+            )
+        audit(request, EventAction.CHANGE, customer=kept, details={"merged_from": duplicate.pk})
+        audit(
+            request,
+            EventAction.CHANGE,
+            customer_id=duplicate.pk,
+            customer_label=str(duplicate),
+            details={"merged_into": kept.pk},
+        )
+    return kept
+
+
 def _errors(form) -> list[str]:
     return [str(e) for errors in form.errors.values() for e in errors]
+
+
+# --- Likely duplicates ---------------------------------------------------------------------------------
+
+
+def _suspicion_for(request, pk: int):
+    """A pending pair of this business as the user may see it (restricted customers: owner only), or 404."""
+    include = sees_restricted(request.user)
+    suspicion = selectors.duplicate_suspicions(include_restricted=include).filter(pk=pk).first()
+    if suspicion is None:
+        raise Http404
+    return suspicion
+
+
+def _back(request, fallback: str) -> str:
+    """Where to go after acting on a pair: the page it was shown on (this host only), else `fallback`."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+class DuplicateListView(RoleRequiredMixin, View):
+    """Pairs an online booking marked as maybe one person: merge (keeping the older entry) or keep apart."""
+
+    roles = MANAGERS
+
+    def get(self, request):
+        region = region_of(request)
+        found = selectors.duplicate_suspicions(include_restricted=sees_restricted(request.user))
+        page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+        pairs = list(page.object_list)
+        selectors.customers_with_stats(
+            [c for pair in pairs for c in (pair.customer_a, pair.customer_b)], region=region
+        )
+        for pair in pairs:
+            pair.both = (pair.customer_a, pair.customer_b)
+            # What a merge into the older entry would fill in there: the decision is about exactly this.
+            fields = services.customer_merge_fields(keep=pair.customer_a, duplicate=pair.customer_b)
+            pair.fills = [
+                (label, pair.customer_b.phone_display if name == "phone" else fields[name])
+                for name, label in (
+                    ("first_name", _("First name")),
+                    ("last_name", _("Last name")),
+                    ("email", _("E-mail")),
+                    ("phone", _("Phone")),
+                )
+                if name in fields
+            ]
+        context = {"section": "customers", "page": page, "pairs": pairs}
+        return render(request, "backoffice/customers/duplicates.html", context)
+
+
+class DuplicateMergeView(RoleRequiredMixin, View):
+    """One click: the pair is merged into the entry named `keep` (one of the two)."""
+
+    roles = MANAGERS
+
+    def post(self, request, pk):
+        suspicion = _suspicion_for(request, pk)
+        pair = {suspicion.customer_a_id: suspicion.customer_a, suspicion.customer_b_id: suspicion.customer_b}
+        keep_id = request.POST.get("keep", "")
+        if not keep_id.isdigit() or int(keep_id) not in pair:
+            return HttpResponse(_("Please choose one of the two customers to keep."), status=400)
+        keep = pair.pop(int(keep_id))
+        (duplicate,) = pair.values()
+        try:
+            kept = _merge(request, keep=keep, duplicate=duplicate, suspicion_id=suspicion.pk)
+        except InvalidRequest as exc:
+            messages.error(request, exc.message)
+            return redirect("customers:duplicates")
+        messages.success(request, _("Customers merged. All records are now with %(name)s.") % {"name": kept})
+        return redirect("customers:duplicates")
+
+
+class DuplicateDismissView(RoleRequiredMixin, View):
+    """ "Not the same person": the pair is no longer suggested."""
+
+    roles = MANAGERS
+
+    def post(self, request, pk):
+        suspicion = _suspicion_for(request, pk)
+        try:
+            services.duplicate_suspicion_dismiss(suspicion_id=suspicion.pk, dismissed_by=request.user)
+        except InvalidRequest as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("%(a)s and %(b)s are kept apart.") % {"a": suspicion.customer_a, "b": suspicion.customer_b},
+            )
+        return redirect(_back(request, reverse("customers:duplicates")))
 
 
 # --- Import and export ---------------------------------------------------------------------------------

@@ -9,8 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from termino.shared import timeutils
+from termino.shared import phones, timeutils
 from termino.shared.errors import ConflictError, InvalidRequest
+from termino.tenants.crm import selectors as crm_selectors
+from termino.tenants.crm import services as crm
 from termino.tenants.crm.models import Consent, ConsentKind, Customer
 from termino.tenants.notifications import events
 from termino.tenants.scheduling import selectors
@@ -97,23 +99,39 @@ def _free_slot(service: Service, start: datetime, time_zone: str, resource_id: i
     return None
 
 
+@transaction.atomic
 def customer_find_or_create(*, first_name: str, last_name: str, email: str, phone: str) -> Customer:
-    """The customer with this e-mail (or, without one, this phone number); created if new."""
-    match = None
-    if email:
-        match = Customer.objects.filter(email=email).order_by("id").first()
-    if match is None and phone:
-        match = Customer.objects.filter(phone=phone).order_by("id").first()
-    if match is None:
-        return Customer.objects.create(first_name=first_name, last_name=last_name, email=email, phone=phone)
-    changed = []
-    for field, value in (("email", email), ("phone", phone), ("first_name", first_name)):
-        if value and not getattr(match, field):
-            setattr(match, field, value)
-            changed.append(field)
-    if changed:
-        match.save(update_fields=[*changed, "updated_at"])
-    return match
+    """The customer an online booking belongs to: the entry whose contact data is exactly what was given.
+
+    The request is anonymous: whoever sends it may have typed someone else's phone number or address. So
+    it joins an existing entry only when the e-mail and the phone given are both exactly those on record
+    (e-mail in lower case, phone in E.164; a field left empty matches only an empty one, and a field
+    given that the entry lacks does not match), and it never writes into an existing entry. Otherwise the
+    booking gets a new customer, and the entries sharing its e-mail or phone (or, sharing neither, its
+    name) are marked as likely duplicates for the team to merge or keep apart. Bookings with the same
+    contact data run one after the other (advisory lock), so a new person is created once.
+    """
+    email = (email or "").strip().lower()
+    try:
+        phone = phones.normalise(phone)
+    except phones.PhoneError as exc:
+        raise InvalidRequest(exc.message) from exc
+    if not email and not phone:
+        raise InvalidRequest(_("Please give an e-mail address or a phone number."))
+    crm.customer_contact_lock(email=email, phone=phone)
+    same = Customer.objects.filter(email=email, phone=phone).order_by("id").first()
+    if same is not None:
+        return same
+    customer = crm.customer_create(first_name=first_name, last_name=last_name, email=email, phone=phone)
+    suspects = crm_selectors.same_contact_or_name(
+        email=email,
+        phone=phone,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        exclude_id=customer.pk,
+    )
+    crm.duplicate_suspicions_record(customer=customer, others=suspects)
+    return customer
 
 
 @transaction.atomic

@@ -98,3 +98,50 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {'yes' if self.granted else 'no'}"
+
+
+class DuplicateReason(models.TextChoices):
+    EMAIL = "email", _("Same e-mail address")
+    PHONE = "phone", _("Same phone number")
+    NAME = "name", _("Same name")
+
+
+class DuplicateSuspicion(models.Model):
+    """Two customer entries that may be one person, for the team to merge or to keep apart.
+
+    Written when an online booking's contact data only partly matches an existing customer: the booking
+    then gets a new entry (an anonymous request never joins or fills in someone else's), and the pair is
+    shown in the backoffice. Stored once per pair (lower id first); a dismissed pair is kept, so it is not
+    suggested again. Both foreign keys are hidden (`+`): a merge does not carry suspicions over, deleting
+    either customer (merge, erasure) deletes the pair.
+    """
+
+    customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("why"), max_length=10, choices=DuplicateReason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    dismissed_at = models.DateTimeField(_("dismissed"), null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("likely duplicate")
+        verbose_name_plural = _("likely duplicates")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="duplicate_suspicion_ordered_pair", condition=Q(customer_a__lt=F("customer_b"))
+            ),
+            models.UniqueConstraint(fields=["customer_a", "customer_b"], name="duplicate_suspicion_once"),
+            models.CheckConstraint(
+                name="duplicate_suspicion_reason_valid", condition=Q(reason__in=DuplicateReason.values)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_a_id} ~ {self.customer_b_id} ({self.reason})"
+
+    @property
+    def pending(self) -> bool:
+        return self.dismissed_at is None

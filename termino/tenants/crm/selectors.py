@@ -1,4 +1,5 @@
-"""Reads of customers: search, the list's extra columns, the detail page, merge candidates."""
+"""Reads of customers: search, the list's extra columns, the detail page, merge candidates, likely
+duplicates."""
 
 import re
 from datetime import datetime
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 
-from .models import Consent, ConsentKind, Customer, CustomerNote
+from .models import Consent, ConsentKind, Customer, CustomerNote, DuplicateReason, DuplicateSuspicion
 from .services import tag_normalize
 
 # A query of only digits and phone punctuation is a phone number (or part of one).
@@ -211,3 +212,60 @@ def merge_candidates(
     if not include_restricted:
         found = found.filter(processing_restricted=False)
     return list(found.order_by("id")[:limit])
+
+
+# --- Likely duplicates ---------------------------------------------------------------------------------
+
+SUSPECTS_LIMIT = 5  # entries one new customer may be paired with (a family's shared landline, say)
+
+
+def same_contact_or_name(
+    *, email: str, phone: str, first_name: str, last_name: str, exclude_id: int, limit: int = SUSPECTS_LIMIT
+) -> list[tuple[Customer, str]]:
+    """Other entries that may be the same person, with the reason: the same e-mail or phone, or, sharing
+    neither, the same first and last name (Müller = Mueller). Oldest first."""
+    condition = Q(pk__in=[])
+    if email:
+        condition |= Q(email=email)
+    if phone:
+        condition |= Q(phone=phone)
+    found = list(Customer.objects.filter(condition).exclude(pk=exclude_id).order_by("id")[:limit])
+    if found:
+        return [
+            (c, DuplicateReason.EMAIL if email and c.email == email else DuplicateReason.PHONE) for c in found
+        ]
+    if not (first_name and last_name):
+        return []
+    same_name = Customer.objects.filter(
+        first_name__regex=f"^{name_pattern(first_name)}$", last_name__regex=f"^{name_pattern(last_name)}$"
+    )
+    return [(c, DuplicateReason.NAME) for c in same_name.exclude(pk=exclude_id).order_by("id")[:limit]]
+
+
+def _suspicions(include_restricted: bool) -> QuerySet:
+    suspicions = DuplicateSuspicion.objects.filter(dismissed_at__isnull=True)
+    if not include_restricted:
+        # A pair with a restricted customer would show them: for the owner only, as everywhere.
+        suspicions = suspicions.filter(
+            customer_a__processing_restricted=False, customer_b__processing_restricted=False
+        )
+    return suspicions.select_related("customer_a", "customer_b")
+
+
+def duplicate_suspicions(*, include_restricted: bool = False) -> QuerySet:
+    """Pairs of customers waiting for the team's decision, newest first."""
+    return _suspicions(include_restricted).order_by("-created_at", "-id")
+
+
+def duplicate_suspicions_of(
+    *, customer: Customer, include_restricted: bool = False
+) -> list[DuplicateSuspicion]:
+    """The customer's pending pairs, each with `other` set to the other customer."""
+    pairs = list(
+        _suspicions(include_restricted)
+        .filter(Q(customer_a=customer) | Q(customer_b=customer))
+        .order_by("-created_at", "-id")
+    )
+    for pair in pairs:
+        pair.other = pair.customer_b if pair.customer_a_id == customer.pk else pair.customer_a
+    return pairs

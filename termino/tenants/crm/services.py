@@ -1,9 +1,11 @@
-"""Writes to customers: create, edit, tags, notes, merge and CSV import.
+"""Writes to customers: create, edit, tags, notes, merge, likely duplicates and CSV import.
 
-One validation (`customer_clean`) serves the backoffice forms, the calendar's quick create and the CSV
-import, so a number or address accepted in one place is accepted, in the same form, everywhere.
+One validation (`customer_clean`) serves the backoffice forms, the calendar's quick create, the online
+booking and the CSV import, so a number or address accepted in one place is accepted, in the same form,
+everywhere. `customer_create` is the one door through which new customers come in.
 """
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -11,13 +13,14 @@ from dataclasses import dataclass, field
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from termino.shared.errors import InvalidRequest
 
-from .models import TAG_MAX_LENGTH, Customer, CustomerNote
+from .models import TAG_MAX_LENGTH, Customer, CustomerNote, DuplicateSuspicion
 
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
@@ -275,12 +278,23 @@ class MergePlan:
 
 
 def _customer_relations():
-    """Every foreign key pointing at Customer, so records added by any app move along in a merge."""
+    """Every foreign key pointing at Customer, so records added by any app move along in a merge.
+
+    Suspicions of duplicates do not move: the pair merged is resolved, and the duplicate's other pairs go
+    with it (CASCADE) rather than becoming claims about the kept customer nobody made.
+    """
     return [
         rel
         for rel in Customer._meta.related_objects
-        if (rel.one_to_many or rel.one_to_one) and rel.field.model is not Customer
+        if (rel.one_to_many or rel.one_to_one)
+        and rel.field.model is not Customer
+        and rel.related_model is not DuplicateSuspicion
     ]
+
+
+def customer_merge_fields(*, keep: Customer, duplicate: Customer) -> dict:
+    """The fields of `keep` a merge would fill in or join (no queries: for lists of pairs)."""
+    return _merged_fields(keep, duplicate)
 
 
 def customer_merge_plan(*, keep: Customer, duplicate: Customer) -> MergePlan:
@@ -320,6 +334,82 @@ def customer_merge(*, keep_id: int, duplicate_id: int, merged_by=None) -> Custom
         text=_("Merged with the duplicate entry %(customer)s.") % {"customer": summary},
     )
     return keep
+
+
+# --- Likely duplicates ---------------------------------------------------------------------------------
+
+
+def _lock_key(text: str) -> int:
+    """A signed 64-bit advisory-lock key for `text` in the current business's schema."""
+    digest = hashlib.blake2b(f"{connection.schema_name}:{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def customer_contact_lock(*, email: str, phone: str) -> None:
+    """Waits until no other transaction of this business works on a customer with this e-mail or phone.
+
+    Transaction-scoped advisory locks (released at commit or rollback), one per contact datum, taken in
+    key order so two callers never wait on each other crosswise. Two online bookings with the same new
+    address thus run one after the other: the second finds the customer the first created. Must be
+    called inside a transaction (outside one the lock would end with the statement).
+    """
+    keys = sorted(
+        {
+            _lock_key(f"customer-contact:{kind}:{value}")
+            for kind, value in (("e", email), ("p", phone))
+            if value
+        }
+    )
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def duplicate_suspicions_record(*, customer: Customer, others: Iterable[tuple[Customer, str]]) -> None:
+    """Marks `customer` and each of `others` (with the reason) as likely the same person.
+
+    A pair is stored once, whichever order it comes in (ON CONFLICT DO NOTHING on the pair's unique
+    constraint); a pair the team dismissed before stays dismissed.
+    """
+    rows = []
+    for other, reason in others:
+        if other.pk == customer.pk:
+            continue
+        low, high = sorted((customer.pk, other.pk))
+        rows.append(DuplicateSuspicion(customer_a_id=low, customer_b_id=high, reason=reason))
+    DuplicateSuspicion.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _pending_suspicion(suspicion_id: int) -> DuplicateSuspicion:
+    suspicion = (
+        DuplicateSuspicion.objects.select_for_update()
+        .filter(pk=suspicion_id, dismissed_at__isnull=True)
+        .first()
+    )
+    if suspicion is None:
+        raise InvalidRequest(_("This pair has already been merged or dismissed."))
+    return suspicion
+
+
+@transaction.atomic
+def duplicate_suspicion_dismiss(*, suspicion_id: int, dismissed_by=None) -> DuplicateSuspicion:
+    """ "Not the same person": the pair stays stored, so it is not suggested again."""
+    suspicion = _pending_suspicion(suspicion_id)
+    suspicion.dismissed_at = timezone.now()
+    suspicion.dismissed_by = dismissed_by if getattr(dismissed_by, "is_authenticated", False) else None
+    suspicion.save(update_fields=["dismissed_at", "dismissed_by"])
+    return suspicion
+
+
+@transaction.atomic
+def duplicate_suspicion_merge(*, suspicion_id: int, keep_id: int, merged_by=None) -> Customer:
+    """Merges the pair, keeping `keep_id` (one of the two); the suspicion goes with the duplicate."""
+    suspicion = _pending_suspicion(suspicion_id)
+    pair = {suspicion.customer_a_id, suspicion.customer_b_id}
+    if keep_id not in pair:
+        raise InvalidRequest(_("Please choose one of the two customers to keep."))
+    (duplicate_id,) = pair - {keep_id}
+    return customer_merge(keep_id=keep_id, duplicate_id=duplicate_id, merged_by=merged_by)
 
 
 # --- CSV import ----------------------------------------------------------------------------------------

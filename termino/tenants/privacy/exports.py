@@ -6,6 +6,19 @@
   written to a file object the caller provides (a temporary file), never built in memory.
 
 Exports only read. Recording who exported what is the caller's job (`services.event_record`).
+
+What a customer's export holds (the same whether the team downloads it or the customer gets it through a
+confirmed request; docs/privacy.md says it for people):
+- Included: the entry (contact data, the team's free-text notes field, tags, restriction), every note the
+  team wrote about the person, the consent history, appointments (with their notes, cancellation reason
+  and the staff member or room booked, which is part of the service received), the messages sent to them
+  with text and recipient, their requests from the booking page, and the processing log of their data:
+  when it was viewed, exported, changed, restricted or erased, and whether by the business or by the
+  customer themself (CJEU C-579/21: dates and kind of the processing, not the staff member's identity).
+- Left out, as internal or as someone else's data (Art. 15(4)): which team member wrote a note, created
+  the entry or opened, changed or exported it (names, logins, IP addresses of the audit trail); the
+  details of audit rows; pairs of likely duplicates (they name another customer entry); data of any other
+  customer; secrets (manage-link tokens, hashes).
 """
 
 import csv
@@ -28,7 +41,7 @@ from termino.tenants.crm.models import Consent, Customer, CustomerNote
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.scheduling.models import Appointment, AppointmentStatus
 
-from .models import PrivacyRequest
+from .models import CUSTOMER_ACTOR, PersonalDataEvent, PrivacyRequest
 
 CUSTOMER_FORMAT = "termino-customer-export/1"
 BUSINESS_FORMAT = "termino-business-export/1"
@@ -64,6 +77,7 @@ SECTIONS = {
     ],
     "messages": ["id", "channel", "kind", "recipient", "text", "status", "due_at", "sent_at"],
     "privacy_requests": ["kind", "status", "created_at", "verified_at", "handled_at"],
+    "processing_log": ["at", "action", "by"],
 }
 
 
@@ -88,9 +102,10 @@ def _business_name() -> str:
 
 
 def customer_export(*, customer: Customer) -> dict:
-    """Everything stored about `customer`: contact, tags, notes, consent history, appointments, messages
-    and their privacy requests. Authors of notes and staff logins are not the customer's data and are left
-    out; who served an appointment (`with`) is part of the appointment."""
+    """Everything stored about `customer`: contact, tags, notes, consent history, appointments, messages,
+    their privacy requests and when their data was processed how. Who of the team wrote, viewed or changed
+    something is left out (see the module's docstring); who served an appointment (`with`) is part of the
+    appointment."""
     zone = _zone()
     appointments = (
         Appointment.objects.filter(customer=customer)
@@ -168,6 +183,14 @@ def customer_export(*, customer: Customer) -> dict:
                 "handled_at": _when(r.handled_at, zone),
             }
             for r in requests
+        ],
+        "processing_log": [
+            {
+                "at": _when(e.created_at, zone),
+                "action": e.action,
+                "by": "customer" if e.actor_label == CUSTOMER_ACTOR else "business",
+            }
+            for e in PersonalDataEvent.objects.filter(customer_id=customer.pk).order_by("created_at", "id")
         ],
     }
 

@@ -15,6 +15,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The actor of what the customer did themselves through a confirmed link (they have no login).
+CUSTOMER_ACTOR = "customer (confirmed by e-mail link)"
+
 
 class EventAction(models.TextChoices):
     VIEW = "view", _("Viewed")

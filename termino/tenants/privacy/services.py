@@ -38,14 +38,13 @@ from termino.tenants.notifications.models import MessageStatus, OutboxMessage
 from termino.tenants.scheduling.models import Appointment
 
 from .exports import customer_export, customers_export, export_json  # noqa: F401  (part of this API)
-from .models import EventAction, PersonalDataEvent, PrivacyRequest, RequestKind, RequestStatus
+from .models import CUSTOMER_ACTOR, EventAction, PersonalDataEvent, PrivacyRequest, RequestKind, RequestStatus
 
 logger = logging.getLogger(__name__)
 
 ERASED_REASON = "Customer data erased."
 CLOSE_REASON = "closed by owner"
-# Who acted when it was not a logged-in user.
-CUSTOMER_ACTOR = "customer (confirmed by e-mail link)"
+# Who acted when it was not a logged-in user (CUSTOMER_ACTOR: the customer through their link).
 SYSTEM_ACTOR = "system"
 
 
@@ -298,7 +297,11 @@ def privacy_request_by_token(token: str) -> PrivacyRequest | None:
 
 
 def request_customers(request_row: PrivacyRequest) -> list[Customer]:
-    """The customers the request is about: every entry with its address (duplicates included)."""
+    """The customers the request is about: every entry whose e-mail is the request's (confirmed) address.
+
+    Only the address: whoever confirmed the link proved they read that mailbox, nothing more. Entries that
+    share a phone number or a name with it may be someone else's (see docs/privacy.md).
+    """
     return list(Customer.objects.filter(email=request_row.email).order_by("id"))
 
 

@@ -104,6 +104,7 @@ def test_export_json_and_csv_downloads_are_complete_and_recorded(business_a, ann
         "appointments.csv",
         "messages.csv",
         "privacy_requests.csv",
+        "processing_log.csv",
     }
     with schema_context(business_a.schema):
         exports = list(

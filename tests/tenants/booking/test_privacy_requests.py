@@ -6,11 +6,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from termino.platform.tenancy.routing import primary_url
-from termino.tenants.crm.models import Consent, Customer
+from termino.tenants.crm import services as crm
+from termino.tenants.crm.models import Consent, Customer, CustomerNote
 from termino.tenants.privacy.models import PersonalDataEvent, PrivacyRequest
 from termino.tenants.scheduling.models import Appointment
 from tests.conftest import client_for
@@ -277,3 +279,84 @@ def test_requests_of_another_business_are_not_found(business_a, business_b, anna
     assert "anna@example.com" not in at_b.get("/privacy/requests/").content.decode()
     with schema_context(business_a.schema):
         assert Customer.objects.filter(pk=anna.pk).exists()
+
+
+# --- Only to the address on record ---------------------------------------------------------------------
+
+
+def answer(response) -> tuple:
+    """All a visitor learns from the form's answer (what the browser gets, mails aside)."""
+    return (
+        response.status_code,
+        response.get("Location"),
+        sorted(response.cookies.keys()),
+        response.content,
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_answer_says_nothing_about_who_is_a_customer(business_a, anna, mailoutbox, language):
+    with schema_context(business_a.schema):
+        # Known only by phone or name elsewhere: still unknown as an address.
+        Customer.objects.create(last_name="Müller", first_name="Anna", phone="+491712345678")
+    client = client_for(business_a.host, language)
+    answers = [
+        answer(
+            client.post("/book/privacy/", {"email": email, "kind": "access"}, REMOTE_ADDR=f"198.51.100.{n}")
+        )
+        for n, email in enumerate(("anna@example.com", "stranger@example.com", "ANNA@example.org"))
+    ]
+    assert answers[0] == answers[1] == answers[2]
+    sent = client.get(answers[0][1])
+    text = sent.content.decode()
+    assert sent.status_code == 200
+    assert ("If we know this e-mail address" if language == "en" else "Wenn uns diese E-Mail-Adresse") in text
+    assert [m.to for m in mailoutbox] == [["anna@example.com"]]
+
+
+def test_the_export_holds_only_the_entries_with_the_confirmed_address(business_a, anna, mailoutbox):
+    """Entries sharing Anna's phone number or name are not hers to see: only the address proves it."""
+    with schema_context(business_a.schema):
+        by_phone = Customer.objects.create(last_name="Nachbar", email="nachbar@example.com", phone=anna.phone)
+        by_name = Customer.objects.create(first_name="Anna", last_name="Müller", email="andere@example.com")
+        no_mail = Customer.objects.create(first_name="Anna", last_name="Müller", phone=anna.phone)
+        second = Customer.objects.create(last_name="Müller", email="anna@example.com")  # her second entry
+    confirmed(business_a, mailoutbox, "access")
+    token = token_from(mailoutbox[-1])
+    data = json.loads(client_for(business_a.host).get(f"/book/privacy/{token}/export.json").content)
+    assert [c["customer"]["id"] for c in data["customers"]] == [anna.pk, second.pk]
+    assert "nachbar" not in json.dumps(data).lower() and "andere@" not in json.dumps(data)
+    row = confirmed(business_a, mailoutbox, "access")  # asked again, this time sent by the team
+    client = log_in_as(business_a, "manager")
+    assert client.post(f"/privacy/requests/{row.pk}/", {"action": "send_export"}).status_code == 302
+    mailed = json.loads(mailoutbox[-1].attachments[0][1])
+    assert mailoutbox[-1].to == ["anna@example.com"]
+    assert [c["customer"]["id"] for c in mailed["customers"]] == [anna.pk, second.pk]
+    with schema_context(business_a.schema):
+        exported = set(
+            PersonalDataEvent.objects.filter(action="export").values_list("customer_id", flat=True)
+        )
+    assert exported == {anna.pk, second.pk} and not exported & {by_phone.pk, by_name.pk, no_mail.pk}
+
+
+def test_the_export_holds_the_teams_notes_and_when_data_was_processed_but_not_who_of_the_team(
+    business_a, anna, mailoutbox
+):
+    manager = log_in_as(business_a, "manager")
+    manager.get(f"/customers/{anna.pk}/")  # viewed by the team: in the log, without the name
+    with schema_context(business_a.schema):
+        author = get_user_model().objects.get(role="manager")
+        CustomerNote.objects.create(customer=anna, author=author, text="Zahlt immer bar.")
+        other = Customer.objects.create(last_name="Doppelt", email="doppelt@example.com", phone=anna.phone)
+        crm.duplicate_suspicions_record(customer=other, others=[(anna, "phone")])
+    confirmed(business_a, mailoutbox, "access")
+    token = token_from(mailoutbox[-1])
+    response = client_for(business_a.host).get(f"/book/privacy/{token}/export.json")
+    (mine,) = json.loads(response.content)["customers"]
+    assert "Zahlt immer bar." in [n["text"] for n in mine["notes"]]
+    assert mine["customer"]["notes"] == "Allergisch gegen Ammoniak."
+    log = mine["processing_log"]
+    assert [(e["action"], e["by"]) for e in log] == [("view", "business"), ("request_verified", "customer")]
+    text = response.content.decode()
+    for internal in (author.username, author.email, "Doppelt", "198.51.100"):
+        assert internal not in text
