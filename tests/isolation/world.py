@@ -21,6 +21,7 @@ from rest_framework.authtoken.models import Token
 
 from termino.platform.staffadmin.models import ImpersonationGrant
 from termino.platform.staffadmin.services import impersonation_grant_create
+from termino.tenants.accounts import password_reset
 from termino.tenants.accounts.models import Invitation
 from termino.tenants.booking import services as booking_services
 from termino.tenants.booking.models import BookingSettings
@@ -61,6 +62,8 @@ class Side:
     privacy_request: object = None
     privacy_token: str = ""
     staff_login_token: str = ""
+    reset_uid: str = ""
+    reset_token: str = ""
     import_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     api_token: str = ""
     session_cookie: str = ""
@@ -198,6 +201,11 @@ def build_side(business: Business, label: str) -> Side:
             expires_at=timezone.now() + PrivacyRequest.VALID_FOR,
         )
         side.api_token = Token.objects.create(user=side.owner).key
+        # A password-reset link of the staff member, as the e-mail carries it.
+        reset_path = password_reset.reset_path(
+            user=side.staff_user, url_name="accounts:password_reset_confirm"
+        )
+        side.reset_uid, side.reset_token = reset_path.rstrip("/").split("/")[-2:]
     with schema_context(settings.PUBLIC_SCHEMA_NAME):
         # A platform staff member's one-time link to sign in as the owner (lives in `public`).
         staff = user_model.objects.create(username=f"staff-{side.hex}@platform.example", is_staff=True)
