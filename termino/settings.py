@@ -263,6 +263,11 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 AXES_VERBOSE = False
 # Login audit: full IP addresses of logins are kept this many days, then cut to their /24 (/48) network.
 LOGIN_IP_DAYS = env_int("LOGIN_IP_DAYS", 7)
+# Forgotten passwords (termino/tenants/accounts/password_reset.py): a link works once and for this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
+# Links asked for per hour, for one address at one business (or at the staff login) and from one client IP.
+PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 3)
+PASSWORD_RESET_PER_IP = env_int("PASSWORD_RESET_PER_IP", 10)
 
 # --- REST API ----------------------------------------------------------------------------------------
 # API tokens (POST /api/v1/auth/token/) expire this many days after they were made; a person has at most

@@ -30,6 +30,9 @@ PARAMS = {
     "totpdevice/<pk>": lambda a: 1,
     "admin/<app_label>": lambda a: "tenancy",
     "admin/<url>": lambda a: "no-such-page/",
+    # A business's password-reset link, tried on the platform's reset page.
+    "reset/<uidb64>": lambda a: a.reset_uid,
+    "reset/<token>": lambda a: a.reset_token,
 }
 
 PUBLIC = {
@@ -47,6 +50,9 @@ PUBLIC = {
     "staffadmin:verify": "second login step; without a first step it sends back to the login",
     "staffadmin:enrol": "first login of a staff member sets up the TOTP code",
     "staffadmin:logout": "logging out needs no login",
+    "staffadmin:password_reset": "platform staff ask for a password-reset link",
+    "staffadmin:password_reset_sent": "says the e-mail with the link is on its way",
+    "staffadmin:password_reset_confirm": "the e-mailed link: its token is the credential (TOTP follows)",
     "lox24-delivery": "LOX24's delivery reports: the secret in the URL is the credential",
     "platform_billing:webhook": "Stripe's webhook: the signature of the body is the credential",
 }

@@ -20,6 +20,7 @@ from django_tenants.utils import schema_context
 
 from termino.platform.staffadmin.models import ImpersonationGrant
 from termino.platform.staffadmin.services import impersonation_grant_create
+from termino.tenants.accounts import password_reset
 from termino.tenants.accounts.models import Invitation
 from termino.tenants.accounts.services import api_token_create
 from termino.tenants.booking import services as booking_services
@@ -62,6 +63,8 @@ class Side:
     privacy_request: object = None
     privacy_token: str = ""
     staff_login_token: str = ""
+    reset_uid: str = ""
+    reset_token: str = ""
     import_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     api_token: str = ""
     api_token_obj: object = None
@@ -205,6 +208,11 @@ def build_side(business: Business, label: str) -> Side:
         )
         side.api_token_obj = api_token_create(user=side.owner, name=side.mark("Schluessel"))
         side.api_token = side.api_token_obj.key
+        # A password-reset link of the staff member, as the e-mail carries it.
+        reset_path = password_reset.reset_path(
+            user=side.staff_user, url_name="accounts:password_reset_confirm"
+        )
+        side.reset_uid, side.reset_token = reset_path.rstrip("/").split("/")[-2:]
     with schema_context(settings.PUBLIC_SCHEMA_NAME):
         # A platform staff member's one-time link to sign in as the owner (lives in `public`).
         staff = user_model.objects.create(username=f"staff-{side.hex}@platform.example", is_staff=True)

@@ -18,6 +18,8 @@ class ActionKind(models.TextChoices):
     LOGIN = "login", _("Signed in")
     OTP_FAILED = "otp_failed", _("Wrong two-factor code")
     OTP_ENROLLED = "otp_enrolled", _("Authenticator app set up")
+    PASSWORD_RESET_REQUESTED = "reset_requested", _("New password requested")
+    PASSWORD_RESET = "password_reset", _("Password reset")
     SUSPEND = "suspend", _("Suspended")
     REACTIVATE = "reactivate", _("Reactivated")
     TRIAL_EXTEND = "trial_extend", _("Trial extended")

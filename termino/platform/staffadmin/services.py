@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tenants.utils import schema_context
 
@@ -319,3 +320,48 @@ def totp_device_confirm(*, device: TOTPDevice, ip: str | None = None) -> None:
     staff_action_record(
         staff=device.user, action=ActionKind.OTP_ENROLLED, details={"device": device.pk}, ip=ip
     )
+
+
+# --- Forgotten password ------------------------------------------------------------------------------
+# The flow is accounts' (termino/tenants/accounts/password_reset.py); here: staff accounts only, the link on
+# the platform host, and both steps in the staff audit log. The reset sets the password and nothing else:
+# the TOTP device stays, so signing in afterwards asks for the code as always.
+
+
+def staff_password_reset_mail_send(*, address: str, ip: str | None = None, language: str = "") -> int:
+    """Mail a link to each active staff account with this address (usually none or one); in `public`."""
+    from termino.tenants.accounts import password_reset
+
+    from .security import platform_url
+
+    sent = 0
+    for user in password_reset.reset_users(address or "", staff_only=True):
+        staff_action_record(staff=user, action=ActionKind.PASSWORD_RESET_REQUESTED, ip=ip)
+        path = password_reset.reset_path(
+            user=user, url_name="staffadmin:password_reset_confirm", urlconf=settings.PUBLIC_SCHEMA_URLCONF
+        )
+        try:
+            password_reset.reset_mail_send(
+                user=user,
+                url=platform_url(path),
+                place=gettext_lazy("Termino platform staff"),
+                language=language,
+            )
+        except Exception:  # SMTP and network alike: the person can ask again
+            logger.warning("password reset mail for staff user %s failed", user.pk, exc_info=True)
+            continue
+        sent += 1
+    return sent
+
+
+@transaction.atomic
+def staff_password_reset_complete(*, request, user_pk: int, token: str, password: str):
+    """Set a staff member's new password through a valid link (accounts' rules), and log it here too."""
+    from termino.shared.client_ip import client_ip
+    from termino.tenants.accounts import password_reset
+
+    user = password_reset.reset_complete(
+        request=request, user_pk=user_pk, token=token, password=password, staff_only=True
+    )
+    staff_action_record(staff=user, action=ActionKind.PASSWORD_RESET, ip=client_ip(request))
+    return user

@@ -11,6 +11,13 @@ urlpatterns = [
     path("login/code/", views.VerifyView.as_view(), name="verify"),
     path("login/set-up/", views.EnrolView.as_view(), name="enrol"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("login/forgot/", views.PasswordResetRequestView.as_view(), name="password_reset"),
+    path("login/forgot/sent/", views.PasswordResetSentView.as_view(), name="password_reset_sent"),
+    path(
+        "login/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("businesses/<int:pk>/", views.BusinessDetailView.as_view(), name="business"),
     path("businesses/<int:pk>/suspend/", views.SuspendView.as_view(), name="suspend"),
     path("businesses/<int:pk>/reactivate/", views.ReactivateView.as_view(), name="reactivate"),

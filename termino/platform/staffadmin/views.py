@@ -9,7 +9,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -23,9 +24,11 @@ from termino.platform.billing.services import LIVE_SUBSCRIPTION
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.client_ip import client_ip
 from termino.shared.errors import InvalidRequest
+from termino.tenants.accounts import views as account_views
 
 from . import forms, security, selectors, services
 from .models import ActionKind, ImpersonationGrant
+from .tasks import staff_password_reset_mail
 
 PAGE_SIZE = 50
 
@@ -456,3 +459,59 @@ class AuditLogView(StaffRequiredMixin, TemplateView):
         query.pop("page", None)
         context.update(section="audit", form=form, page=page, query_string=query.urlencode())
         return context
+
+
+# --- Forgotten password ------------------------------------------------------------------------------
+
+
+class _PlatformHostOnly:
+    """The staff pages exist on the platform host only (the public URLconf); say so in code too."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not security.is_platform_host(request):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
+class PasswordResetRequestView(_PlatformHostOnly, account_views.PasswordResetRequestView):
+    template_name = "staffadmin/password_reset_request.html"
+    sent_url_name = "staffadmin:password_reset_sent"
+
+    def enqueue(self):
+        ip, language = client_ip(self.request), translation.get_language()
+
+        def send(address: str) -> None:
+            staff_password_reset_mail.delay(address=address, ip=ip, language=language)
+
+        return send
+
+    def initial_address(self) -> str:
+        return ""
+
+
+class PasswordResetSentView(_PlatformHostOnly, account_views.PasswordResetSentView):
+    template_name = "staffadmin/password_reset_sent.html"
+
+
+class PasswordResetConfirmView(_PlatformHostOnly, account_views.PasswordResetConfirmView):
+    """Sets the password only: no login follows, the sign-in asks for the password and the TOTP code."""
+
+    template_name = "staffadmin/password_reset_confirm.html"
+    staff_only = True
+    post_reset_login = False
+    success_url = reverse_lazy("staffadmin:login")
+    request_url_name = "staffadmin:password_reset"
+
+    def complete(self, form):
+        return services.staff_password_reset_complete(
+            request=self.request,
+            user_pk=self.user.pk,
+            token=self.link_token,
+            password=form.cleaned_data["new_password1"],
+        )
+
+    def done(self, user) -> None:
+        messages.success(
+            self.request,
+            _("Your new password is set. Sign in with it and the code from your authenticator app."),
+        )

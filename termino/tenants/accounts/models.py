@@ -238,12 +238,15 @@ class LoginOutcome(models.TextChoices):
     FAILURE = "failure", _("Failed")
     LOCKED_OUT = "locked_out", _("Locked out")
     LOGOUT = "logout", _("Logged out")
+    # Forgotten passwords: a link asked for (any address, known or not) and a new password set through one.
+    RESET_REQUESTED = "reset_requested", _("New password requested")
+    PASSWORD_RESET = "password_reset", _("Password reset")
 
 
 class LoginEvent(models.Model):
-    """One login attempt (or logout) in this schema: a business's staff in its own, platform staff in
-    `public`. Kept for abuse investigation; the full IP address only for LOGIN_IP_DAYS, after which
-    `login_ips_truncate` cuts it to its network (/24, /48) and sets `ip_truncated`."""
+    """One login attempt (or logout, or password reset) in this schema: a business's staff in its own,
+    platform staff in `public`. Kept for abuse investigation; the full IP address only for LOGIN_IP_DAYS,
+    after which `login_ips_truncate` cuts it to its network (/24, /48) and sets `ip_truncated`."""
 
     USER_AGENT_LENGTH = 300
 

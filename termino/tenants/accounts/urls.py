@@ -7,4 +7,11 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/forgot/", views.PasswordResetRequestView.as_view(), name="password_reset"),
+    path("password/forgot/sent/", views.PasswordResetSentView.as_view(), name="password_reset_sent"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
 ]
