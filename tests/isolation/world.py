@@ -21,6 +21,7 @@ from rest_framework.authtoken.models import Token
 
 from termino.platform.staffadmin.models import ImpersonationGrant
 from termino.platform.staffadmin.services import impersonation_grant_create
+from termino.platform.tenancy.confirmation import confirmation_token
 from termino.tenants.accounts.models import Invitation
 from termino.tenants.booking import services as booking_services
 from termino.tenants.booking.models import BookingSettings
@@ -61,6 +62,7 @@ class Side:
     privacy_request: object = None
     privacy_token: str = ""
     staff_login_token: str = ""
+    confirm_token: str = ""
     import_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     api_token: str = ""
     session_cookie: str = ""
@@ -209,6 +211,8 @@ def build_side(business: Business, label: str) -> Side:
     media = Path(settings.MEDIA_ROOT) / business.schema / MEDIA_PATH
     media.parent.mkdir(parents=True, exist_ok=True)
     media.write_text(side.mark("Datei"))
+    # The e-mail confirmation link (signed, names the business; A and B are confirmed already).
+    side.confirm_token = confirmation_token(tenant=business.tenant)
     side.session_cookie = log_in_as(business, "owner").cookies[settings.SESSION_COOKIE_NAME].value
     return side
 
