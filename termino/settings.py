@@ -360,6 +360,24 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Signup and e-mail confirmation (termino.platform.tenancy) ----------------------------------------
+# Businesses one client IP may create (an IPv6 client counts per /64 network); refused signups get a page
+# that says when to try again (429).
+SIGNUPS_PER_IP_PER_HOUR = env_int("SIGNUPS_PER_IP_PER_HOUR", 3)
+SIGNUPS_PER_IP_PER_DAY = env_int("SIGNUPS_PER_IP_PER_DAY", 10)
+# The owner confirms the signup address through an e-mailed link, valid this long; until then the booking
+# page takes no bookings and no SMS go out. New links from the backoffice banner, per business:
+SIGNUP_CONFIRM_LINK_DAYS = env_int("SIGNUP_CONFIRM_LINK_DAYS", 7)
+SIGNUP_CONFIRM_RESENDS_PER_HOUR = env_int("SIGNUP_CONFIRM_RESENDS_PER_HOUR", 3)
+SIGNUP_CONFIRM_RESENDS_PER_DAY = env_int("SIGNUP_CONFIRM_RESENDS_PER_DAY", 10)
+# Trial businesses still unconfirmed this long after signup are removed (schema and all), the owner
+# warned by e-mail a day before; each removal is written to the platform log (tenancy.PlatformEvent).
+SIGNUP_UNCONFIRMED_REMOVE_DAYS = env_int("SIGNUP_UNCONFIRMED_REMOVE_DAYS", 7)
+CELERY_BEAT_SCHEDULE["tenancy-remove-unconfirmed"] = {
+    "task": "tenancy.remove_unconfirmed",
+    "schedule": 3600.0,
+}
+
 # --- Billing: plans and Stripe (termino.platform.billing) --------------------------------------------
 # Stripe is reached only through termino/platform/billing/stripe_gateway.py; tests point STRIPE_API_BASE
 # at a local fake server. The webhook endpoint is https://BASE_DOMAIN/billing/webhook/.

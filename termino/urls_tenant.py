@@ -20,4 +20,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff-login/", include("termino.platform.staffadmin.tenant_urls")),
+    path("confirm-email/", include("termino.platform.tenancy.confirm_views")),
 ]

@@ -37,6 +37,7 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "reset/<token>": lambda s: s.reset_token,
     "privacy/<token>": lambda s: s.privacy_token,
     "staff-login/<token>": lambda s: s.staff_login_token,
+    "confirm-email/<token>": lambda s: s.confirm_token,
     "media/<schema>": lambda s: s.schema,
     "media/<path>": lambda s: s.media_path,
     # The same in every business: not an object of A (a message template is chosen by kind and channel).
@@ -70,6 +71,7 @@ PUBLIC: dict[str, str] = {
     "booking:privacy_export": "download of a confirmed access request: the link token is the credential",
     "staff_login:redeem": "platform staff's one-time sign-in link: the token is the credential",
     "staff_login:end": "ends a staff sign-in; an ordinary session is left as it is",
+    "email_confirm:confirm": "the owner's e-mailed address confirmation: the signed link is the credential",
     "public_api:services": "anonymous booking API: what can be booked",
     "public_api:availability": "anonymous booking API: free times",
     "public_api:holds": "anonymous booking API: hold a time while the customer types",

@@ -20,6 +20,7 @@ from django_tenants.utils import schema_context
 
 from termino.platform.staffadmin.models import ImpersonationGrant
 from termino.platform.staffadmin.services import impersonation_grant_create
+from termino.platform.tenancy.confirmation import confirmation_token
 from termino.tenants.accounts import password_reset
 from termino.tenants.accounts.models import Invitation
 from termino.tenants.accounts.services import api_token_create
@@ -65,6 +66,7 @@ class Side:
     staff_login_token: str = ""
     reset_uid: str = ""
     reset_token: str = ""
+    confirm_token: str = ""
     import_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     api_token: str = ""
     api_token_obj: object = None
@@ -224,6 +226,8 @@ def build_side(business: Business, label: str) -> Side:
     media = Path(settings.MEDIA_ROOT) / business.schema / MEDIA_PATH
     media.parent.mkdir(parents=True, exist_ok=True)
     media.write_text(side.mark("Datei"))
+    # The e-mail confirmation link (signed, names the business; A and B are confirmed already).
+    side.confirm_token = confirmation_token(tenant=business.tenant)
     side.session_cookie = log_in_as(business, "owner").cookies[settings.SESSION_COOKIE_NAME].value
     return side
 

@@ -155,4 +155,5 @@ class SignupForm(RegistrationForm):
             city=d["city"],
             country=d["country"],
             language=(get_language() or "de")[:2],
+            email_confirmed=False,  # typed into a public form: the owner confirms it through the link
         )

@@ -49,8 +49,13 @@ class Tenant(TenantMixin):
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Berlin")
     language = models.CharField(_("language"), max_length=8, default="de")
     terms_accepted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    activated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)  # of the row: a spare's, long before its signup
+    activated_at = models.DateTimeField(null=True, blank=True)  # the signup
+    # Until the owner confirms the signup address through the e-mailed link, the booking page takes no
+    # bookings and no SMS go out; unconfirmed trials are removed after SIGNUP_UNCONFIRMED_REMOVE_DAYS.
+    email_confirmed_at = models.DateTimeField(_("e-mail address confirmed"), null=True, blank=True)
+    # When the owner was told that the unconfirmed business is about to be removed (once).
+    removal_warned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("business")
@@ -67,6 +72,14 @@ class Tenant(TenantMixin):
                 | (~Q(status__in=POOL_STATUSES) & (Q(slug__isnull=False) | Q(schema_name="public"))),
             ),
         ]
+        indexes = [
+            # The hourly clean-up looks for these (few) rows only.
+            models.Index(
+                fields=["activated_at"],
+                condition=Q(email_confirmed_at__isnull=True, slug__isnull=False),
+                name="tenant_unconfirmed_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name or self.slug or self.schema_name
@@ -74,6 +87,10 @@ class Tenant(TenantMixin):
     @property
     def is_closed(self) -> bool:
         return self.status in CLOSED_STATUSES
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
 
 class Domain(DomainMixin):
@@ -89,3 +106,63 @@ class Domain(DomainMixin):
             ),
             models.CheckConstraint(name="domain_lowercase", condition=Q(domain=Lower("domain"))),
         ]
+
+
+class PlatformEventKind(models.TextChoices):
+    UNCONFIRMED_REMOVED = "unconfirmed_removed", _("Removed: e-mail address not confirmed")
+    REMOVAL_WARNED = "removal_warned", _("Owner warned of the removal")
+
+
+class AppendOnlyError(RuntimeError):
+    """The platform log is never changed or deleted (the database refuses too, see migration 0003)."""
+
+
+class PlatformEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("platform log entries cannot be changed")
+
+    def delete(self):
+        raise AppendOnlyError("platform log entries cannot be deleted")
+
+
+class PlatformEvent(models.Model):
+    """What the platform did to a business by itself (no staff member acted): the platform log.
+
+    Staff actions have their own trail (staffadmin.StaffAction, which names the staff member) and status
+    changes theirs (billing.StatusChange, deleted with the business). This one outlives the business it
+    names: `tenant_id` is no foreign key, and the row keeps the business's address and name.
+    """
+
+    kind = models.CharField(_("what"), max_length=32, choices=PlatformEventKind.choices)
+    tenant_id = models.BigIntegerField(_("business id"))
+    slug = models.CharField(_("subdomain"), max_length=40, blank=True)
+    schema_name = models.CharField(_("schema"), max_length=63)
+    tenant_label = models.CharField(_("business"), max_length=250, blank=True)
+    reason = models.TextField(_("reason"))
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    objects = PlatformEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("platform log entry")
+        verbose_name_plural = _("platform log")
+        constraints = [
+            models.CheckConstraint(
+                name="platform_event_kind_valid", condition=Q(kind__in=PlatformEventKind.values)
+            ),
+            models.CheckConstraint(name="platform_event_has_reason", condition=~Q(reason="")),
+        ]
+        indexes = [models.Index(fields=["tenant_id", "-created_at"], name="platform_event_tenant_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.tenant_label or self.schema_name}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("platform log entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("platform log entries cannot be deleted")

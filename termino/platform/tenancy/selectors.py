@@ -16,3 +16,12 @@ def live_business_schemas() -> list[str]:
 def tenant_by_schema(schema_name: str) -> Tenant:
     """The business of a schema (readable from inside its schema too: `public` is on the search path)."""
     return Tenant.objects.get(schema_name=schema_name)
+
+
+def email_confirmed(tenant) -> bool:
+    """Has the business confirmed its signup e-mail address? Until then no bookings online and no SMS.
+
+    Read from the row (a worker's batch may hold its tenant for minutes); a request may use
+    `request.tenant.email_confirmed`, which the routing cache refreshes when the row changes.
+    """
+    return Tenant.objects.filter(pk=tenant.pk, email_confirmed_at__isnull=False).exists()

@@ -60,6 +60,10 @@ class BusinessSignup:
     city: str
     country: str
     language: str = "de"
+    # Whether the e-mail address counts as confirmed from the start. True only for trusted callers (the
+    # demo seed, imports, benchmarks, test fixtures); the public signup (signup.business_sign_up) always
+    # makes it False, so its owner has to confirm through the e-mailed link.
+    email_confirmed: bool = True
 
 
 def schema_name_for(slug: str) -> str:
@@ -193,6 +197,8 @@ def _claim(signup: BusinessSignup, *, spare_id: int | None) -> Tenant | None:
         tenant.language = signup.language
         tenant.terms_accepted_at = now
         tenant.activated_at = now
+        tenant.email_confirmed_at = now if signup.email_confirmed else None
+        tenant.removal_warned_at = None
         try:
             # The unique index on slug decides a race for one address: the loser waits for the winner's
             # commit, then fails here.

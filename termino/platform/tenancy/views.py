@@ -1,11 +1,25 @@
+from datetime import timedelta
+
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.timesince import timeuntil
 from django.views.generic import FormView, TemplateView
 
+from termino.shared import timeutils
+from termino.shared.client_ip import client_ip
+from termino.shared.ratelimit import RateLimited
 from termino.shared.welcome import welcome_token_issue
 
 from .forms import TAKEN, SignupForm
 from .routing import primary_url
-from .services import SubdomainTaken, tenant_provision
+from .services import SubdomainTaken
+from .signup import business_sign_up
+
+
+def wait_text(seconds: int) -> str:
+    """ "42 minutes", "3 hours, 5 minutes" (in the active language): how long until the next attempt."""
+    now = timeutils.now()
+    return timeuntil(timeutils.shift(now, timedelta(seconds=max(seconds, 60))), now)
 
 
 class LandingView(TemplateView):
@@ -19,9 +33,19 @@ class SignupView(FormView):
     def form_valid(self, form):
         signup = form.to_signup()
         try:
-            tenant = tenant_provision(signup=signup)
+            tenant = business_sign_up(signup=signup, ip=client_ip(self.request))
+        except RateLimited as exc:
+            return signup_limited(self.request, exc.retry_after)
         except SubdomainTaken:
             form.add_error("slug", TAKEN)
             return self.form_invalid(form)
         token = welcome_token_issue(schema_name=tenant.schema_name, username=signup.email)
         return HttpResponseRedirect(primary_url(tenant, f"/login/?welcome={token}"))
+
+
+def signup_limited(request, retry_after: int):
+    response = TemplateResponse(
+        request, "tenancy/signup_limited.html", {"wait": wait_text(retry_after)}, status=429
+    )
+    response["Retry-After"] = str(retry_after)
+    return response

@@ -29,6 +29,7 @@ from termino.tenants.scheduling.apis import AvailabilityInput, plausible_date
 from termino.tenants.scheduling.models import Service
 
 from . import services
+from .gate import OnlineBookingOpen
 from .models import BookingSettings, IdempotentRequest
 from .throttles import ClientIpRateThrottle, HumanThrottledMixin, SmsThrottledMixin, normalised_phone
 
@@ -40,7 +41,7 @@ BOT_MESSAGE = _("Your booking could not be processed. Please reload the page and
 
 class PublicApi(HumanThrottledMixin, APIView):
     authentication_classes: list = []
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, OnlineBookingOpen]
     throttle_classes = [ClientIpRateThrottle]
     throttle_scope = "public_read"
 
@@ -328,6 +329,7 @@ class ManagedBookingApi(PublicApi):
 
 class CancelBookingApi(SmsThrottledMixin, PublicApi):
     throttle_scope = "public_booking"
+    open_while_unconfirmed = True  # a customer can always cancel
 
     def sms_phone(self, request) -> str:
         return _customer_phone(self.kwargs.get("token", ""))

@@ -29,6 +29,9 @@ def _context(request, **extra) -> dict:
 @frame_ancestors
 def booking_page(request):
     """The booking page for the business's customers: service → staff → day → time → details."""
+    if not request.tenant.email_confirmed:
+        # Not before the owner has confirmed the signup address (the public API refuses bookings too).
+        return TemplateResponse(request, "booking/not_open.html", _context(request))
     return TemplateResponse(
         request, "booking/page.html", _context(request, services=selectors.bookable_services())
     )

@@ -30,6 +30,7 @@ from termino.platform.billing import selectors as billing
 from termino.platform.billing import services as billing_services
 from termino.platform.staffadmin.selectors import SMS_LOCKED_REASON, sms_locked
 from termino.platform.tenancy.routing import primary_url
+from termino.platform.tenancy.selectors import email_confirmed
 from termino.shared.errors import InvalidRequest
 from termino.shared.observability import counters
 from termino.shared.sms.gateways import (
@@ -50,6 +51,12 @@ from .models import Channel, MessageKind, MessageStatus, MessageTemplate, Outbox
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
+# What the outbox records on an SMS of a business whose signup address is unconfirmed. Skipped, not held:
+# held reminders would go out late after a confirmation, and a queue that waits is claimed every minute.
+EMAIL_UNCONFIRMED_REASON = (
+    "Not sent: the business has not confirmed its e-mail address yet. SMS go out once it has; "
+    "resend this one from the message log if it is still needed."
+)
 MAX_ATTEMPTS = 5
 # How far back the provider's postbox is searched for an earlier attempt (clocks differ a little).
 LOOKUP_MARGIN = timedelta(minutes=10)
@@ -93,6 +100,8 @@ class Batch:
     sms: SmsGateway
     # Platform staff stopped this business's SMS (abuse); checked once per batch.
     sms_locked: bool = False
+    # The business has not confirmed its signup e-mail address yet: no SMS (checked once per batch).
+    email_unconfirmed: bool = False
     # SMS of the plan's monthly allowance still free, counted once per batch; None until the first SMS.
     sms_allowance: int | None = None
 
@@ -115,6 +124,7 @@ class Batch:
             sender_id=rules.sms_sender_id or default_sender_id(tenant.name),
             sms=sms or gateway_from_settings(),
             sms_locked=sms_locked(tenant),
+            email_unconfirmed=not email_confirmed(tenant),
         )
 
 
@@ -179,6 +189,8 @@ def _deliver(message: OutboxMessage, batch: Batch, consents: dict | None = None)
         if message.channel == Channel.SMS:
             if batch.sms_locked:
                 return _finish(message, MessageStatus.SKIPPED, reason=SMS_LOCKED_REASON, text=body)
+            if batch.email_unconfirmed:
+                return _finish(message, MessageStatus.SKIPPED, reason=EMAIL_UNCONFIRMED_REASON, text=body)
             if message.attempts == 1 and not batch.sms_allowed():
                 return _finish(message, MessageStatus.SKIPPED, reason=billing.SMS_QUOTA_USED_UP, text=body)
             result = sms.send(
