@@ -101,7 +101,7 @@ def traffic_summary(
         .values("day")
         .annotate(views=Count("id"), visitors=Count("visitor", distinct=True))
     }
-    first = window_start(days=days, now=now).date()
+    first = timeutils.local_date(window_start(days=days, now=now), zone)
     daily = []
     for offset in range(days):
         day = first + timedelta(days=offset)
