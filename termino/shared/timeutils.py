@@ -19,6 +19,7 @@ forward to the transition and read a repeated one as its first occurrence (start
 from __future__ import annotations
 
 import functools
+import os
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -32,6 +33,7 @@ COMMON_ZONES = (
     "Europe/Berlin", "Europe/Vienna", "Europe/Zurich", "Europe/Luxembourg", "Europe/Amsterdam",
     "Europe/Brussels", "Europe/Paris", "Europe/London", "Europe/Madrid", "Europe/Rome", "Europe/Warsaw",
     "Europe/Prague", "Europe/Copenhagen", "Europe/Stockholm", "Europe/Athens", "Europe/Istanbul",
+    "Europe/Lisbon", "Europe/Dublin", "Europe/Oslo", "Europe/Helsinki", "Europe/Budapest", "Atlantic/Canary",
     "America/New_York", "America/Chicago", "America/Los_Angeles", "America/Sao_Paulo", "Asia/Dubai",
     "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "Australia/Adelaide", "UTC",
 )  # fmt: skip
@@ -82,12 +84,41 @@ def all_zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+@functools.cache
+def canonical_zone_names() -> frozenset[str]:
+    """The zones of zone.tab (one per country and region, no old aliases such as US/Eastern or Asia/Calcutta).
+
+    Read from the system's tz database or, without one, from the tzdata package; empty if neither has it.
+    """
+    import zoneinfo
+    from importlib import resources
+
+    texts = []
+    for directory in zoneinfo.TZPATH:
+        path = os.path.join(directory, "zone.tab")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                texts.append(handle.read())
+            break
+    if not texts:
+        try:
+            texts.append(resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text("utf-8"))
+        except (ModuleNotFoundError, FileNotFoundError):
+            return frozenset()
+    return frozenset(
+        line.split("\t")[2].strip() for line in texts[0].splitlines() if line and not line.startswith("#")
+    )
+
+
 def zone_choices() -> list[tuple[str, str]]:
-    """Every IANA zone for a picker: the common ones first, then all others alphabetically."""
+    """Every IANA zone for a picker: the common ones first, then all others alphabetically (no aliases)."""
     names = all_zone_names()
     common = [name for name in COMMON_ZONES if name in names]
+    canonical = canonical_zone_names() or names
     rest = sorted(
-        name for name in names if name not in common and "/" in name and not name.startswith("Etc/")
+        name
+        for name in canonical
+        if name in names and name not in common and "/" in name and not name.startswith("Etc/")
     )
     return [(name, name.replace("_", " ")) for name in (*common, *rest)]
 

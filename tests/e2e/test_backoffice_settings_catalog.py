@@ -125,3 +125,40 @@ def test_catalogue_pages_on_a_phone(live_site, browser):
             screenshot(page, f"settings-{name}-phone")
     finally:
         context.close()
+
+
+def test_open_until_midnight_and_a_night_across_it_on_a_phone(live_site, browser):
+    """The time input shows 00:00; the note next to it says 24:00 while typing; the night takes two rows."""
+    business, base, context, page = open_backoffice(live_site, browser, PHONE)
+    try:
+        page.goto(f"{base}/settings/hours/")
+        assert page.get_by_text("Open until midnight? Enter 00:00 as the end").is_visible()
+        friday, saturday = day(page, 4), day(page, 5)
+        friday.get_by_role("button", name="Add time on Friday").click()
+        note = friday.locator("[data-midnight]").last
+        friday.get_by_label("Friday, from").last.fill("22:00")
+        friday.get_by_label("Friday, until").last.fill("06:00")
+        assert not note.is_visible()
+        page.get_by_role("button", name="Save opening hours").click()
+        page.get_by_text(
+            "An interval cannot run past midnight. Enter 22:00–24:00 on Friday and 00:00–06:00 on Saturday."
+        ).wait_for()
+        friday, saturday = day(page, 4), day(page, 5)
+        friday.get_by_label("Friday, until").last.fill("00:00")
+        assert friday.locator("[data-midnight]").last.is_visible()  # "Until 24:00 (midnight)"
+        saturday.get_by_role("button", name="Add time on Saturday").click()
+        saturday.get_by_label("Saturday, from").last.fill("00:00")
+        saturday.get_by_label("Saturday, until").last.fill("06:00")
+        assert not saturday.locator("[data-midnight]").last.is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+        screenshot(page, "settings-hours-midnight-phone")
+        page.get_by_role("button", name="Save opening hours").click()
+        page.get_by_text("The opening hours are saved.").wait_for()
+        with schema_context(business.schema):
+            saved = list(WeeklyHours.objects.filter(resource=None).values_list("weekday", "start", "end"))
+        assert saved == [(4, time(22), time(0)), (5, time(0), time(6))]
+        # Back on the page: the saved midnight shows as 00:00 with its note.
+        assert day(page, 4).get_by_label("Friday, until").input_value() == "00:00"
+        assert day(page, 4).locator("[data-midnight]").first.is_visible()
+    finally:
+        context.close()

@@ -4,6 +4,7 @@ buttons, and every page on a phone without sideways scrolling."""
 import pytest
 from django_tenants.utils import schema_context
 
+from termino.platform.tenancy.models import Tenant
 from termino.tenants.notifications.models import MessageTemplate, OutboxMessage
 from tests.conftest import unique_slug
 from tests.tenants.booking.public_helpers import booking_body, public_post
@@ -99,5 +100,66 @@ def test_pages_fit_a_phone(live_site, browser):
         page.once("dialog", lambda dialog: dialog.accept())
         page.get_by_role("button", name="Resend").first.click()
         page.get_by_text("Queued again for").wait_for()
+    finally:
+        context.close()
+
+
+def test_time_zone_filter_on_a_phone(live_site, browser):
+    """Every IANA zone is in the list; typing in the box in front of it narrows the list, Enter picks one."""
+    business, base, context, page = open_backoffice(live_site, browser, PHONE)
+    try:
+        page.goto(f"{base}/settings/profile/")
+        select = page.locator("select[name=time_zone]")
+        every = select.locator("option").count()
+        assert every > 400
+        box = page.get_by_label("Find a time zone")
+        box.fill("kolk")
+        page.get_by_text("1 time zone matches.").wait_for()
+        # Kolkata, and the zone chosen so far (it never drops out of the list, so nothing changes unseen).
+        assert select.locator("option").all_inner_texts() == [
+            "Europe/Berlin (UTC+02:00)",
+            "Asia/Kolkata (UTC+05:30)",
+        ]
+        assert select.input_value() == "Europe/Berlin"
+        box.press("Enter")  # picks the first match instead of sending the form
+        assert select.input_value() == "Asia/Kolkata"
+        box.fill("+05:30")
+        assert {"Asia/Kolkata", "Asia/Colombo"} <= set(
+            select.locator("option").evaluate_all("o => o.map(x => x.value)")
+        )
+        box.fill("são paulo")
+        page.get_by_text("1 time zone matches.").wait_for()
+        box.fill("zzz")
+        page.get_by_text("No time zone matches.").wait_for()
+        box.fill("")
+        assert select.locator("option").count() == every
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        box.fill("adelaide")
+        select.select_option("Australia/Adelaide")
+        screenshot(page, "settings-profile-time-zone-phone")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save").click()
+        assert Tenant.objects.get(pk=business.tenant.pk).time_zone == "Australia/Adelaide"
+        assert page.locator("select[name=time_zone]").input_value() == "Australia/Adelaide"
+    finally:
+        context.close()
+
+
+def test_time_zone_list_works_without_javascript(live_site, browser):
+    business, base, _context, _page = open_backoffice(live_site, browser, DESKTOP)
+    _context.close()
+    context = browser.new_context(locale="en-GB", java_script_enabled=False, **PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/login/")
+        page.fill("#id_username", business.owner_username)
+        page.fill("#id_password", business.password)
+        page.click("main button[type=submit]")
+        page.goto(f"{base}/settings/profile/")
+        assert page.get_by_label("Find a time zone").count() == 0  # the box is the script's
+        page.locator("select[name=time_zone]").select_option("America/Sao_Paulo")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save").click()
+        assert Tenant.objects.get(pk=business.tenant.pk).time_zone == "America/Sao_Paulo"
     finally:
         context.close()

@@ -4,10 +4,10 @@ The backoffice runs in the business's schema; these are the only functions throu
 `Tenant` row. Saving invalidates the routing cache (signals), so the next request sees the change.
 """
 
-from zoneinfo import available_timezones
-
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from termino.shared import timeutils
 from termino.shared.errors import InvalidRequest
 
 from .models import Tenant
@@ -34,10 +34,15 @@ def tenant_registration_update(*, tenant: Tenant, **fields) -> Tenant:
 @transaction.atomic
 def tenant_locale_update(*, tenant: Tenant, time_zone: str, language: str) -> Tenant:
     """The business's time zone (its calendar and customer texts) and the language of customer texts."""
-    if time_zone not in available_timezones():
-        raise InvalidRequest(f"Unknown time zone: {time_zone}")
+    try:
+        timeutils.zone(time_zone)  # an IANA name that zoneinfo knows and can load
+    except ValueError as exc:
+        raise InvalidRequest(
+            _("“%(value)s” is not a time zone we know. Please choose one from the list.")
+            % {"value": time_zone}
+        ) from exc
     if language not in LANGUAGES:
-        raise InvalidRequest(f"Unsupported language: {language}")
+        raise InvalidRequest(_("Unsupported language: %(language)s") % {"language": language})
     row = Tenant.objects.select_for_update().get(pk=tenant.pk)
     row.time_zone, row.language = time_zone, language
     row.save(update_fields=["time_zone", "language"])

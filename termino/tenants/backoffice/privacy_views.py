@@ -289,10 +289,17 @@ def request_export(request, pk):
 
 
 def _readme() -> str:
-    return _(
-        "This archive holds all data of your business on Termino, each table twice: as JSON in the "
-        "folder json/ and as CSV (for spreadsheets) in the folder csv/. manifest.json lists the tables "
-        "with their number of rows. Passwords and secret link tokens are not included."
+    return (
+        _(
+            "This archive holds all data of your business on Termino, each table twice: as JSON in the "
+            "folder json/ and as CSV (for spreadsheets) in the folder csv/. manifest.json lists the tables "
+            "with their number of rows. Passwords and secret link tokens are not included."
+        )
+        + "\n"
+        + _(
+            "Opening and working hours (scheduling_weeklyhours) are local times of your time zone; an end "
+            "of 00:00:00 means 24:00, midnight at the end of the day."
+        )
     )
 
 

@@ -16,9 +16,15 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from termino.shared import timeutils
-from termino.tenants.scheduling.availability import WeeklyInterval
+from termino.tenants.scheduling.availability import (
+    END_OF_DAY,
+    WeeklyInterval,
+    day_microseconds,
+    interval_text,
+    is_end_of_day,
+)
 from termino.tenants.scheduling.models import Resource, ResourceKind, Service
-from termino.tenants.scheduling.services import GERMAN_STATES
+from termino.tenants.scheduling.services import GERMAN_STATES, weekly_interval_problem
 
 # Sensible bounds, so a typo (6000 instead of 60) is caught here and not by a confused customer.
 SERVICE_LIMITS = {
@@ -168,6 +174,30 @@ MAX_ROWS = 12
 _ROW_KEY = re.compile(r"^d(?P<day>[0-6])-(?P<row>\d{1,2})-(?P<part>start|end)$")
 
 
+# Where a browser shows a text box instead of a time picker, people may type the end of the day as 24:00.
+_END_OF_DAY_TEXT = re.compile(r"^24(?:[:.]?00(?::00)?)?$")
+
+
+class EndOfDayTimeField(forms.TimeField):
+    """The end of an interval: a time, where 00:00 and a typed 24:00 both mean midnight at the end of the day.
+
+    Time inputs cannot show 24:00, so the page shows 00:00 with a hint that it means 24:00.
+    """
+
+    def to_python(self, value):
+        if isinstance(value, str) and _END_OF_DAY_TEXT.match(value.strip()):
+            return END_OF_DAY
+        return super().to_python(value)
+
+
+def _means_end_of_day(value) -> bool:
+    """Whether an end field's value (saved `time` or typed text) is midnight at the end of the day."""
+    if isinstance(value, time):
+        return is_end_of_day(value)
+    text = (value or "").strip()
+    return bool(_END_OF_DAY_TEXT.match(text)) or text in ("00:00", "00:00:00", "0:00")
+
+
 class HoursMode:
     BUSINESS = "business"  # a resource follows the opening hours
     OWN = "own"
@@ -213,12 +243,18 @@ class WeeklyHoursForm(forms.Form):
         self.rows = {day: sorted(rows.get(day, [])) for day in range(7)}
         for day, numbers in self.rows.items():
             for row in numbers:
-                for part, label in (("start", _("from")), ("end", _("until"))):
-                    self.fields[f"d{day}-{row}-{part}"] = forms.TimeField(
-                        required=False,
-                        label=format_lazy("{}, {}", WEEKDAYS[day], label),
-                        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
-                    )
+                self.fields[f"d{day}-{row}-start"] = forms.TimeField(
+                    required=False,
+                    label=format_lazy("{}, {}", WEEKDAYS[day], _("from")),
+                    widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
+                )
+                self.fields[f"d{day}-{row}-end"] = EndOfDayTimeField(
+                    required=False,
+                    label=format_lazy("{}, {}", WEEKDAYS[day], _("until")),
+                    widget=forms.TimeInput(
+                        format="%H:%M", attrs={"type": "time", "aria-describedby": "hours-midnight-help"}
+                    ),
+                )
         self.day_errors: dict[int, list[str]] = defaultdict(list)
         self.intervals: list[WeeklyInterval] = []
 
@@ -244,19 +280,16 @@ class WeeklyHoursForm(forms.Form):
                     self.add_error(start_key, _("Enter the start as well."))
                 elif closes is None:
                     self.add_error(end_key, _("Enter the end as well."))
-                elif closes <= opens:
-                    self.add_error(end_key, _("The end must be after the start."))
+                elif problem := weekly_interval_problem(weekday=day, start=opens, end=closes):
+                    self.add_error(end_key, problem)
                 else:
                     mine.append((opens, closes))
-            mine.sort()
+            mine.sort(key=lambda pair: (day_microseconds(pair[0]), day_microseconds(pair[1], end=True)))
             for (a_start, a_end), (b_start, b_end) in itertools.pairwise(mine):
-                if b_start < a_end:
+                if day_microseconds(b_start) < day_microseconds(a_end, end=True):
                     self.day_errors[day].append(
                         _("%(first)s and %(second)s overlap.")
-                        % {
-                            "first": f"{a_start:%H:%M}–{a_end:%H:%M}",
-                            "second": f"{b_start:%H:%M}–{b_end:%H:%M}",
-                        }
+                        % {"first": interval_text(a_start, a_end), "second": interval_text(b_start, b_end)}
                     )
             if len(mine) > MAX_ROWS:
                 self.day_errors[day].append(_("At most %(count)s intervals per day.") % {"count": MAX_ROWS})
@@ -273,13 +306,18 @@ class WeeklyHoursForm(forms.Form):
         self.intervals = intervals
         return cleaned
 
+    def _row(self, day: int, row: int) -> tuple:
+        """(start, end) bound fields and whether the end is midnight, to say "24:00" next to its 00:00."""
+        end = self[f"d{day}-{row}-end"]
+        return self[f"d{day}-{row}-start"], end, _means_end_of_day(end.value())
+
     def days(self):
-        """Per weekday: its name, its rows as (start, end) bound fields, its errors; for the template."""
+        """Per weekday: its name, its rows as (start, end, ends at 24:00), its errors; for the template."""
         return [
             {
                 "weekday": day,
                 "name": WEEKDAYS[day],
-                "rows": [(self[f"d{day}-{row}-start"], self[f"d{day}-{row}-end"]) for row in numbers],
+                "rows": [self._row(day, row) for row in numbers],
                 "next_row": max(numbers, default=-1) + 1,
                 "errors": self.day_errors.get(day, []),
             }

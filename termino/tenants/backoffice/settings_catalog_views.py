@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from termino.tenants.scheduling import selectors, services
+from termino.tenants.scheduling.availability import interval_text
 from termino.tenants.scheduling.models import Closure, Resource, ResourceKind, Service
 
 from .permissions import MANAGERS, RoleRequiredMixin
@@ -42,7 +43,7 @@ class CatalogView(RoleRequiredMixin, View):
 
 
 def _hours_text(intervals) -> str:
-    return ", ".join(f"{opens:%H:%M}–{closes:%H:%M}" for opens, closes in intervals)
+    return ", ".join(interval_text(opens, closes) for opens, closes in intervals)  # an end of 00:00 is 24:00
 
 
 def _week(days) -> list[dict]:

@@ -3,45 +3,18 @@
 import re
 import secrets
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from termino.shared import timeutils
 from termino.shared.sms.segments import sms_segments
 from termino.tenants.booking.models import SENDER_ID_PATTERN, BookingSettings, CustomerAddress
 from termino.tenants.notifications import rendering
 from termino.tenants.notifications.models import Channel, MessageKind, MessageStatus
 
-# Offered in the time zone list; a business whose zone is not among them keeps seeing its own.
-COMMON_TIME_ZONES = (
-    "Europe/Berlin",
-    "Europe/Vienna",
-    "Europe/Zurich",
-    "Europe/Amsterdam",
-    "Europe/Brussels",
-    "Europe/Luxembourg",
-    "Europe/Copenhagen",
-    "Europe/Paris",
-    "Europe/Rome",
-    "Europe/Madrid",
-    "Europe/Lisbon",
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Oslo",
-    "Europe/Stockholm",
-    "Europe/Helsinki",
-    "Europe/Warsaw",
-    "Europe/Prague",
-    "Europe/Budapest",
-    "Europe/Athens",
-    "Europe/Istanbul",
-    "Atlantic/Canary",
-    "UTC",
-)
 CUSTOMER_LANGUAGES = (("de", "Deutsch"), ("en", "English"))
 
 LOGO_MAX_BYTES = 1024 * 1024
@@ -54,16 +27,28 @@ MAX_ORIGINS = 20
 TEXT_MAX = 20_000
 
 
-def time_zone_choices(current: str) -> list[tuple[str, str]]:
-    now = timezone.now()
-    zones = list(COMMON_TIME_ZONES)
-    if current and current not in zones and current in available_timezones():
-        zones.insert(0, current)
-    choices = []
-    for zone in zones:
-        offset = now.astimezone(ZoneInfo(zone)).strftime("%z")
-        choices.append((zone, f"{zone.replace('_', ' ')} (UTC{offset[:3]}:{offset[3:]})"))
-    return choices
+def _offset_text(offset) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def time_zone_choices(current: str) -> list:
+    """Every IANA time zone, grouped: the common ones first, then all others A–Z.
+
+    Each label shows the zone's UTC offset right now (Asia/Kolkata (UTC+05:30)). A business whose zone is
+    valid but not listed (an alias such as CET) finds it at the top.
+    """
+    now = timeutils.now()
+    common_names = set(timeutils.COMMON_ZONES)
+    common, others = [], []
+    for name, label in timeutils.zone_choices():
+        offset = _offset_text(timeutils.localtime(now, timeutils.zone(name)).utcoffset())
+        (common if name in common_names else others).append((name, f"{label} ({offset})"))
+    if current and timeutils.is_valid_zone(current) and current not in {name for name, _ in common + others}:
+        offset = _offset_text(timeutils.localtime(now, timeutils.zone(current)).utcoffset())
+        common.insert(0, (current, f"{current} ({offset})"))
+    return [(_("Common time zones"), common), (_("All time zones"), others)]
 
 
 def _relative_luminance(hex_colour: str) -> float:
@@ -104,6 +89,20 @@ class ProfileForm(forms.Form):
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         help_text=_("Your calendar and every time in customer messages use this time zone."),
+        error_messages={
+            "invalid_choice": _("“%(value)s” is not a time zone we know. Please choose one from the list.")
+        },
+        # settings.js puts a filter box in front of the long list; without it the list works as it is.
+        widget=forms.Select(
+            attrs={
+                "data-zone-select": "",
+                "data-filter-label": _("Find a time zone"),
+                "data-filter-placeholder": _("e.g. Kolkata or +05:30"),
+                "data-count-none": _("No time zone matches."),
+                "data-count-one": _("1 time zone matches."),
+                "data-count-many": _("{n} time zones match."),
+            }
+        ),
     )
     language = forms.ChoiceField(
         label=_("Language of customer texts"),
@@ -136,6 +135,17 @@ class ProfileForm(forms.Form):
     def __init__(self, *args, current_time_zone: str = "Europe/Berlin", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = time_zone_choices(current_time_zone)
+
+    def clean_time_zone(self) -> str:
+        name = self.cleaned_data["time_zone"]
+        try:
+            timeutils.zone(name)  # listed and loadable with zoneinfo
+        except ValueError as exc:
+            raise ValidationError(
+                _("“%(value)s” is not a time zone we know. Please choose one from the list."),
+                params={"value": name},
+            ) from exc
+        return name
 
     def clean_brand_colour(self) -> str:
         colour = self.cleaned_data["brand_colour"].strip().lower()

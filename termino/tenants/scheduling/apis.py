@@ -1,5 +1,6 @@
 """Staff REST API of the scheduling core (`/api/v1/`). Thin: validation here, work in services/selectors."""
 
+import re
 from datetime import date, datetime, timedelta
 
 import holidays
@@ -25,6 +26,7 @@ from termino.tenants.crm.models import Customer
 from termino.tenants.notifications import events
 
 from . import selectors, services
+from .availability import END_OF_DAY, is_end_of_day
 from .models import Appointment, AppointmentStatus, Closure, Resource, ResourceKind, Service, WeeklyHours
 
 MAX_RANGE_DAYS = 62
@@ -90,16 +92,50 @@ class ResourceSerializer(serializers.ModelSerializer):
         return attrs
 
 
+# "24:00", "24:00:00" or "24:00:00.000": the end of the day, as ISO 8601 and PostgreSQL write it.
+END_OF_DAY_TEXT = re.compile(r"24:00(:00(\.0{1,6})?)?")
+
+
 @extend_schema_field(
     {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$", "example": "09:00"}
 )
 class WallClockTimeField(serializers.TimeField):
     """A local wall-clock time ("09:00:00"): no UTC offset, so not JSON Schema's `format: time`."""
 
+    def to_internal_value(self, value):
+        if isinstance(value, str) and END_OF_DAY_TEXT.fullmatch(value.strip()):
+            raise serializers.ValidationError(_("24:00 can only end an interval; a day starts at 00:00."))
+        return super().to_internal_value(value)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^(([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?|24:00(:00(\.0{1,6})?)?)$",
+        "example": "18:00",
+        "description": "End of the interval; 24:00 is midnight at the end of the day (so is 00:00).",
+    }
+)
+class WallClockEndField(serializers.TimeField):
+    """The end of an interval of weekly hours: a wall-clock time, or 24:00 for the end of the day.
+
+    Stored as 00:00 (availability.END_OF_DAY); answered as "24:00:00", in the shape of every other time.
+    """
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and END_OF_DAY_TEXT.fullmatch(value.strip()):
+            return END_OF_DAY
+        return super().to_internal_value(value)
+
+    def to_representation(self, value):
+        if value is not None and is_end_of_day(value):
+            return "24:00:00"
+        return super().to_representation(value)
+
 
 class WeeklyHoursSerializer(serializers.ModelSerializer):
     start = WallClockTimeField()
-    end = WallClockTimeField()
+    end = WallClockEndField()
 
     class Meta:
         model = WeeklyHours
@@ -111,10 +147,13 @@ class WeeklyHoursSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs):
-        start, end = attrs.get("start", getattr(self.instance, "start", None)), attrs.get("end")
-        end = end or getattr(self.instance, "end", None)
-        if start and end and start >= end:
-            raise serializers.ValidationError({"end": _("The end must be after the start.")})
+        weekday = attrs.get("weekday", getattr(self.instance, "weekday", None))
+        start = attrs.get("start", getattr(self.instance, "start", None))
+        end = attrs.get("end", getattr(self.instance, "end", None))
+        if weekday is not None and start is not None and end is not None:
+            problem = services.weekly_interval_problem(weekday=weekday, start=start, end=end)
+            if problem:
+                raise serializers.ValidationError({"end": problem})
         return attrs
 
 

@@ -6,6 +6,11 @@ tested exhaustively and called with whatever the selectors loaded.
 Semantics
 ---------
 * Days: every local date (in `tz`) from `start_date` to `end_date`, both inclusive.
+* Weekly hours are half-open local wall-clock intervals [start, end) of one weekday. An end of 00:00
+  means 24:00, the end of the day (`END_OF_DAY`): 23:00-00:00 is the last hour of the day and
+  00:00-00:00 the whole day. An interval never runs past midnight: a night is two intervals, 22:00-24:00
+  on one day and 00:00-06:00 on the next (the writes refuse 22:00-06:00; the engine ignores such an
+  interval).
 * Open time of a resource on a day: its weekly hours for that weekday (the business hours if its `hours`
   tuple is empty) intersected, in local wall-clock time, with the business hours; empty business hours
   mean the business is closed. Touching or overlapping intervals are merged first, so [09:00, 12:00) and
@@ -20,13 +25,25 @@ Semantics
     occurrence, since no later wall time is earlier; 00:00-02:00 stays 2 h.
   Put differently, an interval runs from the first instant whose wall clock reaches its start to the
   first instant from which the wall clock never again shows a time before its end.
-  Hence 01:00-05:00 on the spring day lasts 3 h and 00:00-06:00 on the autumn day 7 h. Intervals that
-  overlap after conversion (only possible around the repeated hour) are merged.
-* Candidates: from the start of each (merged) open interval of a staff member, every `step` in absolute
-  time. The grid is anchored before closures are taken away, so a closure ending at 10:07 does not shift
-  the slots to :07/:22. Walking absolute time means no start in a skipped hour and no instant twice.
+  Hence 01:00-05:00 on the spring day lasts 3 h and 00:00-06:00 on the autumn day 7 h. Intervals of a day
+  that overlap after conversion (only possible around the repeated hour) are merged.
+  - 24:00 of a day is 00:00 of the next day, converted as an end by the same rules: where that midnight
+    is skipped it is the transition (America/Santiago, 2027-09-04: 22:00-24:00 ends at 01:00-03:00 on
+    the 5th, 2 h), where the clock goes back at midnight it is the only 00:00 after the repeated hour
+    (Asia/Beirut, 2027-10-30: 22:00-24:00 lasts 3 h), and where midnight itself repeats it is the first
+    00:00 (America/Havana, 2027-11-07). 00:00 of the next day, as a start, is the same instant in all
+    three cases, so 22:00-24:00 and 00:00-06:00 of the next day always touch.
+* Runs: open intervals that touch or overlap in absolute time form one run; that only joins intervals
+  of different days when one ends at 24:00 and the next day's starts at 00:00.
+* Candidates: from the start of each (merged) open interval of a staff member on a queried day, every
+  `step` in absolute time, up to the start of the next day's interval of the same run (or the run's
+  end). The grid is anchored before closures are taken away, so a closure ending at 10:07 does not shift
+  the slots to :07/:22; it restarts at 00:00 of a day even when the run began the evening before, so the
+  slots of a day never depend on which other days are queried. Walking absolute time means no start in a
+  skipped hour and no instant twice.
 * A candidate t is free for a resource when
-  - the appointment proper [t, t + duration) lies inside one open interval of that resource, and
+  - the appointment proper [t, t + duration) lies inside one open run of that resource (with 22:00-24:00
+    and 00:00-06:00 of the next day, 23:30-00:30 can be booked), and
   - the held interval [t - buffer_before, t + duration + buffer_after) overlaps no closure (business or
     the resource's own) and no `Busy` of the resource, except a joinable group session (below).
   Buffers may reach outside opening hours, but not into closures or other appointments.
@@ -43,10 +60,13 @@ Semantics
   for its role; an unknown id, or a room for a service without rooms, gives no slots.
 * Result: sorted by start, one slot per start instant, `start`/`end` aware in `tz`.
 
-Speed: everything inside runs on integer microseconds since the epoch. Per resource, every busy period and
+Speed: everything inside runs on integer microseconds since the epoch (wall-clock times of weekly hours
+on microseconds since local midnight, so 24:00 is a plain number). Per resource, every busy period and
 closure becomes one forbidden range of candidate starts; the ranges are sorted once and subtracted from
 the allowed ranges with a moving pointer, so the work grows with the number of intervals and slots, not
 with candidates times busy periods. Time zone conversions happen only for interval bounds and output.
+Days after `end_date` are converted only when some interval ends at 24:00, and only as many as the
+longest appointment can reach into.
 """
 
 from bisect import bisect_left, bisect_right
@@ -62,6 +82,11 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _DAY_US = 86_400 * 1_000_000
+_ONE_DAY = timedelta(days=1)
+_SHORTEST_DAY = timedelta(hours=23)  # a local day across a DST change: how far a run can reach per day
+
+# As the end of weekly hours, 00:00 is 24:00: the end of the day (Python's `time` cannot say 24:00).
+END_OF_DAY = time(0)
 
 
 @dataclass(frozen=True)
@@ -83,7 +108,49 @@ class WeeklyInterval:
 
     weekday: int  # 0 = Monday
     start: time
-    end: time  # end > start
+    end: time  # end > start, or END_OF_DAY (00:00) for 24:00
+
+
+def is_end_of_day(end: time) -> bool:
+    """Whether an interval's end is 24:00 (stored as 00:00)."""
+    return end == END_OF_DAY
+
+
+def day_microseconds(moment: time, *, end: bool = False) -> int:
+    """Microseconds since local midnight of a weekly-hours bound; as an end, 00:00 is 24:00 (one day)."""
+    wall = ((moment.hour * 60 + moment.minute) * 60 + moment.second) * 1_000_000 + moment.microsecond
+    return _DAY_US if end and not wall else wall
+
+
+def day_minutes(moment: time, *, end: bool = False) -> int:
+    """Minutes since local midnight of a weekly-hours bound; as an end, 00:00 is 24:00 (1440)."""
+    return day_microseconds(moment, end=end) // 60_000_000
+
+
+def wall_text(moment: time, *, end: bool = False) -> str:
+    """ "09:30" for people; an end of 00:00 reads "24:00"."""
+    return "24:00" if end and is_end_of_day(moment) else f"{moment:%H:%M}"
+
+
+def interval_text(start: time, end: time) -> str:
+    """ "22:00–24:00": an interval of weekly hours as people read it."""
+    return f"{wall_text(start)}–{wall_text(end, end=True)}"
+
+
+def weekly_open(
+    hours: Sequence[WeeklyInterval], business_hours: Sequence[WeeklyInterval]
+) -> list[list[tuple[time, time]]]:
+    """Per weekday (0 = Monday) the local intervals `free_slots` counts as open for these hours.
+
+    Empty `hours` follow the business hours; otherwise they are cut to them. Touching intervals are merged;
+    an end of 24:00 comes back as END_OF_DAY.
+    """
+    business = _by_weekday(business_hours)
+    own = _by_weekday(hours) if hours else business
+    return [
+        [(_wall_time(start), _wall_time(end)) for start, end in _intersect(own[day], business[day])]
+        for day in range(7)
+    ]
 
 
 @dataclass(frozen=True)
@@ -180,9 +247,11 @@ def free_slots(
         return []
 
     days = [start_date + timedelta(days=i) for i in range((end_date - start_date).days + 1)]
+    # An appointment starting on the last day can run on through days open from 00:00 to 24:00.
+    following = [end_date + timedelta(days=i + 1) for i in range(rules.duration // _SHORTEST_DAY + 2)]
     business = _by_weekday(business_hours)
     clock = _Clock(tz)
-    open_cache: dict[tuple[WeeklyInterval, ...], list[tuple[int, int]]] = {}
+    open_cache: dict[tuple[WeeklyInterval, ...], list[tuple[int, int, int]]] = {}
     business_blocks = [(_to_us(c.start), _to_us(c.end)) for c in closures]
 
     def allowed(calendar: ResourceCalendar) -> tuple[list[tuple[int, int, int]], dict[int, int]]:
@@ -190,11 +259,11 @@ def free_slots(
         key = tuple(calendar.hours)  # staff sharing their hours share the work
         opening = open_cache.get(key)
         if opening is None:
-            opening = open_cache[key] = _open_intervals(key, business, days, clock)
+            opening = open_cache[key] = _open_intervals(key, business, days, following, clock)
         base = []
-        for start, end in opening:
+        for start, limit, end in opening:
             a = max(start, earliest)
-            b = min(end - duration, latest)
+            b = min(limit - 1, end - duration, latest)
             if a <= b:
                 base.append((a, b, start))
         if not base:
@@ -307,8 +376,24 @@ def _merge(intervals: list[tuple]) -> list[tuple]:
     return [(start, end) for start, end in merged]
 
 
-def _by_weekday(hours: Sequence[WeeklyInterval]) -> list[list[tuple[time, time]]]:
-    return [_merge([(h.start, h.end) for h in hours if h.weekday == weekday]) for weekday in range(7)]
+def _wall_time(wall: int) -> time:
+    """The `time` of microseconds since local midnight; 24:00 becomes END_OF_DAY (00:00)."""
+    seconds, micro = divmod(wall % _DAY_US, 1_000_000)
+    return time(seconds // 3600, seconds // 60 % 60, seconds % 60, micro)
+
+
+def _by_weekday(hours: Sequence[WeeklyInterval]) -> list[list[tuple[int, int]]]:
+    """Per weekday, the merged intervals in microseconds since local midnight (24:00 = one day)."""
+    return [
+        _merge(
+            [
+                (day_microseconds(h.start), day_microseconds(h.end, end=True))
+                for h in hours
+                if h.weekday == weekday
+            ]
+        )
+        for weekday in range(7)
+    ]
 
 
 def _intersect(left: list[tuple], right: list[tuple]) -> list[tuple]:
@@ -329,18 +414,42 @@ def _intersect(left: list[tuple], right: list[tuple]) -> list[tuple]:
 
 def _open_intervals(
     hours: tuple[WeeklyInterval, ...],
-    business: list[list[tuple[time, time]]],
+    business: list[list[tuple[int, int]]],
     days: list[date],
+    following: list[date],
     clock: "_Clock",
-) -> list[tuple[int, int]]:
-    """Absolute open intervals over `days` for one set of weekly hours, sorted, disjoint, not touching."""
+) -> list[tuple[int, int, int]]:
+    """Open time of one set of weekly hours: (start, limit, end) per open interval of a queried day.
+
+    `start` is the interval's absolute start (the anchor of its grid), appointments starting in it start
+    before `limit` (the next day's interval of the same run, or the run's end) and end by `end`, the end
+    of its run. Sorted; the [start, limit) do not overlap.
+    """
     own = _by_weekday(hours) if hours else business
     weekly = [_intersect(own[weekday], business[weekday]) for weekday in range(7)]
-    intervals = []
-    for day in days:
-        for start, end in weekly[day.weekday()]:
-            intervals.append((clock.to_us(day, start, is_end=False), clock.to_us(day, end, is_end=True)))
-    return _merge(intervals)
+    pieces: list[tuple[int, int, bool]] = []  # (start, end, on a queried day)
+    for queried, span in ((True, days), (False, following)):
+        if not queried and not any(end == _DAY_US for day in weekly for _start, end in day):
+            break  # no day closes at 24:00: no run reaches into the following days
+        for day in span:
+            converted = [
+                (clock.to_us(day, start, is_end=False), clock.to_us(day, end, is_end=True))
+                for start, end in weekly[day.weekday()]
+            ]
+            pieces.extend((start, end, queried) for start, end in _merge(converted))
+    pieces.sort()
+    out = []
+    i, n = 0, len(pieces)
+    while i < n:
+        last, end = i, pieces[i][1]
+        while last + 1 < n and pieces[last + 1][0] <= end:
+            last += 1
+            end = max(end, pieces[last][1])
+        for k in range(i, last + 1):
+            if pieces[k][2]:
+                out.append((pieces[k][0], pieces[k + 1][0] if k < last else end, end))
+        i = last + 1
+    return out
 
 
 class _Clock:
@@ -349,9 +458,13 @@ class _Clock:
     def __init__(self, tz: ZoneInfo):
         self.tz = tz
         self.day_offsets: dict[date, int | None] = {}
-        self.hard: dict[tuple[date, time, bool], int] = {}
+        self.hard: dict[tuple[date, int, bool], int] = {}
 
-    def to_us(self, day: date, wall: time, *, is_end: bool) -> int:
+    def to_us(self, day: date, wall: int, *, is_end: bool) -> int:
+        """Epoch microseconds of `wall` (microseconds since local midnight, up to 24:00) on `day`."""
+        if wall == _DAY_US:
+            # 24:00 is the next day's 00:00, converted by the same rules (as an end).
+            day, wall = day + _ONE_DAY, 0
         try:
             offset = self.day_offsets[day]
         except KeyError:
@@ -361,12 +474,11 @@ class _Clock:
             following = datetime.combine(day + timedelta(days=1), time(0), self.tz).utcoffset()
             offset = self.day_offsets[day] = first // _US if first == following else None
         if offset is not None:
-            wall_us = ((wall.hour * 60 + wall.minute) * 60 + wall.second) * 1_000_000 + wall.microsecond
-            return (day.toordinal() - _EPOCH_ORDINAL) * _DAY_US + wall_us - offset
+            return (day.toordinal() - _EPOCH_ORDINAL) * _DAY_US + wall - offset
         key = (day, wall, is_end)
         moment = self.hard.get(key)
         if moment is None:
-            moment = self.hard[key] = _local_to_us(day, wall, self.tz, is_end=is_end)
+            moment = self.hard[key] = _local_to_us(day, _wall_time(wall), self.tz, is_end=is_end)
         return moment
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from termino.shared import timeutils
 
+from .availability import day_minutes
 from .models import Allocation, AppointmentStatus, Closure, Resource, Service, WeeklyHours
 from .selectors import free_slots
 
@@ -84,7 +85,7 @@ def calendar_grid(*, days: list[date], resources: list[Resource], time_zone: str
     for owner, weekday, opens, closes in WeeklyHours.objects.filter(
         Q(resource__isnull=True) | Q(resource_id__in=ids)
     ).values_list("resource_id", "weekday", "start", "end"):
-        hours[owner][weekday].append((_minutes(opens), _minutes(closes)))
+        hours[owner][weekday].append((day_minutes(opens), day_minutes(closes, end=True)))  # 24:00 = 1440
     closures = list(
         Closure.objects.filter(Q(resource__isnull=True) | Q(resource_id__in=ids)).filter(
             start__lt=until, end__gt=since

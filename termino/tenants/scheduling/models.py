@@ -4,6 +4,7 @@ Double bookings are made impossible by the database: every appointment holds one
 resource it uses, and an exclusion constraint forbids two active allocations of one resource to overlap.
 """
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -12,6 +13,8 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from .availability import interval_text
 
 
 class Service(models.Model):
@@ -80,7 +83,10 @@ class Resource(models.Model):
 class WeeklyHours(models.Model):
     """One interval of a weekday in local wall-clock time; several per day model breaks.
 
-    Without a resource the row is the business's opening hours.
+    Without a resource the row is the business's opening hours. An `end` of 00:00 means 24:00, the end of
+    the day (PostgreSQL's `time` could store 24:00, but psycopg cannot load it into a Python `time`), so
+    22:00–00:00 is open until midnight and 00:00–00:00 the whole day. An interval never runs past
+    midnight: a night shift is 22:00–24:00 on one day and 00:00–06:00 on the next.
     """
 
     resource = models.ForeignKey(
@@ -96,11 +102,14 @@ class WeeklyHours(models.Model):
         ordering = ["resource_id", "weekday", "start"]
         constraints = [
             models.CheckConstraint(name="hours_weekday_range", condition=Q(weekday__lte=6)),
-            models.CheckConstraint(name="hours_start_before_end", condition=Q(start__lt=F("end"))),
+            models.CheckConstraint(
+                name="hours_start_before_end_or_midnight",
+                condition=Q(start__lt=F("end")) | Q(end=datetime.time(0)),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.resource or '-'} {self.weekday} {self.start:%H:%M}-{self.end:%H:%M}"
+        return f"{self.resource or '-'} {self.weekday} {interval_text(self.start, self.end)}"
 
 
 class Closure(models.Model):

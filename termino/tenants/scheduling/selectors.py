@@ -197,13 +197,12 @@ def weekly_hours(*, resource: Resource | None) -> list[list[tuple[time, time]]]:
 def bookable_hours(*, resource: Resource) -> list[list[tuple[time, time]]]:
     """Per weekday, the local times when `resource` can be booked as far as weekly hours go.
 
-    Computed with the engine's own helpers so this page can never tell another story than the slots:
-    own hours (the opening hours when it has none) within the opening hours, touching intervals merged.
+    Computed by the engine itself so this page can never tell another story than the slots: own hours
+    (the opening hours when it has none) within the opening hours, touching intervals merged; an end of
+    24:00 comes back as 00:00 (availability.END_OF_DAY).
     """
-    business = availability._by_weekday(_as_intervals(weekly_hours(resource=None)))
-    own_rows = weekly_hours(resource=resource)
-    own = availability._by_weekday(_as_intervals(own_rows)) if any(own_rows) else business
-    return [availability._intersect(own[day], business[day]) for day in range(7)]
+    business = _as_intervals(weekly_hours(resource=None))
+    return availability.weekly_open(_as_intervals(weekly_hours(resource=resource)), business)
 
 
 def _as_intervals(days: list[list[tuple[time, time]]]) -> list[availability.WeeklyInterval]:

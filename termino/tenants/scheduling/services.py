@@ -7,19 +7,20 @@ bookings of the same resources in a queue instead of letting the losers deadlock
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
 from termino.shared import timeutils
 from termino.shared.errors import ConflictError, InvalidRequest
 
-from .availability import WeeklyInterval
+from .availability import END_OF_DAY, WeeklyInterval, day_microseconds, interval_text, is_end_of_day
 from .models import (
     Allocation,
     Appointment,
@@ -450,24 +451,49 @@ def resource_update(
     return resource
 
 
+def weekly_interval_problem(*, weekday: int, start: time, end: time) -> str | None:
+    """Why an interval of weekly hours cannot be stored, as a sentence for a person; None when it can.
+
+    An end of 00:00 is 24:00, the end of the day (availability.END_OF_DAY). An interval cannot run past
+    midnight: a night shift is two intervals, and the message says which.
+    """
+    if not 0 <= weekday <= 6:
+        return _("Use 0 (Monday) to 6 (Sunday).")
+    if is_end_of_day(end) or start < end:
+        return None
+    if start == end:
+        return _("The end must be after the start.")
+    return _(
+        "An interval cannot run past midnight. Enter %(evening)s on %(day)s and %(morning)s on %(next_day)s."
+    ) % {
+        "evening": interval_text(start, END_OF_DAY),
+        "day": WEEKDAYS[weekday],
+        "morning": interval_text(time(0), end),
+        "next_day": WEEKDAYS[(weekday + 1) % 7],
+    }
+
+
 def weekly_intervals_check(intervals: Iterable[WeeklyInterval]) -> list[WeeklyInterval]:
     """The intervals sorted by day and time; SchedulingError for a bad day, end not after start, overlap.
 
     Touching intervals (09:00–12:00 and 12:00–13:00) are allowed: the availability engine merges them.
     """
-    ordered = sorted(intervals, key=lambda i: (i.weekday, i.start, i.end))
+    ordered = sorted(
+        intervals,
+        key=lambda i: (i.weekday, day_microseconds(i.start), day_microseconds(i.end, end=True)),
+    )
     for interval in ordered:
-        if not 0 <= interval.weekday <= 6:
-            raise SchedulingError(_("Use 0 (Monday) to 6 (Sunday)."))
-        if interval.start >= interval.end:
-            raise SchedulingError(_("The end must be after the start."))
+        problem = weekly_interval_problem(weekday=interval.weekday, start=interval.start, end=interval.end)
+        if problem:
+            raise SchedulingError(problem)
     for before, after in itertools.pairwise(ordered):
-        if before.weekday == after.weekday and after.start < before.end:
+        same_day = before.weekday == after.weekday
+        if same_day and day_microseconds(after.start) < day_microseconds(before.end, end=True):
             raise SchedulingError(
                 _("%(first)s and %(second)s overlap.")
                 % {
-                    "first": f"{before.start:%H:%M}–{before.end:%H:%M}",
-                    "second": f"{after.start:%H:%M}–{after.end:%H:%M}",
+                    "first": interval_text(before.start, before.end),
+                    "second": interval_text(after.start, after.end),
                 }
             )
     return ordered

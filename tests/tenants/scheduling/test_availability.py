@@ -446,19 +446,62 @@ def test_range_across_the_change_keeps_local_opening_time(saturday, offsets):
 
 # --- property tests ---------------------------------------------------------------------------------------
 
-DAYS = [date(2026, 3, 28), SPRING, SPRING, MONDAY, date(2026, 10, 24), AUTUMN, AUTUMN]  # DST days twice
+# Zones whose changes fall at different wall times: Berlin at 02:00/03:00, Santiago and Beirut at midnight
+# (a skipped midnight; clocks going back from 24:00 to 23:00), Havana back from 01:00 to 00:00 (a repeated
+# midnight), Adelaide in the southern hemisphere with a half-hour offset, Kolkata without any change.
+ZONES = [
+    ZoneInfo(name)
+    for name in ("Europe/Berlin", "America/Santiago", "Asia/Beirut", "America/Havana", "Australia/Adelaide")
+] + [ZoneInfo("Asia/Kolkata")]
 
 
 @functools.cache
-def walls(day: date) -> tuple[tuple[int, datetime], ...]:
+def dst_days(tz: ZoneInfo, year: int = 2027) -> tuple[date, ...]:
+    """The local days of `year` on which the offset changes (looked up, not assumed)."""
+    day, out = date(year, 1, 1), []
+    while day.year == year:
+        following = day + timedelta(days=1)
+        if (
+            datetime.combine(day, time(12), tz).utcoffset()
+            != datetime.combine(following, time(12), tz).utcoffset()
+        ):
+            # The change lies between these noons: on `day` after noon or on `following` before it.
+            noon = datetime.combine(day, time(12), tz).astimezone(UTC)
+            change = next(
+                noon + timedelta(minutes=15 * i)
+                for i in range(1, 97)
+                if (noon + timedelta(minutes=15 * i)).astimezone(tz).utcoffset()
+                != noon.astimezone(tz).utcoffset()
+            )
+            out.append((change - timedelta(seconds=1)).astimezone(tz).date())
+        day = following
+    return tuple(out)
+
+
+def days_to_test(tz: ZoneInfo) -> list[date]:
+    """Each DST day twice, the day before it, and an ordinary Monday."""
+    out = [date(2027, 6, 14)]
+    for day in dst_days(tz):
+        out += [day - timedelta(days=1), day, day]
+    return out
+
+
+@functools.cache
+def walls(day: date, tz: ZoneInfo) -> tuple[tuple[int, datetime], ...]:
     """(epoch minute, local naive wall time) for every UTC minute from 3 h before to 3 h after a local day."""
-    first = datetime.combine(day, time(0), TZ).astimezone(UTC) - timedelta(hours=3)
+    first = datetime.combine(day, time(0), tz).astimezone(UTC) - timedelta(hours=3)
     minutes = 30 * 60
     out = []
     for i in range(minutes):
         moment = first + timedelta(minutes=i)
-        out.append((int(moment.timestamp()) // 60, moment.astimezone(TZ).replace(tzinfo=None)))
+        out.append((int(moment.timestamp()) // 60, moment.astimezone(tz).replace(tzinfo=None)))
     return tuple(out)
+
+
+def wall_minute(moment: time, *, end: bool = False) -> int:
+    """Minutes since midnight; an end of 00:00 is 24:00."""
+    minute = moment.hour * 60 + moment.minute
+    return 24 * 60 if end and minute == 0 else minute
 
 
 def local_minutes(intervals, weekday: int) -> set[int]:
@@ -466,35 +509,49 @@ def local_minutes(intervals, weekday: int) -> set[int]:
         m
         for w in intervals
         if w.weekday == weekday
-        for m in range(w.start.hour * 60 + w.start.minute, w.end.hour * 60 + w.end.minute)
+        for m in range(wall_minute(w.start), wall_minute(w.end, end=True))
     }
 
 
-def open_minutes(calendar: ResourceCalendar, business, days: list[date]) -> set[int]:
-    """Epoch minutes when the resource is open, by brute force over the wall clock of every minute.
+def day_pieces(calendar: ResourceCalendar, business, day: date, tz: ZoneInfo) -> list[tuple[int, int]]:
+    return _day_pieces(calendar.hours, business, day, tz)
+
+
+@functools.cache
+def _day_pieces(hours, business, day: date, tz: ZoneInfo) -> list[tuple[int, int]]:
+    """[first, end) epoch minutes of each open interval of one day, by brute force over the wall clock.
 
     Each run [s, e) of local minutes starts at the first instant whose wall time reaches s and ends after the
-    last instant whose wall time is still before e: the documented fold/gap choices, derived independently.
+    last instant whose wall time is still before e (24:00: the next day's 00:00): the documented fold/gap
+    choices, derived independently. Runs of the day that touch or overlap in absolute time are one.
     """
-    out: set[int] = set()
-    for day in days:
-        wanted = local_minutes(calendar.hours or business, day.weekday()) & local_minutes(
-            business, day.weekday()
-        )
-        runs = []
-        for m in sorted(wanted):
-            if runs and runs[-1][1] == m:
-                runs[-1][1] = m + 1
-            else:
-                runs.append([m, m + 1])
-        scan = walls(day)
-        for s, e in runs:
-            start_wall = datetime.combine(day, time(s // 60, s % 60))
-            end_wall = datetime.combine(day, time(e // 60, e % 60))
-            first = next(minute for minute, wall in scan if wall >= start_wall)
-            last = max(minute for minute, wall in scan if wall < end_wall)
-            out.update(range(first, last + 1))
-    return out
+    wanted = local_minutes(hours or business, day.weekday()) & local_minutes(business, day.weekday())
+    runs = []
+    for m in sorted(wanted):
+        if runs and runs[-1][1] == m:
+            runs[-1][1] = m + 1
+        else:
+            runs.append([m, m + 1])
+    scan = walls(day, tz)
+    pieces: list[list[int]] = []
+    for s, e in runs:
+        start_wall = datetime.combine(day, time(s // 60, s % 60))
+        end_wall = datetime.combine(day, time(0)) + timedelta(minutes=e)  # naive: plain wall-clock arithmetic
+        first = next((minute for minute, wall in scan if wall >= start_wall), None)
+        ends = [minute for minute, wall in scan if wall < end_wall]
+        if first is None or not ends or max(ends) < first:
+            continue  # the whole interval lies in a skipped hour
+        piece = [first, max(ends) + 1]
+        if pieces and piece[0] <= pieces[-1][1]:
+            pieces[-1][1] = max(pieces[-1][1], piece[1])
+        else:
+            pieces.append(piece)
+    return [(a, b) for a, b in pieces]
+
+
+def open_minutes(calendar: ResourceCalendar, business, days: list[date], tz: ZoneInfo) -> set[int]:
+    """Epoch minutes when the resource is open on these days."""
+    return {m for day in days for a, b in day_pieces(calendar, business, day, tz) for m in range(a, b)}
 
 
 def epoch_minute(moment: datetime) -> int:
@@ -537,9 +594,14 @@ def free_at(calendar, service, business_closures, t: datetime) -> int | None:
 
 
 def reference(scenario) -> list[tuple]:
-    """Brute force: walk each run of open minutes by step, test every blocker for every candidate."""
-    service, calendars, business, closures, now, start_date, end_date, resource_id = scenario
+    """Brute force: walk each open interval of a queried day by step, test every blocker for every candidate.
+
+    An appointment may run on from an interval into whatever touches it (24:00 to the next day's 00:00);
+    the steps of an interval stop where the next day's interval begins.
+    """
+    service, calendars, business, closures, now, start_date, end_date, resource_id, tz = scenario
     days = [start_date + timedelta(days=i) for i in range((end_date - start_date).days + 1)]
+    reach = days + [end_date + timedelta(days=i) for i in (1, 2)]  # durations here are at most 90 minutes
     people = [c for c in calendars if c.kind == "staff"]
     rooms = [c for c in calendars if c.kind == "room"] if service.requires_room else []
     if resource_id is not None:
@@ -552,17 +614,17 @@ def reference(scenario) -> list[tuple]:
     step = service.step // MIN
     duration = service.duration // MIN
     found: dict[datetime, dict] = {}
-    room_open = {r.resource_id: open_minutes(r, business, days) for r in rooms}
+    room_open = {r.resource_id: open_minutes(r, business, reach, tz) for r in rooms}
     for person in people:
-        minutes = open_minutes(person, business, days)
-        for m in sorted(minutes):
-            if m - 1 in minutes:
-                continue  # not the start of a run
+        minutes = open_minutes(person, business, reach, tz)
+        starts = sorted(a for day in reach for a, _b in day_pieces(person, business, day, tz))
+        for m, _piece_end in (piece for day in days for piece in day_pieces(person, business, day, tz)):
             run_end = m
             while run_end in minutes:
                 run_end += 1
+            limit = min((a for a in starts if m < a < run_end), default=run_end)
             t = m
-            while t + duration <= run_end:
+            while t < limit and t + duration <= run_end:
                 moment = datetime.fromtimestamp(t * 60, UTC)
                 if now + service.min_notice <= moment < now + service.horizon:
                     seats = free_at(person, service, closures, moment)
@@ -588,32 +650,39 @@ def reference(scenario) -> list[tuple]:
     return out
 
 
-LAST_MINUTE = 24 * 60 - 1  # 23:59, the latest end a `time` can say
+DAY_END = 24 * 60  # 24:00, stored as 00:00
 
 
 @st.composite
 def weekly(draw, weekdays: list[int], min_size=0, max_size=4):
     out = []
     for _ in range(draw(st.integers(min_size, max_size))):
-        kind = draw(st.sampled_from(["quarter", "quarter", "night", "any"]))
+        kind = draw(st.sampled_from(["quarter", "quarter", "night", "late", "any"]))
         if kind == "any":
-            start = draw(st.integers(0, LAST_MINUTE - 1))
-            end = draw(st.integers(start + 1, LAST_MINUTE))
+            start = draw(st.integers(0, DAY_END - 1))
+            end = draw(st.integers(start + 1, DAY_END))
+        elif kind == "late":
+            # Until midnight, often with the next day's early hours: runs across midnight.
+            start = 15 * draw(st.integers(80, 95))
+            end = DAY_END
         else:
             # Quarter hours like real opening hours, often at night to cross the DST changes.
             start = 15 * draw(st.integers(0, 12) if kind == "night" else st.integers(0, 94))
-            end = start + 15 * draw(st.integers(1, (LAST_MINUTE - start) // 15))
-        # Mostly weekdays of the queried dates, so that something is open.
+            end = start + 15 * draw(st.integers(1, (DAY_END - start) // 15))
+        # Mostly weekdays of the queried dates (or the day after), so that something is open.
         weekday = draw(st.sampled_from(weekdays)) if draw(st.integers(0, 3)) else draw(st.integers(0, 6))
-        out.append(WeeklyInterval(weekday, time(start // 60, start % 60), time(end // 60, end % 60)))
+        out.append(
+            WeeklyInterval(weekday, time(start // 60, start % 60), time(end // 60 % 24, end % 60))
+        )  # 24:00 → 00:00
     return tuple(out)
 
 
 @st.composite
 def scenarios(draw):
-    start_date = draw(st.sampled_from(DAYS))
+    tz = draw(st.sampled_from(ZONES))
+    start_date = draw(st.sampled_from(days_to_test(tz)))
     end_date = start_date + timedelta(days=draw(st.integers(0, 2)))
-    base = datetime.combine(start_date, time(0), TZ).astimezone(UTC) - timedelta(hours=6)
+    base = datetime.combine(start_date, time(0), tz).astimezone(UTC) - timedelta(hours=6)
     span = ((end_date - start_date).days + 1) * 24 * 60 + 12 * 60
 
     def moment(minutes):
@@ -678,7 +747,7 @@ def scenarios(draw):
         return tuple(out)
 
     weekdays = sorted(
-        {(start_date + timedelta(days=i)).weekday() for i in range((end_date - start_date).days + 1)}
+        {(start_date + timedelta(days=i)).weekday() for i in range((end_date - start_date).days + 2)}
     )
 
     def own_hours():
@@ -697,39 +766,39 @@ def scenarios(draw):
     closures = intervals(1)
     ids = [c.resource_id for c in calendars]
     resource_id = draw(st.none() | st.none() | st.sampled_from([*ids, 999]))
-    return service, calendars, business, closures, now, start_date, end_date, resource_id
+    return service, calendars, business, closures, now, start_date, end_date, resource_id, tz
 
 
 def run(scenario) -> list[Slot]:
-    service, calendars, business, closures, now, start_date, end_date, resource_id = scenario
+    service, calendars, business, closures, now, start_date, end_date, resource_id, tz = scenario
     return free_slots(
         rules=service,
         resources=calendars,
         business_hours=business,
         closures=closures,
         now=now,
-        tz=TZ,
+        tz=tz,
         start_date=start_date,
         end_date=end_date,
         resource_id=resource_id,
     )
 
 
-def unambiguous(wall: datetime) -> bool:
-    return wall.replace(tzinfo=TZ, fold=0).utcoffset() == wall.replace(tzinfo=TZ, fold=1).utcoffset()
+def unambiguous(wall: datetime, tz: ZoneInfo) -> bool:
+    return wall.replace(tzinfo=tz, fold=0).utcoffset() == wall.replace(tzinfo=tz, fold=1).utcoffset()
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_every_slot_is_really_free(scenario):
-    service, calendars, business, closures, now, start_date, end_date, resource_id = scenario
+    service, calendars, business, closures, now, start_date, end_date, resource_id, tz = scenario
     by_id = {c.resource_id: c for c in calendars}
     result = run(scenario)
     # In UTC: aware datetimes of one zone compare by wall clock, so 02:00 CEST == 02:00 CET.
     starts = [s.start.astimezone(UTC) for s in result]
     assert all(a < b for a, b in itertools.pairwise(starts))
     for slot in result:
-        assert slot.start.tzinfo is TZ and slot.end.tzinfo is TZ
+        assert slot.start.tzinfo is tz and slot.end.tzinfo is tz
         assert slot.end.astimezone(UTC) - slot.start.astimezone(UTC) == service.duration
         assert now + service.min_notice <= slot.start < now + service.horizon
         assert start_date <= slot.start.date() <= end_date
@@ -743,14 +812,15 @@ def test_every_slot_is_really_free(scenario):
         for rid in slot.resources:
             calendar = by_id[rid]
             assert free_at(calendar, service, closures, slot.start) is not None
-            # Within the resource's hours for that date, checked on the wall clock minute by minute
-            # (the repeated autumn hour is read either way, so it is left to the brute-force comparison).
+            # Within the resource's hours, checked on the wall clock minute by minute; past midnight those
+            # of the next day (the repeated autumn hour is read either way, so it is left to the brute-force
+            # comparison).
             moment = slot.start.astimezone(UTC)
             while moment < slot.end:
-                wall = moment.astimezone(TZ).replace(tzinfo=None)
-                if unambiguous(wall):
+                wall = moment.astimezone(tz).replace(tzinfo=None)
+                if unambiguous(wall, tz):
                     minute = wall.hour * 60 + wall.minute
-                    assert wall.date() == slot.start.date()
+                    assert wall.date() - slot.start.date() <= timedelta(days=1)
                     assert minute in local_minutes(calendar.hours or business, wall.weekday())
                     assert minute in local_minutes(business, wall.weekday())
                 moment += MIN
@@ -762,14 +832,14 @@ def test_every_slot_is_really_free(scenario):
         assert slot.seats_left == (max(staff_seats) if service.capacity > 1 else 1)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_matches_brute_force_reference(scenario):
     got = [(s.start.astimezone(UTC), s.end.astimezone(UTC), s.resources, s.seats_left) for s in run(scenario)]
     assert got == reference(scenario)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios(), st.data())
 def test_joining_a_group_session_matches_brute_force(scenario, data):
     """Put a session of this service exactly on a free slot, then compare again: joinable or full."""

@@ -1,7 +1,8 @@
 /* The weekly hours editor (business opening hours and each staff member's or room's working hours).
  * Without this script every weekday shows its saved intervals plus empty rows, and that works as it is.
  * With it: empty rows go away, a day without times reads "Closed", and rows can be added, removed and
- * copied from the day before. The server accepts any row numbers (d<weekday>-<row>-start/end). */
+ * copied from the day before. The server accepts any row numbers (d<weekday>-<row>-start/end).
+ * Time inputs cannot show 24:00, so an end of 00:00 means midnight; the note next to it follows the input. */
 (function () {
   "use strict";
 
@@ -15,6 +16,13 @@
     function dayName(day) { return day.querySelector("legend").textContent.trim(); }
     function isEmpty(row) {
       return Array.prototype.every.call(row.querySelectorAll("input"), function (input) { return !input.value; });
+    }
+
+    // 00:00 as an end, or 24:00 typed where the browser offers a plain text box, is the end of the day.
+    function markMidnight(row) {
+      var end = row.querySelector('input[name$="-end"]');
+      var note = row.querySelector("[data-midnight]");
+      if (end && note) { note.hidden = !/^(0?0:00(:00)?|24([:.]?00(:00)?)?)$/.test(end.value.trim()); }
     }
 
     function refresh(day) {
@@ -40,6 +48,7 @@
       });
       row.querySelector("[data-remove]").setAttribute("aria-label", texts.removeLabel + " (" + dayName(day) + ")");
       day.querySelector("[data-rows]").appendChild(row);
+      markMidnight(row);
       refresh(day);
       return row;
     }
@@ -52,6 +61,13 @@
       day.querySelectorAll("[data-remove]").forEach(function (button) { button.hidden = false; });
       day.querySelector("[data-tools]").hidden = false;
       refresh(day);
+      rowsOf(day).forEach(markMidnight);
+      ["input", "change"].forEach(function (type) {
+        day.addEventListener(type, function (event) {
+          var row = event.target.closest("[data-row]");
+          if (row) { markMidnight(row); }
+        });
+      });
 
       day.addEventListener("click", function (event) {
         var remove = event.target.closest("[data-remove]");

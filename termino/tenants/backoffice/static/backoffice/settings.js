@@ -1,5 +1,6 @@
 /* Settings pages: copy buttons, colour and logo previews, the message text editor with live preview,
- * and a confirmation before a message is sent again. Everything works without it, only less comfortably. */
+ * a confirmation before a message is sent again, and a filter box in front of the long time zone list.
+ * Everything works without it, only less comfortably. */
 (function () {
   "use strict";
 
@@ -136,7 +137,87 @@
     });
   }
 
+  // "sao paulo", "São Paulo", "Sao_Paulo" and "+05:30" all find what they mean.
+  function folded(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/_/g, " ").toLowerCase();
+  }
+
+  // Every IANA zone is in the list (grouped: common ones first). Options are taken out and put back rather
+  // than hidden, since phones show hidden options in their pickers. The chosen zone always stays in.
+  function zoneFilter() {
+    var select = document.querySelector("select[data-zone-select]");
+    if (!select) return;
+    var texts = select.dataset;
+    var groups = Array.prototype.map.call(select.querySelectorAll("optgroup"), function (group) {
+      return {
+        node: group,
+        options: Array.prototype.map.call(group.querySelectorAll("option"), function (option) {
+          return { node: option, text: folded(option.value + " " + option.textContent) };
+        }),
+      };
+    });
+    var box = document.createElement("input");
+    box.type = "search";
+    box.id = select.id + "_filter";
+    box.className = "zone-filter";
+    box.autocomplete = "off";
+    box.spellcheck = false;
+    box.placeholder = texts.filterPlaceholder || "";
+    box.setAttribute("aria-label", texts.filterLabel || "");
+    box.setAttribute("aria-controls", select.id);
+    var count = document.createElement("p");
+    count.className = "help zone-count";
+    count.setAttribute("aria-live", "polite");
+    select.parentNode.insertBefore(box, select);
+    select.parentNode.insertBefore(count, select.nextSibling);
+
+    function words() { return folded(box.value).split(/\s+/).filter(Boolean); }
+    function matches(option, query) {
+      return query.every(function (word) { return option.text.indexOf(word) !== -1; });
+    }
+
+    function apply() {
+      var query = words();
+      var chosen = select.value;
+      var shown = 0;
+      groups.forEach(function (group) {
+        group.node.textContent = "";
+        group.options.forEach(function (option) {
+          var match = matches(option, query);
+          if (match) shown += 1;
+          if (match || option.node.value === chosen) group.node.appendChild(option.node);
+        });
+        if (group.node.children.length) select.appendChild(group.node);
+        else if (group.node.parentNode) group.node.remove();
+      });
+      select.value = chosen;
+      if (!query.length) count.textContent = "";
+      else if (shown === 0) count.textContent = texts.countNone || "";
+      else if (shown === 1) count.textContent = texts.countOne || "";
+      else count.textContent = (texts.countMany || "").replace("{n}", shown);
+    }
+
+    box.addEventListener("input", apply);
+    // Enter in the box must not send the form: it chooses the first match instead.
+    box.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      var query = words();
+      if (!query.length) return;
+      for (var g = 0; g < groups.length; g += 1) {
+        for (var o = 0; o < groups[g].options.length; o += 1) {
+          if (matches(groups[g].options[o], query)) {
+            select.value = groups[g].options[o].node.value;
+            select.focus();
+            return;
+          }
+        }
+      }
+    });
+  }
+
   function start() {
+    zoneFilter();
     copyButtons();
     colourPreview();
     logoPreview();
