@@ -2,7 +2,8 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.settings import api_settings
 
 from termino.tenants.booking import views as booking_views
 
@@ -13,7 +14,12 @@ urlpatterns = [
     path("embed.js", booking_views.embed_js, name="embed-js"),
     path("", include("termino.shared.cookies_urls")),  # /cookies/
     path("media/<str:schema>/<path:path>", booking_views.media_file, name="media"),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    # DRF's token view names its own parsers; it gets ours (JSON nesting bounded) like every other API view.
+    path(
+        "api/v1/auth/token/",
+        ObtainAuthToken.as_view(parser_classes=api_settings.DEFAULT_PARSER_CLASSES),
+        name="api-token",
+    ),
     path("api/v1/", include("termino.tenants.scheduling.urls")),
     path("api/public/v1/", include("termino.tenants.booking.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -21,3 +27,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff-login/", include("termino.platform.staffadmin.tenant_urls")),
 ]
+
+handler400 = "termino.shared.guard.responses.bad_request"  # 413 for a body too large, JSON under /api/
