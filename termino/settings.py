@@ -108,6 +108,9 @@ MIDDLEWARE = [
     # Development serves them through runserver from the apps' folders.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     "termino.shared.security_headers.ContentSecurityPolicyMiddleware",
+    # Garbage (NUL bytes, broken UTF-8, over-long addresses, oversized or too deeply nested bodies) gets a
+    # 4xx here, with the headers above, before the routing looks the host up and views query with the path.
+    "termino.shared.guard.middleware.RequestGuardMiddleware",
     "termino.platform.tenancy.middleware.TenantRoutingMiddleware",
     "termino.platform.accesslog.middleware.AccessLogMiddleware",  # to Redis, never the database
     "termino.shared.middleware.TenantTimezoneMiddleware",
@@ -286,6 +289,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's three, with JSON nested deeper than 64 levels (or holding NUL) refused with a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "termino.shared.guard.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "termino.shared.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "public_read": env("THROTTLE_PUBLIC_READ", "120/min"),
@@ -336,6 +345,12 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# --- Request bodies (termino.shared.guard) --------------------------------------------------------------
+# Refused with 413 by their Content-Length before they are read. Forms and JSON: Django's own limit.
+# Multipart uploads (the customer CSV import takes 2 MB, logos 1 MB): nginx's client_max_body_size.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 3 * 1024 * 1024)
 
 # --- Celery ------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)

@@ -19,3 +19,5 @@ urlpatterns = [
     path("webhooks/lox24/<str:secret>/", lox24_delivery, name="lox24-delivery"),
     path("billing/", include("termino.platform.billing.urls")),
 ]
+
+handler400 = "termino.shared.guard.responses.bad_request"  # 413 for a body too large, JSON under /api/

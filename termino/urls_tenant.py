@@ -22,3 +22,5 @@ urlpatterns = [
     path("staff-login/", include("termino.platform.staffadmin.tenant_urls")),
     path("confirm-email/", include("termino.platform.tenancy.confirm_views")),
 ]
+
+handler400 = "termino.shared.guard.responses.bad_request"  # 413 for a body too large, JSON under /api/

@@ -86,7 +86,7 @@ def all_zone_names() -> frozenset[str]:
 
 @functools.cache
 def canonical_zone_names() -> frozenset[str]:
-    """The zones of zone.tab (one per country and region, no old aliases such as US/Eastern or Asia/Calcutta).
+    """The zones of zone.tab: one per country and region, no old aliases (US/Eastern, Asia/Calcutta).
 
     Read from the system's tz database or, without one, from the tzdata package; empty if neither has it.
     """

@@ -11,6 +11,7 @@ from termino.tenants.accounts.services import api_token_create
 from termino.tenants.scheduling import services
 from termino.tenants.scheduling.models import Closure, Resource, Service
 from tests.conftest import client_for
+from tests.tenants.booking.public_helpers import booking_body, public_post
 from tests.tenants.scheduling.factories import next_monday, salon
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +149,50 @@ def test_an_appointment_cannot_move_to_a_far_off_year(api, business_a, booked):
     with schema_context(business_a.schema):
         appointment.refresh_from_db()
         assert appointment.start.year > 2000
+
+
+# --- Anonymous 500s of issue 15 (now refused by termino/shared/guard; test_garbage.py covers every route) --
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/public/v1/bookings/a%00b/"),
+        ("GET", "/book/manage/a%00b/"),
+        ("GET", "/book/ics/a%00b.ics"),
+        ("DELETE", "/api/public/v1/holds/a%00b/"),
+        ("POST", "/api/public/v1/bookings/a%00b/cancel/"),
+    ],
+)
+def test_a_nul_in_a_manage_token_is_a_400(business_a, method, path):
+    """Was a 500: DataError, PostgreSQL text cannot hold NUL (0x00)."""
+    response = client_for(business_a.host, "en").generic(method, path)
+    assert response.status_code == 400
+    assert "null character" in response.content.decode()
+
+
+def test_a_nul_in_the_idempotency_key_of_a_valid_booking_is_a_400(business_a, booked):
+    """Was a 500: the key went into the IdempotentRequest row. Nothing is booked."""
+    service, _staff, _room = booked
+    body = booking_body(service, next_monday(time(15)))
+    response = public_post(business_a.host, "bookings/", body, HTTP_IDEMPOTENCY_KEY="retry-\x00-1")
+    assert response.status_code == 400 and "null character" in response.json()["detail"]
+    assert public_post(business_a.host, "bookings/", body, HTTP_IDEMPOTENCY_KEY="retry-1").status_code == 201
+    with schema_context(business_a.schema):
+        assert service.appointments.filter(start=next_monday(time(15))).count() == 1
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/token/", "/api/public/v1/bookings/", "/api/v1/services/"])
+def test_json_nested_100000_deep_is_a_400(business_a, path):
+    """Was a 500: RecursionError in the JSON parser, on every JSON endpoint."""
+    response = client_for(business_a.host, "en").generic("POST", path, "[" * 100_000, "application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The JSON is nested too deeply (at most 64 levels)."
+
+
+def test_a_300_character_file_name_under_media_is_a_404(business_a, settings, tmp_path):
+    """Was a 500: OSError "File name too long" from the filesystem."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    (tmp_path / business_a.schema).mkdir()
+    response = client_for(business_a.host, "en").get(f"/media/{business_a.schema}/{'x' * 300}")
+    assert response.status_code == 404

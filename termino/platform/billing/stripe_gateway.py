@@ -9,7 +9,6 @@ Links back into a business (success, cancel and return URLs) are built from its 
 documented shape.
 """
 
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from termino.platform.tenancy.routing import primary_url
+from termino.shared.guard import safejson
 
 from .models import Interval, Plan
 from .packs import SmsPack
@@ -260,7 +260,7 @@ def webhook_event_parse(*, payload: bytes, signature: str | None) -> dict:
         _check_not_from_the_future(signature)
         # Parsed by us rather than into the library's objects, which would turn some fields into Decimals:
         # the event is stored as Stripe sent it.
-        data = json.loads(payload)
+        data = safejson.loads(payload)
     except stripe.SignatureVerificationError as exc:
         raise SignatureInvalid(str(exc)) from None
     except (ValueError, UnicodeDecodeError) as exc:  # signed but not JSON

@@ -64,12 +64,26 @@ def booking_ics(request, token: str):
     return response
 
 
+# Linux's limits (ext4, xfs, tmpfs): a longer name is no file, and the filesystem answers a question
+# about it with "File name too long" (an OSError, which `serve` passes on as a 500), not "no such file".
+NAME_MAX, PATH_MAX = 255, 4096
+
+
 @require_GET
 def media_file(request, schema: str, path: str):
     """A business's uploaded file (its logo), only on its own host. Production serves /media/ from nginx."""
-    if schema != request.tenant.schema_name:
+    root = Path(settings.MEDIA_ROOT) / schema
+    if schema != request.tenant.schema_name or not _may_name_a_file(root, path):
         raise Http404
-    return serve(request, path, document_root=Path(settings.MEDIA_ROOT) / schema)
+    return serve(request, path, document_root=root)
+
+
+def _may_name_a_file(root: Path, path: str) -> bool:
+    return (
+        "\x00" not in path
+        and all(len(name.encode()) <= NAME_MAX for name in path.split("/"))
+        and len(str(root / path).encode()) < PATH_MAX
+    )
 
 
 @require_GET

@@ -2,7 +2,6 @@
 business); the callback data we sent with each SMS names the business's schema and the outbox row."""
 
 import hmac
-import json
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
@@ -10,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_tenants.utils import schema_context, schema_exists
 
+from termino.shared.guard import safejson
 from termino.shared.sms.gateways import UnsupportedEvent, parse_delivery_webhook
 
 from .services import delivery_report_apply
@@ -23,7 +23,7 @@ def lox24_delivery(request, secret: str):
     if not expected or not hmac.compare_digest(secret.encode(), expected.encode()):
         raise Http404
     try:
-        report = parse_delivery_webhook(json.loads(request.body))
+        report = parse_delivery_webhook(safejson.loads(request.body))
     except UnsupportedEvent:
         return HttpResponse(status=204)  # other events and "no report yet": acknowledged, ignored
     except ValueError:
