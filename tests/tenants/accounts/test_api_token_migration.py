@@ -20,11 +20,13 @@ def old_tokens_table(schema: str) -> None:
             " user_id bigint NOT NULL)"
         )
         cursor.execute(
-            "INSERT INTO authtoken_token VALUES ('0123456789abcdef0123456789abcdef01234567', now(), 1)"
+            "INSERT INTO authtoken_token VALUES"
+            " ('0123456789abcdef0123456789abcdef01234567', '2026-01-01T00:00:00Z', 1)"
         )
         cursor.execute(
-            "INSERT INTO django_migrations (app, name, applied) VALUES ('authtoken', '0001_initial', now()),"
-            " ('authtoken', '0004_alter_tokenproxy_options', now())"
+            "INSERT INTO django_migrations (app, name, applied) VALUES"
+            " ('authtoken', '0001_initial', '2026-01-01T00:00:00Z'),"
+            " ('authtoken', '0004_alter_tokenproxy_options', '2026-01-01T00:00:00Z')"
         )
 
 

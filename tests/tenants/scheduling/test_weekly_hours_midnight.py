@@ -11,9 +11,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
-from rest_framework.authtoken.models import Token
 
 from termino.shared import timeutils
+from termino.tenants.accounts.services import api_token_create
 from termino.tenants.scheduling import selectors, services
 from termino.tenants.scheduling.availability import END_OF_DAY, WeeklyInterval
 from termino.tenants.scheduling.calendar import calendar_grid
@@ -35,7 +35,7 @@ NIGHT_MESSAGE = {
 def api_client(business, language="en"):
     with schema_context(business.schema):
         owner = get_user_model().objects.get(username=business.owner_username)
-        token = Token.objects.get_or_create(user=owner)[0].key
+        token = api_token_create(user=owner, name="tests").key
     client = client_for(business.host, language)
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
     return client
