@@ -24,10 +24,10 @@ def main() -> None:
 
     from termino import celery_app
     from termino.platform.tenancy import services as tenancy
-    from termino.shared.sms.fake_lox24 import FakeLox24
     from termino.tenants.crm.models import Consent, Customer
     from termino.tenants.notifications.models import OutboxMessage
     from termino.tenants.scheduling.models import Appointment, Service
+    from tests.fakes.lox24 import FakeLox24
 
     log(f"provisioning {BUSINESSES} businesses ...")
     tenancy.schema_pool_fill(size=BUSINESSES)

@@ -440,6 +440,11 @@ CELERY_BEAT_SCHEDULE["retention-nightly"] = {
 # Access log: the middleware pushes each request to a Redis list; this moves it into the table in bulk.
 CELERY_BEAT_SCHEDULE["accesslog-flush"] = {"task": "accesslog.flush", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["accesslog-prune"] = {"task": "accesslog.prune", "schedule": crontab(hour=2, minute=45)}
+# Platform staff log in on the platform host: their login IPs are shortened like a business's (LOGIN_IP_DAYS).
+CELERY_BEAT_SCHEDULE["staff-login-ips-prune"] = {
+    "task": "staffadmin.login_ips_prune",
+    "schedule": crontab(hour=2, minute=50),
+}
 ACCESS_LOG_ENABLED = env_bool("ACCESS_LOG_ENABLED", True)
 ACCESS_LOG_DAYS = env_int("ACCESS_LOG_DAYS", 14)  # entries older than this are deleted nightly
 ACCESS_LOG_REDIS_URL = env("ACCESS_LOG_REDIS_URL", REDIS_URL)

@@ -447,6 +447,9 @@ def test_wheel_carries_templates_static_translations_and_migrations(build, conte
     )
     for kind in ("/templates/", "/static/", "/locale/", "/migrations/"):
         assert any(kind in path for path in packaged), kind
+    # Production code only: no embedded servers for `make run`, no fakes of third parties for the tests.
+    assert not [path for path in packaged if path.startswith("termino/devserver/")]
+    assert not [path for path in packaged if "fake" in path.rsplit("/", 1)[-1]]
 
 
 def test_installed_package_compiles_messages_and_translates(build):

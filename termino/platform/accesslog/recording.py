@@ -8,16 +8,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from termino.shared.client_ip import client_ip  # the one trusted reading of X-Forwarded-For
+
 from .models import PATH_MAX, REFERRER_MAX
 from .pseudonym import visitor_pseudonym
-
-try:  # the one trusted reading of X-Forwarded-For (NUM_PROXIES deep)
-    from termino.shared.client_ip import client_ip
-except ImportError:  # pragma: no cover - until that module is merged
-
-    def client_ip(request) -> str | None:
-        return request.META.get("REMOTE_ADDR") or None
-
 
 USER_AGENT_MAX = 400
 # Not logged: static files, uploads, the browser's icon request and health checks of the orchestrator.

@@ -3,49 +3,26 @@
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
+
+from termino.platform.staffadmin.security import staff_session_valid
 
 from . import selectors
 
 DAYS = 14
 
 
-def _login_url() -> str:
-    for name in ("staffadmin:login", "admin:login"):
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return settings.LOGIN_URL
-
-
-def _signed_in_staff(request) -> bool:
-    """Platform staff with the second factor passed; the staff admin's own check (which also bounds the
-    session's lifetime) when it is installed."""
-    try:
-        from termino.platform.staffadmin.security import staff_session_valid
-    except ImportError:
-        user = request.user
-        return bool(
-            user.is_authenticated
-            and user.is_active
-            and user.is_staff
-            and request.tenant.schema_name == settings.PUBLIC_SCHEMA_NAME
-            and getattr(user, "is_verified", lambda: True)()
-        )
-    return staff_session_valid(request)
-
-
 class TrafficView(TemplateView):
     template_name = "accesslog/traffic.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if not _signed_in_staff(request):
+        # The staff admin's own check: password and second factor, within the staff session's lifetime.
+        if not staff_session_valid(request):
             if request.user.is_authenticated and not request.user.is_staff:
                 raise PermissionDenied
-            return redirect_to_login(request.get_full_path(), _login_url())
+            return redirect_to_login(request.get_full_path(), reverse("staffadmin:login"))
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -538,16 +538,18 @@ def owner_registration_update(
 
 
 @transaction.atomic
-def login_ips_truncate(*, older_than) -> int:
+def login_ips_truncate(*, older_than, dry_run: bool = False) -> int:
     """Cut the IP address of login events before `older_than` to its network (/24 IPv4, /48 IPv6), in
-    the current schema. Idempotent: truncated events are marked and left alone. Returns how many."""
+    the current schema. Idempotent: truncated events are marked and left alone. Returns how many (with
+    `dry_run`, how many it would cut, changing nothing)."""
     from django.db.models.expressions import RawSQL
 
     from .models import LoginEvent
 
-    return LoginEvent.objects.filter(
-        created_at__lt=older_than, ip_truncated=False, ip_address__isnull=False
-    ).update(
+    due = LoginEvent.objects.filter(created_at__lt=older_than, ip_truncated=False, ip_address__isnull=False)
+    if dry_run:
+        return due.count()
+    return due.update(
         # The network address of the /24 (IPv4) or /48 (IPv6) the address belongs to, as a plain address.
         ip_address=RawSQL(
             "host(network(set_masklen(ip_address,"

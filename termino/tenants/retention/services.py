@@ -7,7 +7,6 @@ That is why `retention_run` is deliberately not one `@transaction.atomic` block:
 large business would hold its locks for minutes and lose all progress on any failure.
 """
 
-import inspect
 import logging
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from termino.shared.db.leases import lease
+from termino.tenants.accounts.services import login_ips_truncate
 from termino.tenants.booking.models import IdempotentRequest
 from termino.tenants.crm.models import Customer
 from termino.tenants.notifications.models import OutboxMessage
@@ -36,32 +36,6 @@ from .rules import (
 from .selectors import retention_policy_get
 
 logger = logging.getLogger(__name__)
-
-
-# --- Hooks into other apps -----------------------------------------------------------------------------
-
-
-def _login_ips_service() -> Callable | None:
-    """`accounts.services.login_ips_truncate(*, older_than) -> int` of the login audit, if installed."""
-    try:
-        from termino.tenants.accounts.services import login_ips_truncate
-    except ImportError:
-        return None
-    return login_ips_truncate
-
-
-def _login_ips_due_count(truncate: Callable, older_than: datetime) -> int | None:
-    """How many login IPs `truncate` would cut: its own dry run if it has one, else the same filter."""
-    if "dry_run" in inspect.signature(truncate).parameters:
-        return truncate(older_than=older_than, dry_run=True)
-    try:
-        from termino.tenants.accounts.models import LoginEvent
-    except ImportError:
-        return None
-    # Mirrors login_ips_truncate's filter; a test compares a dry run with the real run, so they stay equal.
-    return LoginEvent.objects.filter(
-        created_at__lt=older_than, ip_truncated=False, ip_address__isnull=False
-    ).count()
 
 
 # --- Writing -------------------------------------------------------------------------------------------
@@ -151,18 +125,9 @@ def _run_lock():
 # --- Counting (dry run and preview) --------------------------------------------------------------------
 
 
-def _login_ips(*, policy: RetentionPolicy, now: datetime, dry_run: bool) -> int | None:
-    """Full login IPs older than D days, cut to their network by the login audit (None: not installed)."""
-    truncate = _login_ips_service()
-    if truncate is None:
-        logger.info(
-            "retention: no login audit installed (accounts.services.login_ips_truncate); rule skipped"
-        )
-        return None
-    older_than = now - timedelta(days=policy.login_ip_days)
-    if dry_run:
-        return _login_ips_due_count(truncate, older_than)
-    return truncate(older_than=older_than)
+def _login_ips(*, policy: RetentionPolicy, now: datetime, dry_run: bool) -> int:
+    """Full login IPs older than D days, cut to their network by the login audit."""
+    return login_ips_truncate(older_than=now - timedelta(days=policy.login_ip_days), dry_run=dry_run)
 
 
 def _due_counts(policy: RetentionPolicy, now: datetime) -> dict:

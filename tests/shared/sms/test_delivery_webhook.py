@@ -2,13 +2,13 @@ import copy
 
 import pytest
 
-from termino.shared.sms.fake_lox24 import FakeLox24
 from termino.shared.sms.gateways import (
     DeliveryReport,
     Lox24Gateway,
     UnsupportedEvent,
     parse_delivery_webhook,
 )
+from tests.fakes.lox24 import FakeLox24
 
 PROVIDER_ID = "d6c12ac4-cc7d-11ec-b6da-525400bbb7dc"
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from termino.shared.sms.fake_lox24 import FakeLox24
 from termino.shared.sms.gateways import (
     ConsoleGateway,
     FileGateway,
@@ -17,6 +16,7 @@ from termino.shared.sms.gateways import (
     TemporarySmsError,
     gateway_from_settings,
 )
+from tests.fakes.lox24 import FakeLox24
 
 MESSAGE = {
     "sender_id": "Salon Anna",

@@ -10,12 +10,12 @@ from django_tenants.utils import schema_context
 from termino.platform.tenancy.confirmation import confirmation_token, tenant_email_confirm
 from termino.platform.tenancy.models import Tenant
 from termino.platform.tenancy.routing import forget_hosts
-from termino.shared.sms.fake_lox24 import FakeLox24
 from termino.shared.sms.gateways import Lox24Gateway
 from termino.tenants.notifications import services as outbox
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.scheduling.models import Appointment
 from tests.conftest import client_for
+from tests.fakes.lox24 import FakeLox24
 from tests.tenants.backoffice.helpers import log_in_as
 from tests.tenants.scheduling.factories import next_monday, salon
 

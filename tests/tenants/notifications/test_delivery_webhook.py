@@ -3,11 +3,11 @@ import json
 import pytest
 from django_tenants.utils import schema_context
 
-from termino.shared.sms.fake_lox24 import FakeLox24
 from termino.shared.sms.gateways import Lox24Gateway
 from termino.tenants.notifications import services
 from termino.tenants.notifications.models import OutboxMessage
 from tests.conftest import client_for
+from tests.fakes.lox24 import FakeLox24
 from tests.tenants.booking.public_helpers import booking_body, public_post
 from tests.tenants.scheduling.factories import next_monday, salon
 

@@ -5,11 +5,11 @@ from django.core import mail
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from termino.shared.sms.fake_lox24 import FakeLox24
 from termino.shared.sms.gateways import Lox24Gateway
 from termino.tenants.crm.models import Consent, Customer
 from termino.tenants.notifications import events, services
 from termino.tenants.notifications.models import OutboxMessage
+from tests.fakes.lox24 import FakeLox24
 from tests.tenants.booking.public_helpers import booking_body, public_post
 from tests.tenants.scheduling.factories import next_monday, salon
 

@@ -9,13 +9,13 @@ import pytest
 from django_tenants.utils import schema_context
 
 from termino.shared.errors import InvalidRequest
-from termino.shared.sms.fake_lox24 import FakeLox24
 from termino.shared.sms.gateways import Lox24Gateway
 from termino.tenants.booking.models import BookingSettings
 from termino.tenants.crm.models import Customer
 from termino.tenants.notifications import rendering, services, texts
 from termino.tenants.notifications.models import MessageTemplate, OutboxMessage
 from termino.tenants.scheduling.models import Appointment
+from tests.fakes.lox24 import FakeLox24
 from tests.tenants.booking.public_helpers import booking_body, public_post
 from tests.tenants.scheduling.factories import next_monday, salon
 

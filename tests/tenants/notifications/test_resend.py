@@ -5,12 +5,12 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
-from termino.shared.sms.fake_lox24 import FakeLox24
 from termino.shared.sms.gateways import Lox24Gateway
 from termino.tenants.crm.models import Consent
 from termino.tenants.notifications import services
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.scheduling.models import Appointment
+from tests.fakes.lox24 import FakeLox24
 from tests.tenants.booking.public_helpers import booking_body, public_post
 from tests.tenants.scheduling.factories import next_monday, salon
 

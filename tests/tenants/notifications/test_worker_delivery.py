@@ -7,8 +7,8 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from termino import celery_app
-from termino.shared.sms.fake_lox24 import FakeLox24
 from termino.tenants.notifications.models import OutboxMessage
+from tests.fakes.lox24 import FakeLox24
 from tests.tenants.booking.public_helpers import booking_body, public_post
 from tests.tenants.scheduling.factories import next_monday, salon
 

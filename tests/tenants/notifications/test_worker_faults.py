@@ -13,10 +13,10 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from termino.shared.sms.fake_lox24 import FakeLox24
 from termino.tenants.crm.models import Consent, Customer
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.scheduling.models import Appointment, Service
+from tests.fakes.lox24 import FakeLox24
 
 from .worker_process import kill, private_broker, running_worker
 

@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from .segments import is_gsm7
+from termino.shared.sms.segments import is_gsm7
 
 SENDER_ID_RE = re.compile(r"^(\+?[1-9]\d{0,14}|[a-zA-Z0-9 ]{1,11})$")
 PHONE_RE = re.compile(r"^\+[1-9]\d{1,14}$")
