@@ -154,3 +154,11 @@ def count(limit: Limit, key: str) -> int:
         return int(client.zcard(redis_key))
     except redis.RedisError:
         return 0
+
+
+def clear(limit: Limit, key: str) -> None:
+    """Forget every counted event of `key` (e.g. failed logins after a successful one)."""
+    try:
+        _client().delete(f"{PREFIX}:{limit.name}:{key}")
+    except redis.RedisError:
+        logger.warning("rate limit: could not clear %s", limit.name, exc_info=True)

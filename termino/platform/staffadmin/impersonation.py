@@ -14,9 +14,10 @@ from django.middleware.csrf import rotate_token
 from django.urls import NoReverseMatch, reverse
 
 from termino.shared.client_ip import client_ip
+from termino.shared.urls import platform_url
 
 from .models import ImpersonationGrant
-from .security import model_backend, platform_url
+from .security import model_backend
 from .services import impersonation_end
 
 IMPERSONATED_BY = "impersonated_by"

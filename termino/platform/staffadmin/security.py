@@ -5,13 +5,15 @@ Counters live in the `platform` cache (Redis, shared by every web process, not k
 the cache, sign-in still works: wrong codes stay throttled by django-otp on the device row itself.
 """
 
+import contextlib
 import logging
 import time
 
 from django.conf import settings
-from django.core.cache import caches
 
 from termino.platform.tenancy.models import Tenant
+from termino.shared import ratelimit
+from termino.shared.urls import site_url
 
 logger = logging.getLogger(__name__)
 
@@ -81,50 +83,45 @@ def pending_clear(request) -> str:
 # --- Rate limits -------------------------------------------------------------------------------------
 
 
-def _user_key(username: str) -> str:
-    return f"staffadmin:fail:user:{username.strip().lower()[:150]}"
+# Failed sign-ins counted in the shared atomic windows (termino.shared.ratelimit), per login name and per
+# address, over the lockout period. Without Redis the counters read 0: django-otp's own throttle on the
+# device row still slows down wrong codes.
 
 
-def _ip_key(ip: str | None) -> str:
-    return f"staffadmin:fail:ip:{ip or 'unknown'}"
+def _limits() -> tuple[ratelimit.Limit, ratelimit.Limit]:
+    window = _setting("STAFFADMIN_LOCKOUT_SECONDS", 900)
+    return (
+        ratelimit.Limit("staff-login-user", _setting("STAFFADMIN_MAX_FAILURES", 5), window, fail_open=True),
+        ratelimit.Limit(
+            "staff-login-ip", _setting("STAFFADMIN_MAX_FAILURES_PER_IP", 20), window, fail_open=True
+        ),
+    )
 
 
-def _count(key: str) -> int:
-    try:
-        return int(caches["platform"].get(key, 0))
-    except Exception:
-        logger.warning("staff login: cache unavailable, rate limit not checked", exc_info=True)
-        return 0
+def _keys(username: str, ip: str | None) -> tuple[str, str]:
+    return ratelimit.key_of(username.strip().lower()[:150]), ratelimit.key_of(ip or "unknown")
 
 
 def login_blocked(username: str, ip: str | None) -> bool:
     """Too many failures for this login name or from this address lately."""
-    return _count(_user_key(username)) >= _setting("STAFFADMIN_MAX_FAILURES", 5) or _count(
-        _ip_key(ip)
-    ) >= _setting("STAFFADMIN_MAX_FAILURES_PER_IP", 20)
+    return any(
+        ratelimit.count(limit, key) >= limit.limit
+        for limit, key in zip(_limits(), _keys(username, ip), strict=True)
+    )
 
 
 def failure_record(username: str, ip: str | None) -> int:
     """Count one failure for the login name and the address; returns the login name's count."""
-    cache = caches["platform"]
-    timeout = _setting("STAFFADMIN_LOCKOUT_SECONDS", 900)
-    counts = []
-    for key in (_user_key(username), _ip_key(ip)):
-        try:
-            cache.add(key, 0, timeout=timeout)
-            counts.append(cache.incr(key))
-        except Exception:
-            logger.warning("staff login: cache unavailable, failure not counted", exc_info=True)
-            counts.append(0)
+    for limit, key in zip(_limits(), _keys(username, ip), strict=True):
+        with contextlib.suppress(ratelimit.RateLimited):  # already at the limit: blocked either way
+            ratelimit.take((limit, key))
     logger.warning("staff login failed for %r from %s", username[:150], ip)
-    return counts[0]
+    user_limit, _ip_limit = _limits()
+    return ratelimit.count(user_limit, _keys(username, ip)[0])
 
 
 def failures_clear(username: str) -> None:
-    try:
-        caches["platform"].delete(_user_key(username))
-    except Exception:
-        logger.warning("staff login: cache unavailable", exc_info=True)
+    ratelimit.clear(_limits()[0], _keys(username, None)[0])
 
 
 def lockout_minutes() -> int:
@@ -132,12 +129,6 @@ def lockout_minutes() -> int:
 
 
 # --- Requests ----------------------------------------------------------------------------------------
-
-
-def platform_url(path: str = "/") -> str:
-    """Absolute link to the platform host (the staff admin), for redirects from a business's host."""
-    port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
-    return f"{settings.SITE_SCHEME}://{settings.BASE_DOMAIN}{port}{path}"
 
 
 def model_backend() -> str:
@@ -153,10 +144,7 @@ def model_backend() -> str:
 
 def host_url(domain: str | None) -> str:
     """`https://acme.termino.de/` for a host name from a Domain row ("" without one)."""
-    if not domain:
-        return ""
-    port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
-    return f"{settings.SITE_SCHEME}://{domain}{port}/"
+    return site_url(domain) if domain else ""
 
 
 def tenant_label(tenant: Tenant) -> str:

@@ -330,9 +330,8 @@ def totp_device_confirm(*, device: TOTPDevice, ip: str | None = None) -> None:
 
 def staff_password_reset_mail_send(*, address: str, ip: str | None = None, language: str = "") -> int:
     """Mail a link to each active staff account with this address (usually none or one); in `public`."""
+    from termino.shared.urls import platform_url
     from termino.tenants.accounts import password_reset
-
-    from .security import platform_url
 
     sent = 0
     for user in password_reset.reset_users(address or "", staff_only=True):

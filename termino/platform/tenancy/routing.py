@@ -10,6 +10,8 @@ import logging
 from django.conf import settings
 from django.core.cache import caches
 
+from termino.shared.urls import site_url
+
 from .models import Domain, Tenant
 
 logger = logging.getLogger(__name__)
@@ -85,5 +87,4 @@ def primary_url(tenant: Tenant, path: str = "/") -> str:
     )
     if domain is None:
         raise ValueError(f"{tenant} has no primary domain")
-    port = f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
-    return f"{settings.SITE_SCHEME}://{domain}{port}{path}"
+    return site_url(domain, path)

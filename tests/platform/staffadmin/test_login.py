@@ -1,6 +1,7 @@
 """Staff sign in with password *and* a TOTP code; nobody else gets into /staff/ (or Django's /admin/)."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
@@ -254,3 +255,15 @@ def test_django_admin_needs_the_second_factor_too():
 
     client = sign_in(user)
     assert client.get("/admin/").status_code == 200
+
+
+def test_fifty_concurrent_failures_count_exactly_to_the_limit(staff, settings):
+    """The failure counter is one atomic Redis step: concurrent wrong attempts cannot slip past it."""
+    settings.STAFFADMIN_MAX_FAILURES = 5
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        list(pool.map(lambda n: security.failure_record(staff.username, f"198.51.100.{n}"), range(50)))
+    assert security.login_blocked(staff.username, "203.0.113.1")
+    user_limit, _ip_limit = security._limits()
+    assert security.ratelimit.count(user_limit, security._keys(staff.username, None)[0]) == 5
+    security.failures_clear(staff.username)
+    assert not security.login_blocked(staff.username, "203.0.113.1")
