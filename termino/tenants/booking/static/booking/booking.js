@@ -653,10 +653,10 @@
     this.holding = true;
     this.picker.hideConflict();
     $("[data-form-conflict]", this.root).hidden = true;
-    var body = { service: this.state.service.id, start: slot.start };
+    var body = { service: this.state.service.id, start: slot.start, form_token: this.catalogue.formToken };
     if (this.state.staff) body.resource = this.state.staff;
     this.live(t("placingHold"));
-    return this.releaseHold().then(function () {
+    this.placing = this.releaseHold().then(function () {
       return self.api.post("holds/", body);
     }).then(function (r) {
       if (r.status === 201) {
@@ -664,11 +664,13 @@
         slot = Object.assign({}, slot, { start: r.data.start || slot.start, end: r.data.end || slot.end });
       } else if (r.status === 409) {
         return self.slotTaken(r.data);
-      } else if (r.status === 429) {
+      } else if (r.status === 429 && !(r.data && r.data.code === "hold_limit")) {
         self.pageError((r.data && r.data.detail) || t("err.tooMany", { seconds: r.retryAfter || 60 }));
         return;
       } else {
-        self.state.hold = null; // holding is a courtesy: without one the booking is still checked
+        // Holding is a courtesy (and one visitor holds only a few times at once): without a hold the
+        // booking is still checked.
+        self.state.hold = null;
       }
       self.state.slot = slot;
       self.showDetails();
@@ -677,6 +679,7 @@
       self.state.slot = slot;
       self.showDetails();
     }).then(function () { self.holding = false; }, function () { self.holding = false; });
+    return this.placing;
   };
 
   BookingPage.prototype.slotTaken = function (data) {
@@ -838,6 +841,8 @@
   BookingPage.prototype.submit = function () {
     var self = this;
     var t = this.t;
+    // A time just chosen (from the conflict list) is still being held: book that one, not the last.
+    if (this.holding && this.placing) return this.placing.then(function () { self.submit(); });
     if (this.sending || !this.state.slot) return;
     var values = this.values();
     var errors = this.validate(values);
