@@ -296,19 +296,37 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "termino.shared.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {
-        "public_read": env("THROTTLE_PUBLIC_READ", "120/min"),
-        "public_booking": env("THROTTLE_PUBLIC_BOOKING", "20/min"),
-        # Endpoints that send an SMS, counted in successful requests (termino/tenants/booking/throttles.py):
-        # per phone number at one business and across all, and per client IP at one business. A booking
-        # and its changes (reschedule, cancel) count alike: 5 lets a customer book and change their mind.
-        "public_sms_phone": env("THROTTLE_PUBLIC_SMS_PHONE", "5/hour"),
-        "public_sms_phone_platform": env("THROTTLE_PUBLIC_SMS_PHONE_PLATFORM", "10/hour"),
-        "public_sms_ip": env("THROTTLE_PUBLIC_SMS_IP", "10/hour"),
-    },
     # Proxies in front of the app: X-Forwarded-For is trusted exactly this deep, so it cannot be spoofed.
     "NUM_PROXIES": NUM_PROXIES,
 }
+
+# --- Limits against abuse from the open internet ------------------------------------------------------
+# Requests of the public booking API per client IP (an IPv6 client by its /64) and business, as "N/period"
+# (s, min, hour, day); "" switches one off. Atomic in Redis (termino/shared/ratelimit.py): 50 concurrent
+# requests against a limit of 20 let exactly 20 through.
+PUBLIC_RATE_LIMITS = {
+    "public_read": env("THROTTLE_PUBLIC_READ", "120/min"),
+    "public_booking": env("THROTTLE_PUBLIC_BOOKING", "20/min"),
+    # Endpoints that send an SMS, counted in successful requests (termino/tenants/booking/throttles.py):
+    # per phone number at one business and across all, per client IP at one business, and per business
+    # (many numbers from many addresses). A booking and its changes (reschedule, cancel) count alike:
+    # 5 lets a customer book and change their mind.
+    "public_sms_phone": env("THROTTLE_PUBLIC_SMS_PHONE", "5/hour"),
+    "public_sms_phone_platform": env("THROTTLE_PUBLIC_SMS_PHONE_PLATFORM", "10/hour"),
+    "public_sms_ip": env("THROTTLE_PUBLIC_SMS_IP", "10/hour"),
+    "public_sms_business": env("THROTTLE_PUBLIC_SMS_BUSINESS", "60/hour"),
+}
+# Slots one visitor may hold at once while filling in the booking form: per client IP, and per form (a
+# new hold from the same form replaces its earlier one). A booking releases its form's other holds.
+PUBLIC_HOLDS_PER_IP = env_int("PUBLIC_HOLDS_PER_IP", 2)
+PUBLIC_HOLDS_PER_FORM = env_int("PUBLIC_HOLDS_PER_FORM", 1)
+# "Your data" requests from the booking page, per client IP and per e-mail address at one business.
+PRIVACY_REQUESTS_PER_HOUR = env_int("PRIVACY_REQUESTS_PER_HOUR", 5)
+# SMS a business sends per local day at most, unless it set its own number (Settings → Booking rules, up
+# to SMS_DAILY_CAP_MAX). Checked where SMS leave the outbox; the owner gets one e-mail the day it bites.
+SMS_DAILY_CAP = env_int("SMS_DAILY_CAP", 200)
+SMS_DAILY_CAP_MAX = env_int("SMS_DAILY_CAP_MAX", 2000)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Termino API",
     "DESCRIPTION": "Staff API of one business: services, staff and rooms, hours, closures, appointments, "

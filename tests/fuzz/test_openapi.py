@@ -27,7 +27,6 @@ from django_tenants.utils import schema_context
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from rest_framework.throttling import SimpleRateThrottle
 
 from termino.tenants.accounts.models import User
 from termino.tenants.accounts.services import api_token_create
@@ -122,11 +121,9 @@ def in_process():
 
 
 @pytest.fixture
-def no_throttles(settings, monkeypatch):
-    """Rates high enough that fuzzing never meets a 429 (DRF reads the rates into a class attribute)."""
-    rates = dict.fromkeys(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "100000/min")
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+def no_throttles(settings):
+    """Limits high enough that fuzzing never meets a 429."""
+    settings.PUBLIC_RATE_LIMITS = dict.fromkeys(settings.PUBLIC_RATE_LIMITS, "100000/min")
 
 
 @pytest.fixture
@@ -143,7 +140,12 @@ def owner_token(business_a, in_process, no_throttles):
         manage_token = secrets.token_urlsafe(24)
         Appointment.objects.filter(pk=appointment.pk).update(manage_token=manage_token)
         hold = booking_services.hold_create(
-            service_id=service.pk, start=next_monday(time(14)), resource_id=None, time_zone="Europe/Berlin"
+            service_id=service.pk,
+            start=next_monday(time(14)),
+            resource_id=None,
+            time_zone="Europe/Berlin",
+            ip_key="fuzz",
+            form_key="fuzz",
         )
         closure = Closure.objects.create(start=next_monday(time(20)), end=next_monday(time(22)), reason="F")
         KNOWN.clear()

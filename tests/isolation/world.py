@@ -168,6 +168,8 @@ def build_side(business: Business, label: str) -> Side:
             start=next_monday(time(14)),
             resource_id=side.resource.pk,
             time_zone=business.tenant.time_zone,
+            ip_key="isolation",
+            form_key=f"isolation-{side.hex}",
         )
         Appointment.objects.filter(pk=hold.pk).update(hold_expires_at=timezone.now() + timedelta(hours=2))
         side.hold_token = hold.manage_token

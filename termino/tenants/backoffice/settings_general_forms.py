@@ -4,12 +4,15 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
+import phonenumbers
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from termino.shared import timeutils
+from termino.shared.phones import SMS_DEFAULT_REGIONS
 from termino.shared.sms.segments import sms_segments
 from termino.tenants.booking.models import SENDER_ID_PATTERN, BookingSettings, CustomerAddress
 from termino.tenants.notifications import rendering
@@ -233,12 +236,21 @@ def parse_origin(line: str) -> str:
 class BookingRulesForm(forms.ModelForm):
     class Meta:
         model = BookingSettings
-        fields = ["cancel_cutoff_hours", "approval_required", "max_open_bookings", "allowed_origins"]
+        fields = [
+            "cancel_cutoff_hours",
+            "approval_required",
+            "max_open_bookings",
+            "allowed_origins",
+            "sms_countries",
+            "sms_daily_cap",
+        ]
         labels = {
             "cancel_cutoff_hours": _("Customers may cancel or reschedule online until (hours before)"),
             "approval_required": _("New online bookings need my approval"),
             "max_open_bookings": _("Open bookings per customer"),
             "allowed_origins": _("Websites allowed to show your booking page"),
+            "sms_countries": _("Countries whose mobile numbers get SMS"),
+            "sms_daily_cap": _("SMS per day at most"),
         }
         help_texts = {
             "cancel_cutoff_hours": _(
@@ -252,6 +264,10 @@ class BookingRulesForm(forms.ModelForm):
                 "One address per line, e.g. https://www.example.com. Only these websites may embed "
                 "your booking page."
             ),
+            "sms_countries": _(
+                "Two-letter country codes separated by commas, e.g. DE, AT, CH. Empty: Germany, Austria, "
+                "Switzerland and the rest of the EU/EEA. Customers with other numbers book without SMS."
+            ),
         }
         widgets = {
             "cancel_cutoff_hours": forms.NumberInput(attrs={"min": 0, "max": 720}),
@@ -259,12 +275,39 @@ class BookingRulesForm(forms.ModelForm):
             "allowed_origins": forms.Textarea(
                 attrs={"rows": 4, "placeholder": "https://www.example.com", "spellcheck": "false"}
             ),
+            "sms_countries": forms.TextInput(
+                attrs={"placeholder": ", ".join(SMS_DEFAULT_REGIONS[:3]) + " …", "spellcheck": "false"}
+            ),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cancel_cutoff_hours"].validators += [MaxValueValidator(720)]
         self.fields["max_open_bookings"].validators += [MinValueValidator(1), MaxValueValidator(20)]
+        cap = self.fields["sms_daily_cap"]
+        cap.validators += [MinValueValidator(1), MaxValueValidator(settings.SMS_DAILY_CAP_MAX)]
+        cap.widget.attrs.update(min=1, max=settings.SMS_DAILY_CAP_MAX, placeholder=settings.SMS_DAILY_CAP)
+        cap.help_text = _(
+            "Protects you if someone misuses your booking page to send text messages at your expense: "
+            "beyond this number no SMS go out that day, and you get an e-mail. Empty: %(default)d."
+        ) % {"default": settings.SMS_DAILY_CAP}
+        if self.instance.sms_countries and not self.is_bound:
+            self.initial["sms_countries"] = ", ".join(self.instance.sms_countries.split())
+
+    def clean_sms_countries(self) -> str:
+        codes = [
+            code.upper() for code in re.split(r"[\s,;]+", self.cleaned_data.get("sms_countries", "")) if code
+        ]
+        wrong = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
+        if wrong:
+            raise ValidationError(
+                _(
+                    "Unknown country code: %(codes)s. Use two-letter codes such as DE, AT, CH, separated "
+                    "by commas."
+                ),
+                params={"codes": ", ".join(wrong[:5])},
+            )
+        return " ".join(dict.fromkeys(codes))
 
     def clean_allowed_origins(self) -> str:
         lines = [line for line in self.cleaned_data.get("allowed_origins", "").splitlines() if line.strip()]

@@ -2,17 +2,20 @@
 
 No cookies are needed (the booking page works with third-party cookies blocked). Bots are kept out by a
 honeypot field and a signed form token that must be at least a few seconds old; every endpoint is
-rate-limited per IP (`429` with `Retry-After`); those that send an SMS also per phone number (throttles.py).
+rate-limited per IP (`429` with `Retry-After`); those that send an SMS also per phone number and business
+(throttles.py). SMS go only to mobile numbers of the countries the business allows: any other number with
+SMS consent is refused before anything is stored. One visitor holds only a few slots at once.
 """
 
 import hashlib
 import json
-import time
+import secrets
 
-import phonenumbers
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -22,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from termino.platform.tenancy.routing import primary_url
+from termino.shared import phones, timeutils
 from termino.shared.errors import ConflictError, InvalidRequest
 from termino.shared.timefields import InstantField
 from termino.tenants.scheduling import selectors
@@ -31,7 +35,7 @@ from termino.tenants.scheduling.models import Service
 from . import services
 from .gate import OnlineBookingOpen
 from .models import BookingSettings, IdempotentRequest
-from .throttles import ClientIpRateThrottle, HumanThrottledMixin, SmsThrottledMixin, normalised_phone
+from .throttles import RequestRateLimitMixin, SmsRateLimitMixin, client_key, minutes
 
 FORM_TOKEN_SALT = "termino.booking.form"  # noqa: S105  (a signing namespace, not a secret)
 MIN_FILL_SECONDS = 3  # a person needs longer than this to fill in the form
@@ -39,16 +43,29 @@ MAX_FORM_AGE = 2 * 60 * 60
 BOT_MESSAGE = _("Your booking could not be processed. Please reload the page and try again.")
 
 
-class PublicApi(HumanThrottledMixin, APIView):
+class PublicApi(RequestRateLimitMixin, APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny, OnlineBookingOpen]
-    throttle_classes = [ClientIpRateThrottle]
-    throttle_scope = "public_read"
+    rate_scope = "public_read"
 
 
 def form_token() -> str:
-    """Signed time the form was handed out; a booking that comes back too soon was not typed by a person."""
-    return signing.Signer(salt=FORM_TOKEN_SALT).sign(f"{time.time():.3f}")
+    """Signed time the form was handed out (a booking that comes back too soon was not typed by a person),
+    with a random part: each form is its own, e.g. for the holds it places."""
+    return signing.Signer(salt=FORM_TOKEN_SALT).sign(
+        f"{timeutils.now().timestamp():.3f}-{secrets.token_hex(8)}"
+    )
+
+
+def form_token_age(token: str) -> float:
+    """Seconds since the form was handed out; BadSignature or ValueError for a token we did not sign."""
+    issued = signing.Signer(salt=FORM_TOKEN_SALT).unsign(token).partition("-")[0]
+    return timeutils.now().timestamp() - float(issued)
+
+
+def visitor_key(value: str) -> str:
+    """A keyed hash of a client address or form token, to count holds by without storing either."""
+    return salted_hmac("termino.booking.visitor", value).hexdigest()[:32]
 
 
 # --- Reading -----------------------------------------------------------------------------------------------
@@ -149,16 +166,11 @@ class BookingInput(serializers.Serializer):
         return value.strip().lower()
 
     def validate_phone(self, value: str) -> str:
-        if not value.strip():
-            return ""
-        region = getattr(self.context.get("tenant"), "country", "") or "DE"
+        region = getattr(self.context.get("tenant"), "country", "") or phones.DEFAULT_REGION
         try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise serializers.ValidationError(_("This does not look like a valid phone number."))
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return phones.normalise(value, region)
+        except phones.PhoneError as exc:
+            raise serializers.ValidationError(exc.message) from exc
 
     def validate(self, attrs):
         if not attrs["email"] and not attrs["phone"]:
@@ -170,11 +182,17 @@ class BookingInput(serializers.Serializer):
         if attrs["website"]:
             raise serializers.ValidationError({"non_field_errors": [BOT_MESSAGE]})
         try:
-            age = time.time() - float(signing.Signer(salt=FORM_TOKEN_SALT).unsign(attrs["form_token"]))
+            age = form_token_age(attrs["form_token"])
         except (signing.BadSignature, ValueError) as exc:
             raise serializers.ValidationError({"form_token": [BOT_MESSAGE]}) from exc
         if not MIN_FILL_SECONDS <= age <= MAX_FORM_AGE:
             raise serializers.ValidationError({"form_token": [BOT_MESSAGE]})
+        if attrs["sms_consent"]:
+            # Premium-rate, shared-cost, satellite … numbers and other countries: SMS pumping's targets.
+            rules = self.context.get("rules") or BookingSettings.current()
+            refusal = phones.sms_refusal(attrs["phone"], rules.sms_regions)
+            if refusal:
+                raise serializers.ValidationError({"phone": [refusal]})
         return attrs
 
 
@@ -192,12 +210,13 @@ class BookingOutput(serializers.Serializer):
         return primary_url(self.context["tenant"], f"/book/manage/{obj.manage_token}/")
 
 
-class BookingsApi(SmsThrottledMixin, PublicApi):
-    throttle_scope = "public_booking"
+class BookingsApi(SmsRateLimitMixin, PublicApi):
+    rate_scope = "public_booking"
 
     def sms_phone(self, request) -> str:
         data = request.data if hasattr(request.data, "get") else {}
-        return normalised_phone(str(data.get("phone") or ""), getattr(request.tenant, "country", "") or "DE")
+        region = getattr(request.tenant, "country", "") or phones.DEFAULT_REGION
+        return phones.normalise_or_empty(str(data.get("phone") or "")[: phones.MAX_INPUT], region)
 
     @extend_schema(
         request=BookingInput,
@@ -205,7 +224,9 @@ class BookingsApi(SmsThrottledMixin, PublicApi):
         responses={201: BookingOutput},
     )
     def post(self, request):
-        serializer = BookingInput(data=request.data, context={"tenant": request.tenant})
+        serializer = BookingInput(
+            data=request.data, context={"tenant": request.tenant, "rules": BookingSettings.current()}
+        )
         serializer.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip()[:100]
         if not key:
@@ -225,6 +246,7 @@ class BookingsApi(SmsThrottledMixin, PublicApi):
                 return response
         except IntegrityError:
             record = IdempotentRequest.objects.get(key=key)
+        self.sms_release()  # a replayed answer sends nothing
         if record.fingerprint != fingerprint:
             return Response(
                 {"detail": _("This Idempotency-Key was already used for a different booking.")},
@@ -247,6 +269,7 @@ class BookingsApi(SmsThrottledMixin, PublicApi):
                     privacy_consent=data["privacy_consent"],
                     sms_consent=data["sms_consent"],
                     hold=data["hold"],
+                    form_key=visitor_key(data["form_token"]),
                 ),
                 time_zone=request.tenant.time_zone,
             )
@@ -262,10 +285,20 @@ class HoldInput(serializers.Serializer):
     service = serializers.IntegerField()
     start = InstantField(validators=[plausible_date])
     resource = serializers.IntegerField(required=False, allow_null=True)
+    form_token = serializers.CharField(max_length=200)
+
+    def validate_form_token(self, value: str) -> str:
+        try:
+            age = form_token_age(value)
+        except (signing.BadSignature, ValueError) as exc:
+            raise serializers.ValidationError(BOT_MESSAGE) from exc
+        if not 0 <= age <= MAX_FORM_AGE:
+            raise serializers.ValidationError(BOT_MESSAGE)
+        return value
 
 
 class HoldsApi(PublicApi):
-    throttle_scope = "public_booking"
+    rate_scope = "public_booking"
 
     @extend_schema(
         request=HoldInput,
@@ -285,12 +318,29 @@ class HoldsApi(PublicApi):
         serializer = HoldInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        hold = services.hold_create(
-            service_id=data["service"],
-            start=data["start"],
-            resource_id=data.get("resource"),
-            time_zone=request.tenant.time_zone,
-        )
+        try:
+            hold = services.hold_create(
+                service_id=data["service"],
+                start=data["start"],
+                resource_id=data.get("resource"),
+                time_zone=request.tenant.time_zone,
+                ip_key=visitor_key(client_key(request)),
+                form_key=visitor_key(data["form_token"]),
+            )
+        except services.HoldLimitReached as exc:
+            # The page then goes on without a hold: the booking itself is still checked.
+            detail = ngettext(
+                "You are already holding %(count)d time. Please book it, or try again in %(minutes)d "
+                "minutes.",
+                "You are already holding %(count)d times. Please book one of them, or try again in "
+                "%(minutes)d minutes.",
+                exc.count,
+            ) % {"count": exc.count, "minutes": minutes(exc.retry_after)}
+            response = Response(
+                {"detail": detail, "code": "hold_limit"}, status=status.HTTP_429_TOO_MANY_REQUESTS
+            )
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         return Response(
             {
                 "hold": hold.manage_token,
@@ -303,7 +353,7 @@ class HoldsApi(PublicApi):
 
 
 class HoldApi(PublicApi):
-    throttle_scope = "public_booking"
+    rate_scope = "public_booking"
 
     @extend_schema(responses={204: None})
     def delete(self, request, token):
@@ -327,8 +377,8 @@ class ManagedBookingApi(PublicApi):
         return Response(data)
 
 
-class CancelBookingApi(SmsThrottledMixin, PublicApi):
-    throttle_scope = "public_booking"
+class CancelBookingApi(SmsRateLimitMixin, PublicApi):
+    rate_scope = "public_booking"
     open_while_unconfirmed = True  # a customer can always cancel
 
     def sms_phone(self, request) -> str:
@@ -345,8 +395,8 @@ class RescheduleInput(serializers.Serializer):
     start = InstantField(validators=[plausible_date])
 
 
-class RescheduleBookingApi(SmsThrottledMixin, PublicApi):
-    throttle_scope = "public_booking"
+class RescheduleBookingApi(SmsRateLimitMixin, PublicApi):
+    rate_scope = "public_booking"
 
     def sms_phone(self, request) -> str:
         return _customer_phone(self.kwargs.get("token", ""))

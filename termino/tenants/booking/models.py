@@ -1,8 +1,15 @@
-"""Online booking: the business's rules and texts for its booking page, and idempotent public requests."""
+"""Online booking: the business's rules and texts for its booking page, idempotent public requests, and who
+holds which slot."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from termino.shared.phones import SMS_DEFAULT_REGIONS
+
+# Countries whose mobile numbers may get SMS: two-letter codes separated by spaces ("DE AT CH").
+SMS_COUNTRIES_PATTERN = r"^[A-Z]{2}( [A-Z]{2})*$"
 
 # What LOX24 accepts as a sender: up to 11 letters, digits and spaces, or a number of up to 15 digits.
 SENDER_ID_PATTERN = r"^(\+?[1-9][0-9]{0,14}|[a-zA-Z0-9 ]{1,11})$"
@@ -39,6 +46,10 @@ class BookingSettings(models.Model):
     )
     # Empty: derived from the company name when a message is sent.
     sms_sender_id = models.CharField(_("SMS sender"), max_length=16, blank=True)
+    # Empty: Germany, Austria, Switzerland and the rest of the EU/EEA (phones.SMS_DEFAULT_REGIONS).
+    sms_countries = models.CharField(_("countries for SMS"), max_length=300, blank=True)
+    # Empty: the platform's settings.SMS_DAILY_CAP.
+    sms_daily_cap = models.PositiveIntegerField(_("SMS per day at most"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("booking settings")
@@ -59,6 +70,10 @@ class BookingSettings(models.Model):
                 name="booking_sms_sender_id_format",
                 condition=Q(sms_sender_id="") | Q(sms_sender_id__regex=SENDER_ID_PATTERN),
             ),
+            models.CheckConstraint(
+                name="booking_sms_countries_format",
+                condition=Q(sms_countries="") | Q(sms_countries__regex=SMS_COUNTRIES_PATTERN),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -76,6 +91,16 @@ class BookingSettings(models.Model):
         )
 
     @property
+    def sms_regions(self) -> tuple[str, ...]:
+        """The countries whose mobile numbers this business texts."""
+        return tuple(self.sms_countries.split()) or SMS_DEFAULT_REGIONS
+
+    @property
+    def sms_cap(self) -> int:
+        """SMS per local day at most."""
+        return settings.SMS_DAILY_CAP if self.sms_daily_cap is None else self.sms_daily_cap
+
+    @property
     def origins(self) -> list[str]:
         return [line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()]
 
@@ -91,3 +116,18 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class HoldOwner(models.Model):
+    """Who placed a slot hold on the booking page: keyed hashes of the client's address (an IPv6 client's
+    /64) and of the form it came from. One visitor may hold only a few slots at once (holds block the
+    calendar for everyone else); the row goes with the hold, or when the hold becomes a booking."""
+
+    appointment = models.OneToOneField(
+        "scheduling.Appointment", on_delete=models.CASCADE, primary_key=True, related_name="hold_owner"
+    )
+    ip_key = models.CharField(max_length=64, db_index=True)
+    form_key = models.CharField(max_length=64, db_index=True)
+
+    def __str__(self) -> str:
+        return f"hold {self.appointment_id}"

@@ -2,13 +2,15 @@
 or objects to marketing, and confirms through a link e-mailed to them.
 
 The page answers the same whether or not the address belongs to a customer (only a customer gets the
-e-mail), so nobody learns from it who is a customer. Attempts are limited per IP address and per address
-(`privacy.ratelimit`). The confirmation is a POST behind the link, so mail scanners that open links do
-not confirm anything; an access request then offers the export for download while the link is valid.
+e-mail), so nobody learns from it who is a customer. Attempts are limited per IP address and per e-mail
+address at this business (termino.shared.ratelimit: atomic, so concurrent attempts cannot overshoot).
+The confirmation is a POST behind the link, so mail scanners that open links do not confirm anything; an
+access request then offers the export for download while the link is valid.
 """
 
 import contextlib
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,13 +20,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from termino.tenants.privacy import ratelimit, services
+from termino.shared import ratelimit
+from termino.shared.ratelimit import Limit, RateLimited
+from termino.tenants.privacy import services
 from termino.tenants.privacy.exports import export_json
 from termino.tenants.privacy.forms import PrivacyRequestForm
 from termino.tenants.privacy.http import client_ip
 from termino.tenants.privacy.models import RequestKind, RequestStatus
 
 from .models import BookingSettings
+from .throttles import client_key, minutes
+
+WINDOW_SECONDS = 3600
+
+
+def _limits() -> tuple[Limit, Limit]:
+    per_hour = settings.PRIVACY_REQUESTS_PER_HOUR
+    return Limit("privacy_request_ip", per_hour, WINDOW_SECONDS), Limit(
+        "privacy_request_email", per_hour, WINDOW_SECONDS
+    )
 
 
 def _render(request, template: str, context: dict | None = None, status: int = 200):
@@ -37,14 +51,9 @@ def _render(request, template: str, context: dict | None = None, status: int = 2
     return response
 
 
-def _too_many(request):
-    response = _render(
-        request,
-        "booking/privacy_limited.html",
-        {"minutes": ratelimit.WINDOW_SECONDS // 60},
-        status=429,
-    )
-    response["Retry-After"] = str(ratelimit.WINDOW_SECONDS)
+def _too_many(request, retry_after: int):
+    response = _render(request, "booking/privacy_limited.html", {"minutes": minutes(retry_after)}, status=429)
+    response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -52,13 +61,16 @@ def _too_many(request):
 def privacy_request(request):
     if request.method == "GET":
         return _render(request, "booking/privacy.html", {"form": PrivacyRequestForm()})
-    if not ratelimit.allow_ip(client_ip(request)):
-        return _too_many(request)
-    form = PrivacyRequestForm(request.POST)
-    if not form.is_valid():
-        return _render(request, "booking/privacy.html", {"form": form}, status=400)
-    if not ratelimit.allow_email(form.cleaned_data["email"]):
-        return _too_many(request)
+    per_ip, per_email = _limits()
+    schema = request.tenant.schema_name
+    try:
+        ratelimit.take((per_ip, ratelimit.key_of(schema, client_key(request))))
+        form = PrivacyRequestForm(request.POST)
+        if not form.is_valid():
+            return _render(request, "booking/privacy.html", {"form": form}, status=400)
+        ratelimit.take((per_email, ratelimit.key_of(schema, form.cleaned_data["email"].strip().lower())))
+    except RateLimited as exc:
+        return _too_many(request, exc.retry_after)
     services.privacy_request_start(
         tenant=request.tenant, email=form.cleaned_data["email"], kind=form.cleaned_data["kind"]
     )

@@ -1,11 +1,14 @@
 """Online bookings by end customers: the business's rules, the CRM link, consents and the confirmation."""
 
+import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +29,7 @@ from termino.tenants.scheduling.models import (
     Service,
 )
 
-from .models import BookingSettings
+from .models import BookingSettings, HoldOwner
 
 NEAREST_SLOTS = 3
 HOLD_MINUTES = 10
@@ -45,6 +48,7 @@ class OnlineBooking:
     resource_id: int | None = None
     note: str = ""
     hold: str = ""  # token of a hold placed while the customer filled in the form
+    form_key: str = ""  # the form's key (apis.visitor_key): its other holds make way once booked
 
 
 class SlotTaken(ConflictError):
@@ -134,11 +138,67 @@ def customer_find_or_create(*, first_name: str, last_name: str, email: str, phon
     return customer
 
 
+def advisory_lock(*names: str) -> None:
+    """Transaction-scoped locks on names within this business (e.g. a customer's e-mail address), taken in
+    one fixed order so that two callers never wait for each other in a circle."""
+    keys = sorted(
+        {
+            int.from_bytes(
+                hashlib.sha256(f"{connection.schema_name}\x1f{name}".encode()).digest()[:8],
+                "big",
+                signed=True,
+            )
+            for name in names
+            if name
+        }
+    )
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+class HoldLimitReached(Exception):
+    """This visitor already holds `count` slots; the first of them lapses in `retry_after` seconds."""
+
+    def __init__(self, count: int, retry_after: int):
+        super().__init__(f"{count} holds")
+        self.count = count
+        self.retry_after = max(1, retry_after)
+
+
+def _live_holds():
+    return Appointment.objects.filter(status=AppointmentStatus.HELD, hold_expires_at__gt=timezone.now())
+
+
 @transaction.atomic
-def hold_create(*, service_id: int, start: datetime, resource_id: int | None, time_zone: str) -> Appointment:
-    """Keep a slot for HOLD_MINUTES while the customer types; the token returned secures it."""
+def hold_create(
+    *, service_id: int, start: datetime, resource_id: int | None, time_zone: str, ip_key: str, form_key: str
+) -> Appointment:
+    """Keep a slot for HOLD_MINUTES while the customer types; the token returned secures it.
+
+    One visitor holds only a few slots at once, or one address could keep a day's calendar "taken": a new
+    hold from the same form replaces its earlier one (PUBLIC_HOLDS_PER_FORM), and an address with
+    PUBLIC_HOLDS_PER_IP live holds gets HoldLimitReached. Counted under a lock per address and form, so
+    concurrent requests cannot overshoot.
+    """
     service = bookable_service(service_id)
     staff = _online_staff(resource_id)
+    advisory_lock(f"hold-ip:{ip_key}", f"hold-form:{form_key}")
+    earlier = list(
+        Appointment.objects.filter(status=AppointmentStatus.HELD, hold_owner__form_key=form_key)
+        .order_by("-hold_expires_at", "-pk")
+        .values_list("pk", flat=True)
+    )
+    Appointment.objects.filter(pk__in=earlier[max(settings.PUBLIC_HOLDS_PER_FORM - 1, 0) :]).delete()
+    expiries = sorted(
+        _live_holds().filter(hold_owner__ip_key=ip_key).values_list("hold_expires_at", flat=True)
+    )
+    allowed = max(settings.PUBLIC_HOLDS_PER_IP, 0)
+    if len(expiries) >= allowed:
+        lapse = (
+            expiries[len(expiries) - allowed] if allowed else timezone.now() + timedelta(minutes=HOLD_MINUTES)
+        )
+        raise HoldLimitReached(len(expiries), math.ceil((lapse - timezone.now()).total_seconds()))
     if _free_slot(service, start, time_zone, resource_id) is None:
         raise SlotTaken.near(service, start, time_zone, resource_id)
     try:
@@ -152,6 +212,7 @@ def hold_create(*, service_id: int, start: datetime, resource_id: int | None, ti
         raise SlotTaken.near(service, start, time_zone, resource_id, just_taken=True) from exc
     hold.manage_token = secrets.token_urlsafe(24)
     hold.save(update_fields=["manage_token"])
+    HoldOwner.objects.create(appointment=hold, ip_key=ip_key, form_key=form_key)
     return hold
 
 
@@ -187,12 +248,20 @@ def _online_staff(resource_id: int | None) -> Resource | None:
 
 @transaction.atomic
 def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
+    # One booking at a time per e-mail address and phone number: the count of open bookings below then
+    # sees the booking made just before, however many arrive at once.
+    advisory_lock(*(f"contact:{value}" for value in (booking.email.lower(), booking.phone) if value))
     rules = BookingSettings.current()
     if not booking.privacy_consent:
         raise InvalidRequest(_("Please accept the privacy notice to book."))
     service = bookable_service(booking.service_id)
     staff = _online_staff(booking.resource_id)
     hold = _live_hold(booking.hold, booking)
+    if booking.form_key:
+        # The form's other holds make way (its own hold must not block its own booking of another time).
+        Appointment.objects.filter(
+            status=AppointmentStatus.HELD, hold_owner__form_key=booking.form_key
+        ).exclude(pk=getattr(hold, "pk", None)).delete()
     if hold is None and _free_slot(service, booking.start, time_zone, booking.resource_id) is None:
         raise SlotTaken.near(service, booking.start, time_zone, booking.resource_id)
     customer = customer_find_or_create(
@@ -227,6 +296,7 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
             ) from exc
     appointment.manage_token = secrets.token_urlsafe(24)
     appointment.save()
+    HoldOwner.objects.filter(appointment=appointment).delete()  # a booking now, no hold
     _record_consents(customer, booking, rules.privacy_policy_version)
     events.appointment_booked(appointment, time_zone=time_zone)
     return appointment

@@ -1,194 +1,171 @@
-"""Rate limits of the public booking API.
+"""Rate limits of the public booking API, on termino.shared.ratelimit: they hold under concurrency.
 
-Every endpoint is limited per client IP and business (`public_read`, `public_booking`: requests per
-minute). Endpoints that send an SMS (booking, rescheduling, cancelling) are limited on top by what
-they send, to stop SMS pumping (bookings made to send texts to premium numbers):
-- per phone number at this business (`public_sms_phone`), and across all businesses
+Every endpoint is limited per client IP and business (`public_read`, `public_booking`), every request
+counted. Endpoints that send an SMS (booking, rescheduling, cancelling) are limited on top by what they
+send, to stop SMS pumping (bookings made to send texts to premium numbers):
+- per phone number at this business (`public_sms_phone`) and across all businesses
   (`public_sms_phone_platform`), so one number cannot be flooded from many addresses or businesses;
-- per client IP at this business (`public_sms_ip`), so one address cannot text many numbers.
-These count only requests that succeeded (a failed one sends nothing): a customer who picked a time
-just taken is not punished for trying again.
+- per client IP at this business (`public_sms_ip`), so one address cannot text many numbers;
+- per business (`public_sms_business`, requests that carry a phone number), so many addresses cannot
+  text many numbers through one business either.
+These count only requests that succeeded: the view takes a reservation before the work, so concurrent
+requests cannot all slip past one check, and hands it back when the request failed (nothing was sent) —
+a customer who picked a time just taken is not punished for trying again.
 
-The client IP comes from termino.shared.client_ip (X-Forwarded-For trusted exactly NUM_PROXIES deep),
-so a forged header does not change the key. Counters live in the tenant-keyed cache (per business) or
-the `platform` cache (across businesses).
+The limits are settings.PUBLIC_RATE_LIMITS. The client IP comes from termino.shared.client_ip
+(X-Forwarded-For trusted exactly NUM_PROXIES deep, so a forged header changes nothing); an IPv6 client
+counts by its /64, the network one subscriber gets. Keys are hashed: Redis holds no addresses or numbers.
 """
 
-import hashlib
+import ipaddress
 import math
 
-import phonenumbers
-from django.core.cache import caches
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import Throttled
-from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
+from termino.shared import ratelimit
 from termino.shared.client_ip import client_ip
+from termino.shared.ratelimit import Limit, RateLimited, Reservation
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Reads stay open when Redis is down; everything that writes or sends fails closed.
+FAIL_OPEN = {"public_read"}
+PHONE_SCOPES = ("public_sms_phone", "public_sms_phone_platform")
 
 
-def normalised_phone(raw: str, region: str = "DE") -> str:
-    """E.164 form of a phone number ("0170 1234567" → "+491701234567"), or "" if it is none."""
-    if not raw or not str(raw).strip():
-        return ""
+def limit(scope: str) -> Limit | None:
+    """The limit `scope` of settings.PUBLIC_RATE_LIMITS ("20/min", "5/hour"), or None when switched off."""
+    rate = str(settings.PUBLIC_RATE_LIMITS.get(scope) or "").strip()
+    if not rate:
+        return None
+    count, _sep, period = rate.partition("/")
     try:
-        number = phonenumbers.parse(str(raw)[:40], region or "DE")
-    except phonenumbers.NumberParseException:
-        return ""
-    if not phonenumbers.is_possible_number(number):
-        return ""
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return Limit(scope, int(count), PERIODS[period.strip()[:1].lower()], fail_open=scope in FAIL_OPEN)
+    except (KeyError, ValueError) as exc:
+        raise ImproperlyConfigured(f"PUBLIC_RATE_LIMITS[{scope!r}] = {rate!r}: write e.g. 20/min") from exc
 
 
-def _digest(value: str) -> str:
-    # Cache keys need no phone numbers in clear text.
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
+def client_key(request) -> str:
+    """The client's address as a limit key: an IPv4 address, or the /64 network of an IPv6 client."""
+    ip = client_ip(request)
+    if not ip:
+        return "unknown"
+    address = ipaddress.ip_address(ip)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return ip
 
 
-class ClientIpRateThrottle(ScopedRateThrottle):
-    """Requests per client IP and business, in the view's `throttle_scope`."""
-
-    def get_ident(self, request):
-        return client_ip(request) or "unknown"
+def minutes(wait: float | None) -> int:
+    return max(1, math.ceil((wait or 60) / 60))
 
 
-def _rate(scope: str) -> str | None:
-    # Read when the throttle is made (not at import), so settings changes apply; "" switches it off.
-    return api_settings.DEFAULT_THROTTLE_RATES.get(scope) or None
-
-
-class _SuccessCountingThrottle(SimpleRateThrottle):
-    """Refuses once `rate` successes are counted; the view calls `record()` after a success."""
-
-    cache_name = "default"
-    message = ""
-
-    def __init__(self):
-        self.cache = caches[self.cache_name]
-        super().__init__()
-
-    def get_rate(self):
-        return _rate(self.scope)
-
-    def get_key_value(self, request, view) -> str:
-        raise NotImplementedError
-
-    def get_cache_key(self, request, view):
-        value = self.get_key_value(request, view)
-        if not value:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": _digest(value)}
-
-    def allow_request(self, request, view):
-        if self.rate is None:
-            return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        self.history = self._history()
-        if len(self.history) >= self.num_requests:
-            return self.throttle_failure()
-        return True
-
-    def _history(self) -> list[float]:
-        self.now = self.timer()
-        history = list(self.cache.get(self.key, []))
-        return [moment for moment in history if moment > self.now - self.duration]
-
-    def record(self) -> None:
-        if self.rate is None or getattr(self, "key", None) is None:
-            return
-        history = self._history()
-        history.insert(0, self.now)
-        self.cache.set(self.key, history, self.duration)
-
-    def human_message(self, wait: float | None) -> str:
-        minutes = max(1, math.ceil((wait or 60) / 60))
-        return self.message % {"minutes": minutes}
-
-
-class SmsPhoneThrottle(_SuccessCountingThrottle):
-    """Bookings and changes per phone number at this business."""
-
-    scope = "public_sms_phone"
-
-    @property
-    def message(self):
-        return _(
-            "This phone number has been used for too many bookings or changes in a short time. Please try "
-            "again in %(minutes)d minutes or call the business."
-        )
-
-    def get_key_value(self, request, view) -> str:
-        return view.sms_phone(request)
-
-
-class SmsPhonePlatformThrottle(SmsPhoneThrottle):
-    """The same number across every business on the platform."""
-
-    scope = "public_sms_phone_platform"
-    cache_name = "platform"
-
-
-class SmsIpThrottle(_SuccessCountingThrottle):
-    """Bookings and changes per client IP at this business."""
-
-    scope = "public_sms_ip"
-
-    @property
-    def message(self):
-        return _(
-            "Too many bookings or changes from your connection in a short time. Please try again in "
-            "%(minutes)d minutes or call the business."
-        )
-
-    def get_key_value(self, request, view) -> str:
-        return client_ip(request) or "unknown"
-
-
-def _throttled(detail: str, wait: float | None) -> Throttled:
+def throttled(detail: str, wait: float | None) -> Throttled:
+    """A 429 with our sentence; DRF adds the Retry-After header from `wait`."""
     exc = Throttled(detail=detail)
-    exc.wait = math.ceil(wait) if wait else None  # still answered as Retry-After, without DRF's sentence
+    exc.wait = math.ceil(wait) if wait else None
     return exc
 
 
-class HumanThrottledMixin:
-    """429 answers that say in words how long to wait (the Retry-After header says it in seconds)."""
-
-    def throttled(self, request, wait):
-        minutes = max(1, math.ceil((wait or 60) / 60))
-        if wait and wait < 120:
-            detail = _("Too many requests. Please wait %(seconds)d seconds and try again.") % {
-                "seconds": math.ceil(wait)
-            }
-        else:
-            detail = _("Too many requests. Please try again in %(minutes)d minutes.") % {"minutes": minutes}
-        raise _throttled(detail, wait)
+def request_refusal(wait: float | None) -> str:
+    if wait and wait < 120:
+        return _("Too many requests. Please wait %(seconds)d seconds and try again.") % {
+            "seconds": math.ceil(wait)
+        }
+    return _("Too many requests. Please try again in %(minutes)d minutes.") % {"minutes": minutes(wait)}
 
 
-class SmsThrottledMixin:
-    """For API views that send an SMS: the limits above, with a message a person understands.
+def sms_refusal(scope: str, wait: float | None) -> str:
+    """Why a request that would send an SMS is refused, and for how long, in words."""
+    values = {"minutes": minutes(wait)}
+    if scope in PHONE_SCOPES:
+        return (
+            _(
+                "This phone number has been used for too many bookings or changes in a short time. Please "
+                "try again in %(minutes)d minutes or call the business."
+            )
+            % values
+        )
+    if scope == "public_sms_ip":
+        return (
+            _(
+                "Too many bookings or changes from your connection in a short time. Please try again in "
+                "%(minutes)d minutes or call the business."
+            )
+            % values
+        )
+    return (
+        _(
+            "This business is receiving unusually many online bookings right now. Please try again in "
+            "%(minutes)d minutes or call the business."
+        )
+        % values
+    )
 
-    The view says which phone number a request would text through `sms_phone(request)`.
+
+class RequestRateLimitMixin:
+    """Every request counted per client IP and business in the view's `rate_scope`; a 429 in words."""
+
+    rate_scope = "public_read"
+    throttle_classes: list = []  # DRF's throttles read, then write: not atomic
+
+    def check_throttles(self, request):
+        rule = limit(self.rate_scope)
+        if rule is None:
+            return
+        try:
+            ratelimit.take((rule, ratelimit.key_of(request.tenant.schema_name, client_key(request))))
+        except RateLimited as exc:
+            raise throttled(request_refusal(exc.retry_after), exc.retry_after) from None
+
+
+class SmsRateLimitMixin(RequestRateLimitMixin):
+    """For API views that send an SMS: the limits above, counted in successful requests.
+
+    The view says which phone number a request would text through `sms_phone(request)` ("" for none).
     """
 
-    sms_throttle_classes = [SmsPhoneThrottle, SmsPhonePlatformThrottle, SmsIpThrottle]
+    sms_reservation: Reservation | None = None
 
     def sms_phone(self, request) -> str:
         raise NotImplementedError
 
     def check_throttles(self, request):
-        super().check_throttles(request)  # per-IP request rate first
-        self._sms_throttles = [throttle() for throttle in self.sms_throttle_classes]
-        refused = [t for t in self._sms_throttles if not t.allow_request(request, self)]
-        if refused:
-            waits = [(t.wait() or 0, t) for t in refused]
-            wait, throttle = max(waits, key=lambda pair: pair[0])
-            raise _throttled(throttle.human_message(wait), wait)
+        super().check_throttles(request)  # the request rate first, counted whatever happens
+        schema = request.tenant.schema_name
+        checks = []
+        phone = self.sms_phone(request)
+        if phone:
+            checks += [
+                ("public_sms_phone", ratelimit.key_of(schema, phone)),
+                ("public_sms_phone_platform", ratelimit.key_of(phone)),
+            ]
+        checks.append(("public_sms_ip", ratelimit.key_of(schema, client_key(request))))
+        if phone:
+            checks.append(("public_sms_business", ratelimit.key_of(schema)))
+        rules = [(rule, key) for scope, key in checks if (rule := limit(scope)) is not None]
+        try:
+            self.sms_reservation = ratelimit.take(*rules)
+        except RateLimited as exc:
+            raise throttled(sms_refusal(exc.limit.name, exc.retry_after), exc.retry_after) from None
+
+    def sms_release(self) -> None:
+        """Nothing was sent: hand the counted request back."""
+        if self.sms_reservation is not None:
+            self.sms_reservation.release()
+            self.sms_reservation = None
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if 200 <= response.status_code < 300:
-            for throttle in getattr(self, "_sms_throttles", []):
-                throttle.record()
+        if not 200 <= response.status_code < 300:
+            self.sms_release()
         return response
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except BaseException:  # an error DRF did not turn into a response: nothing was sent either
+            self.sms_release()
+            raise

@@ -107,3 +107,17 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.channel}"
+
+
+class SmsDay(models.Model):
+    """SMS handed to the gateway on one local day of the business, against its daily cap (a business
+    whose booking page is misused to send texts loses at most a day's cap). Counted with one conditional
+    UPDATE, so workers sending at once cannot overshoot it."""
+
+    day = models.DateField(unique=True)
+    sent = models.PositiveIntegerField(default=0)
+    # The owner is told once a day that the cap held SMS back.
+    cap_notice_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.sent} SMS"

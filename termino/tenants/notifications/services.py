@@ -8,14 +8,19 @@ staff can see and act on.
 
 Staff may resend a message from the message log: that queues a new row (its own idempotency key), the old
 row is never sent again.
+
+SMS pumping is stopped here last: an SMS goes only to a mobile number of the countries the business
+allows, and at most the business's daily cap of SMS leave per local day (`SmsDay`, counted atomically);
+what the cap holds back is skipped with the reason in the message log, and the owner gets one e-mail.
 """
 
 import logging
 import re
+import smtplib
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 
 from celery import current_app
@@ -23,7 +28,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from termino.platform.billing import selectors as billing
@@ -31,6 +37,7 @@ from termino.platform.billing import services as billing_services
 from termino.platform.staffadmin.selectors import SMS_LOCKED_REASON, sms_locked
 from termino.platform.tenancy.routing import primary_url
 from termino.platform.tenancy.selectors import email_confirmed
+from termino.shared import phones, timeutils
 from termino.shared.errors import InvalidRequest
 from termino.shared.observability import counters
 from termino.shared.sms.gateways import (
@@ -39,6 +46,7 @@ from termino.shared.sms.gateways import (
     TemporarySmsError,
     gateway_from_settings,
 )
+from termino.tenants.accounts.models import Role, User
 from termino.tenants.booking.calendar import booking_ics
 from termino.tenants.booking.models import BookingSettings
 from termino.tenants.crm.models import Consent, ConsentKind
@@ -46,7 +54,7 @@ from termino.tenants.scheduling.models import AppointmentStatus
 
 from . import rendering
 from .events import _consents
-from .models import Channel, MessageKind, MessageStatus, MessageTemplate, OutboxMessage
+from .models import Channel, MessageKind, MessageStatus, MessageTemplate, OutboxMessage, SmsDay
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +68,12 @@ EMAIL_UNCONFIRMED_REASON = (
 MAX_ATTEMPTS = 5
 # How far back the provider's postbox is searched for an earlier attempt (clocks differ a little).
 LOOKUP_MARGIN = timedelta(minutes=10)
+# Reasons in the message log (plain English, as the gateway's own).
+SMS_NOT_MOBILE = "Not a mobile number of the countries this business texts: SMS not sent."
+SMS_DAILY_CAP_REACHED = (
+    "Daily SMS limit of this business reached ({cap} SMS today): not sent. If the bookings are genuine, "
+    "raise the limit under Settings → Booking rules and send it again."
+)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -191,8 +205,20 @@ def _deliver(message: OutboxMessage, batch: Batch, consents: dict | None = None)
                 return _finish(message, MessageStatus.SKIPPED, reason=SMS_LOCKED_REASON, text=body)
             if batch.email_unconfirmed:
                 return _finish(message, MessageStatus.SKIPPED, reason=EMAIL_UNCONFIRMED_REASON, text=body)
-            if message.attempts == 1 and not batch.sms_allowed():
-                return _finish(message, MessageStatus.SKIPPED, reason=billing.SMS_QUOTA_USED_UP, text=body)
+            # Checked again here: the number may have been typed in the backoffice, or the countries changed.
+            if phones.sms_refusal(message.recipient, batch.rules.sms_regions):
+                return _finish(message, MessageStatus.SKIPPED, reason=SMS_NOT_MOBILE, text=body)
+            if message.attempts == 1:  # counted once per message, as the monthly allowance
+                day, cap = timeutils.today(timeutils.zone(tenant.time_zone)), batch.rules.sms_cap
+                if not sms_day_take(day=day, cap=cap):
+                    sms_cap_notice(tenant=tenant, day=day, cap=cap)
+                    reason = SMS_DAILY_CAP_REACHED.format(cap=cap)
+                    return _finish(message, MessageStatus.SKIPPED, reason=reason, text=body)
+                if not batch.sms_allowed():
+                    sms_day_give_back(day=day)
+                    return _finish(
+                        message, MessageStatus.SKIPPED, reason=billing.SMS_QUOTA_USED_UP, text=body
+                    )
             result = sms.send(
                 sender_id=batch.sender_id,
                 phone=message.recipient,
@@ -228,6 +254,59 @@ def _finish(message, status: str, *, reason: str = "", provider_id: str = "", te
         fields["text"] = text
     OutboxMessage.objects.filter(pk=message.pk).update(**fields)
     return status
+
+
+# --- The daily SMS cap -------------------------------------------------------------------------------------
+
+
+def sms_day_take(*, day: date, cap: int) -> bool:
+    """Count one SMS on `day` unless `cap` are counted already (then False).
+
+    One conditional UPDATE: concurrent senders wait for each other's row lock and then see the new count,
+    so exactly `cap` SMS get through.
+    """
+    if cap <= 0:
+        return False
+    below_cap = SmsDay.objects.filter(day=day, sent__lt=cap)
+    if below_cap.update(sent=F("sent") + 1):
+        return True
+    SmsDay.objects.get_or_create(day=day)  # the day's first SMS (or the cap is reached: then a no-op)
+    return bool(below_cap.update(sent=F("sent") + 1))
+
+
+def sms_day_give_back(*, day: date) -> None:
+    """The counted SMS did not go out after all (e.g. the month's quota was used up)."""
+    SmsDay.objects.filter(day=day, sent__gt=0).update(sent=F("sent") - 1)
+
+
+def sms_cap_notice(*, tenant, day: date, cap: int) -> bool:
+    """Tell the owner, once on `day`, that the daily cap now holds SMS back. True if this call sent it."""
+    if not SmsDay.objects.filter(day=day, cap_notice_at__isnull=True).update(cap_notice_at=timezone.now()):
+        return False  # told already today (or another worker is telling right now)
+    owner = User.objects.filter(role=Role.OWNER, is_active=True).first()
+    recipient = (owner.email if owner else "") or tenant.email
+    if not recipient:
+        return False
+    language = (owner.language if owner else "") or tenant.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        subject = _("Daily SMS limit reached – %(business)s") % {"business": tenant.name}
+        body = _(
+            "Hello,\n\n"
+            "%(business)s has sent %(cap)d SMS today, its daily limit. Further SMS are not sent today: they "
+            "are listed as skipped in the message log, where you can send them again.\n\n"
+            "So many SMS in one day can mean that someone is misusing your booking page to send text "
+            "messages at your expense, e.g. through bookings with unknown or foreign numbers. Please look "
+            "through today's bookings.\n\n"
+            "If the bookings are genuine, raise the limit under Settings → Booking rules.\n\n"
+            "Message log: %(url)s\n"
+        ) % {"business": tenant.name, "cap": cap, "url": primary_url(tenant, reverse("settings:outbox"))}
+    try:
+        EmailMessage(subject=subject, body=body, to=[recipient]).send()
+    except (OSError, smtplib.SMTPException):
+        logger.warning("daily SMS cap notice to the owner could not be sent", exc_info=True)
+        SmsDay.objects.filter(day=day).update(cap_notice_at=None)  # the next capped SMS tries again
+        return False
+    return True
 
 
 _GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})

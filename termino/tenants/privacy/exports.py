@@ -245,8 +245,9 @@ def export_csv_zip(data: dict) -> bytes:
 
 # --- The whole business --------------------------------------------------------------------------------
 
-# Tables that hold no business data: answers the public API replays for a retried request.
-SKIPPED_TABLES = {"booking_idempotentrequest"}
+# Tables that hold no business data: answers the public API replays for a retried request, and keyed
+# hashes of who holds a slot for a few minutes.
+SKIPPED_TABLES = {"booking_idempotentrequest", "booking_holdowner"}
 # Secrets are never exported: password hashes, hashes of link tokens, customers' manage-link tokens.
 SECRET_FIELDS = {"password", "token_hash", "manage_token"}
 

@@ -262,6 +262,11 @@ def test_booking_rules_are_saved_with_clean_origins(business_a, owner):
         {"cancel_cutoff_hours": "-1"},
         {"cancel_cutoff_hours": "9999"},
         {"max_open_bookings": "0"},
+        {"sms_countries": "XX"},
+        {"sms_countries": "Germany"},
+        {"sms_countries": "DE, 49"},
+        {"sms_daily_cap": "0"},
+        {"sms_daily_cap": "999999"},
     ],
 )
 def test_bad_booking_rules_store_nothing(business_a, owner, bad):
@@ -269,3 +274,29 @@ def test_bad_booking_rules_store_nothing(business_a, owner, bad):
     assert response.status_code == 400
     saved = rules(business_a)
     assert (saved.cancel_cutoff_hours, saved.max_open_bookings, saved.allowed_origins) == (24, 3, "")
+    assert (saved.sms_countries, saved.sms_daily_cap) == ("", None)
+
+
+def test_sms_countries_and_daily_cap_are_saved(business_a, owner, settings):
+    page = owner.get("/settings/booking/").content.decode()
+    assert (
+        "Countries whose mobile numbers get SMS" in page and f'placeholder="{settings.SMS_DAILY_CAP}"' in page
+    )
+    response = owner.post(
+        "/settings/booking/", booking_data(sms_countries="de, at; ch  DE", sms_daily_cap="50")
+    )
+    assert response.status_code == 302
+    saved = rules(business_a)
+    assert (saved.sms_countries, saved.sms_regions, saved.sms_cap) == ("DE AT CH", ("DE", "AT", "CH"), 50)
+    assert 'value="DE, AT, CH"' in owner.get("/settings/booking/").content.decode()
+    # Emptied: the defaults again (Germany, Austria, Switzerland and the EU/EEA; the platform's cap).
+    assert owner.post("/settings/booking/", booking_data()).status_code == 302
+    saved = rules(business_a)
+    assert saved.sms_cap == settings.SMS_DAILY_CAP and {"DE", "AT", "CH", "FR", "NO"} <= set(
+        saved.sms_regions
+    )
+
+
+def test_an_unknown_country_code_is_explained(business_a, owner):
+    page = owner.post("/settings/booking/", booking_data(sms_countries="DE, XX")).content.decode()
+    assert "Unknown country code: XX" in page

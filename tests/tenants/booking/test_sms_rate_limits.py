@@ -1,7 +1,6 @@
 """Rate limits of the public endpoints that send an SMS: per phone number (at one business and across
 all), per client IP, and X-Forwarded-For forgery that changes nothing."""
 
-import copy
 from datetime import timedelta
 
 import pytest
@@ -19,10 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 def rates(**changes):
-    """REST_FRAMEWORK with some throttle rates changed (DRF reloads its settings on the change)."""
-    config = copy.deepcopy(settings.REST_FRAMEWORK)
-    config["DEFAULT_THROTTLE_RATES"].update(changes)
-    return override_settings(REST_FRAMEWORK=config)
+    """PUBLIC_RATE_LIMITS with some limits changed."""
+    return override_settings(PUBLIC_RATE_LIMITS={**settings.PUBLIC_RATE_LIMITS, **changes})
 
 
 def open_shop(business):
@@ -153,3 +150,14 @@ def test_changes_count_for_the_customer_phone_number(shop):
             from termino.tenants.scheduling.models import Appointment
 
             assert Appointment.objects.get(manage_token=token).status != "cancelled"
+
+
+def test_an_ipv6_client_counts_by_its_64_network(shop):
+    """One subscriber gets a whole /64: stepping through its addresses does not escape the limit."""
+    business, _service = shop
+    codes = [
+        public_post(business.host, "bookings/", {}, REMOTE_ADDR=f"2001:db8:1:2::{n:x}").status_code
+        for n in range(1, 22)
+    ]
+    assert codes == [400] * 20 + [429]
+    assert public_post(business.host, "bookings/", {}, REMOTE_ADDR="2001:db8:1:3::1").status_code == 400

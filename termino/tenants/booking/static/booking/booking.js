@@ -662,7 +662,7 @@
     this.holding = true;
     this.picker.hideConflict();
     $("[data-form-conflict]", this.root).hidden = true;
-    var body = { service: this.state.service.id, start: slot.start };
+    var body = { service: this.state.service.id, start: slot.start, form_token: this.catalogue.formToken };
     if (this.state.staff) body.resource = this.state.staff;
     this.live(t("placingHold"));
     this.holdPromise = this.releaseHold().then(function () {
@@ -673,11 +673,13 @@
         slot = Object.assign({}, slot, { start: r.data.start || slot.start, end: r.data.end || slot.end });
       } else if (r.status === 409) {
         return self.slotTaken(r.data);
-      } else if (r.status === 429) {
+      } else if (r.status === 429 && !(r.data && r.data.code === "hold_limit")) {
         self.pageError((r.data && r.data.detail) || t("err.tooMany", { seconds: r.retryAfter || 60 }));
         return;
       } else {
-        self.state.hold = null; // holding is a courtesy: without one the booking is still checked
+        // Holding is a courtesy (and one visitor holds only a few times at once): without a hold the
+        // booking is still checked.
+        self.state.hold = null;
       }
       self.state.slot = slot;
       self.showDetails();
