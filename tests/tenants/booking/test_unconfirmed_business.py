@@ -19,7 +19,7 @@ from tests.fakes.lox24 import FakeLox24
 from tests.tenants.backoffice.helpers import log_in_as
 from tests.tenants.scheduling.factories import next_monday, salon
 
-from .public_helpers import booking_body, public_post
+from .public_helpers import aged_form_token, booking_body, public_post
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,11 @@ def test_holds_and_bookings_are_refused_until_confirmed_then_taken(shop, django_
     business, service = shop
     unconfirm(business)
     start = next_monday()
-    hold = public_post(business.host, "holds/", {"service": service.pk, "start": start.isoformat()})
+    hold = public_post(
+        business.host,
+        "holds/",
+        {"service": service.pk, "start": start.isoformat(), "form_token": aged_form_token()},
+    )
     assert hold.status_code == 403 and hold.json()["detail"] == NOT_OPEN
     booking = public_post(business.host, "bookings/", booking_body(service, start))
     assert booking.status_code == 403 and booking.json()["detail"] == NOT_OPEN
@@ -89,7 +93,11 @@ def test_holds_and_bookings_are_refused_until_confirmed_then_taken(shop, django_
     confirm(business, django_capture_on_commit_callbacks)
     page = client_for(business.host, "en").get("/book/").content.decode()
     assert NOT_OPEN not in page and "Choose a service" in page
-    hold = public_post(business.host, "holds/", {"service": service.pk, "start": start.isoformat()})
+    hold = public_post(
+        business.host,
+        "holds/",
+        {"service": service.pk, "start": start.isoformat(), "form_token": aged_form_token()},
+    )
     assert hold.status_code == 201
     booking = public_post(business.host, "bookings/", booking_body(service, start, hold=hold.json()["hold"]))
     assert booking.status_code == 201, booking.json()

@@ -9,7 +9,6 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from termino.shared.sms.fake_lox24 import FakeLox24
 
 from termino.platform.billing.models import Plan
 from termino.platform.billing.selectors import SMS_QUOTA_USED_UP
@@ -21,6 +20,7 @@ from termino.tenants.notifications import services
 from termino.tenants.notifications.models import OutboxMessage, SmsDay
 from termino.tenants.scheduling import services as scheduling
 from tests.conftest import unique_slug
+from tests.fakes.lox24 import FakeLox24
 from tests.tenants.booking.public_helpers import booking_body, public_post, race
 from tests.tenants.scheduling.factories import BERLIN, next_monday, salon
 
