@@ -74,6 +74,7 @@ TENANT_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "termino.tenants.accounts",
+    "termino.tenants.business",
     "termino.tenants.crm",
     "termino.tenants.scheduling",
     "termino.tenants.booking",

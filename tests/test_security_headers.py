@@ -6,7 +6,7 @@ from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
 from termino.shared.security_headers import parse
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from tests.conftest import client_for
 from tests.tenants.backoffice.helpers import log_in_as
 
@@ -58,7 +58,7 @@ def test_unknown_host_answers_with_the_headers_too():
 
 def test_booking_page_keeps_its_frame_ancestors_and_gets_the_rest_of_the_policy(business_a):
     with schema_context(business_a.schema):
-        BookingSettings.objects.update_or_create(
+        BusinessSettings.objects.update_or_create(
             id=1, defaults={"allowed_origins": "https://www.salon.example"}
         )
     for path in ["/book/", "/book/?embed=1"]:

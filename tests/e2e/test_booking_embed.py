@@ -7,7 +7,7 @@ import threading
 import pytest
 from django_tenants.utils import schema_context
 
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from tests.tenants.scheduling.factories import salon
 
 from .conftest import DESKTOP, PHONE, screenshot
@@ -46,7 +46,7 @@ def embedding_business(live_site, origin: str):
     business = live_site["provision"]("t-embed-salon")
     with schema_context(business.schema):
         salon()
-        BookingSettings.objects.update_or_create(id=1, defaults={"allowed_origins": origin})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"allowed_origins": origin})
     return business, f"http://{business.host}:{live_site['port']}"
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django_tenants.utils import schema_context
 
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.scheduling.models import Appointment, Service
 from tests.conftest import unique_slug
 from tests.tenants.booking.public_helpers import booking_body, public_post
@@ -74,7 +74,7 @@ def open_business(live_site, **rules):
             name="Farbe & Schnitt", duration_minutes=90, price="89.50", min_notice_minutes=0, colour="#db2777"
         )
         colour.resources.set(staff)
-        BookingSettings.objects.update_or_create(
+        BusinessSettings.objects.update_or_create(
             id=1,
             defaults={
                 "impressum": f"{business.tenant.name}\nInhaberin: Erika Mustermann\nUSt-IdNr. DE123456789",
@@ -211,7 +211,7 @@ def test_manage_link_reschedules_then_cancels_and_locks_after_the_cutoff(live_si
     # Inside the business's cut-off the page only offers its phone number.
     late = public_post(business.host, "bookings/", booking_body(service, next_monday(clock(12))))
     with schema_context(business.schema):
-        BookingSettings.objects.filter(id=1).update(cancel_cutoff_hours=24 * 30)
+        BusinessSettings.objects.filter(id=1).update(cancel_cutoff_hours=24 * 30)
     context = browser.new_context(locale="de-DE", **PHONE)
     page = context.new_page()
     try:

@@ -25,7 +25,7 @@ from termino.tenants.accounts import password_reset
 from termino.tenants.accounts.models import Invitation
 from termino.tenants.accounts.services import api_token_create
 from termino.tenants.booking import services as booking_services
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Customer, CustomerNote, DuplicateSuspicion
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.privacy.models import PrivacyRequest, RequestKind, RequestStatus
@@ -130,7 +130,7 @@ def build_side(business: Business, label: str) -> Side:
     user_model = get_user_model()
     with schema_context(business.schema):
         side.owner = user_model.objects.get(role="owner")
-        BookingSettings.current()  # made on first use: not by an attack's request
+        BusinessSettings.current()  # made on first use: not by an attack's request
         side.staff_user = user_model.objects.create(
             username=f"staff-{side.hex}@{business.tenant.slug}.example",
             email=f"staff-{side.hex}@{business.tenant.slug}.example",

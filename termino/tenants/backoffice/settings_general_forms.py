@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from termino.shared import timeutils
 from termino.shared.phones import SMS_DEFAULT_REGIONS
 from termino.shared.sms.segments import sms_segments
-from termino.tenants.booking.models import SENDER_ID_PATTERN, BookingSettings, CustomerAddress
+from termino.tenants.business.models import SENDER_ID_PATTERN, BusinessSettings, CustomerAddress
 from termino.tenants.notifications import rendering
 from termino.tenants.notifications.models import Channel, MessageKind, MessageStatus
 
@@ -178,7 +178,7 @@ def _normalise_text(text: str) -> str:
 
 class LegalForm(forms.ModelForm):
     class Meta:
-        model = BookingSettings
+        model = BusinessSettings
         fields = ["impressum", "privacy_notice"]
         labels = {"impressum": _("Legal notice (Impressum)"), "privacy_notice": _("Privacy notice")}
         help_texts = {
@@ -235,7 +235,7 @@ def parse_origin(line: str) -> str:
 
 class BookingRulesForm(forms.ModelForm):
     class Meta:
-        model = BookingSettings
+        model = BusinessSettings
         fields = [
             "cancel_cutoff_hours",
             "approval_required",
@@ -362,7 +362,7 @@ class MessageSettingsForm(forms.Form):
     REMINDER_FIELDS = ("reminder_1", "reminder_2", "reminder_3")
 
     @classmethod
-    def initial_from(cls, rules: BookingSettings) -> dict:
+    def initial_from(cls, rules: BusinessSettings) -> dict:
         initial = {
             "quiet_hours_start": rules.quiet_hours_start,
             "quiet_hours_end": rules.quiet_hours_end,

@@ -19,7 +19,7 @@ from django.views.generic import FormView, TemplateView
 from termino.platform.tenancy.profile import tenant_locale_update
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.sms.segments import sms_segments
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.notifications import rendering, selectors, services
 from termino.tenants.notifications.models import Channel, MessageKind, OutboxMessage
 from termino.tenants.scheduling.models import Closure, Resource, ResourceKind, Service, WeeklyHours
@@ -87,7 +87,7 @@ class IndexView(SettingsPage, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         tenant = self.request.tenant
-        rules = BookingSettings.current()
+        rules = BusinessSettings.current()
         leads = rules.reminder_leads
         staff = Resource.objects.filter(active=True, kind=ResourceKind.STAFF).count()
         rooms = Resource.objects.filter(active=True, kind=ResourceKind.ROOM).count()
@@ -126,7 +126,7 @@ class ProfileView(SettingsFormView):
         return kwargs
 
     def get_initial(self):
-        tenant, rules = self.request.tenant, BookingSettings.current()
+        tenant, rules = self.request.tenant, BusinessSettings.current()
         return {
             "time_zone": tenant.time_zone,
             "language": (tenant.language or "de")[:2],
@@ -136,7 +136,7 @@ class ProfileView(SettingsFormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["rules"] = BookingSettings.current()
+        context["rules"] = BusinessSettings.current()
         return context
 
     def save(self, form) -> None:
@@ -144,7 +144,7 @@ class ProfileView(SettingsFormView):
         tenant_locale_update(
             tenant=self.request.tenant, time_zone=data["time_zone"], language=data["language"]
         )
-        rules = BookingSettings.objects.select_for_update().get(pk=BookingSettings.current().pk)
+        rules = BusinessSettings.objects.select_for_update().get(pk=BusinessSettings.current().pk)
         rules.customer_address = data["customer_address"]
         rules.brand_colour = data["brand_colour"]
         old_logo = rules.logo.name
@@ -169,11 +169,11 @@ class LegalView(SettingsFormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["instance"] = BookingSettings.current()
+        kwargs["instance"] = BusinessSettings.current()
         return kwargs
 
     def save(self, form) -> None:
-        rules = BookingSettings.objects.select_for_update().get(pk=form.instance.pk)
+        rules = BusinessSettings.objects.select_for_update().get(pk=form.instance.pk)
         data = form.cleaned_data
         fields = ["impressum", "privacy_notice"]
         # Consents record the version the customer accepted: a new text is a new version.
@@ -194,7 +194,7 @@ class BookingRulesView(SettingsFormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["instance"] = BookingSettings.current()
+        kwargs["instance"] = BusinessSettings.current()
         return kwargs
 
     def get_context_data(self, **kwargs):
@@ -203,12 +203,12 @@ class BookingRulesView(SettingsFormView):
         context.update(
             booking_url=primary_url(tenant, "/book/"),
             embed_url=primary_url(tenant, "/embed.js"),
-            origins=BookingSettings.current().origins,
+            origins=BusinessSettings.current().origins,
         )
         return context
 
     def save(self, form) -> None:
-        BookingSettings.objects.select_for_update().get(pk=form.instance.pk)
+        BusinessSettings.objects.select_for_update().get(pk=form.instance.pk)
         form.save()
 
 
@@ -234,11 +234,11 @@ class MessagesView(SettingsFormView):
     success_message = ""
 
     def get_initial(self):
-        return MessageSettingsForm.initial_from(BookingSettings.current())
+        return MessageSettingsForm.initial_from(BusinessSettings.current())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        tenant, rules = self.request.tenant, BookingSettings.current()
+        tenant, rules = self.request.tenant, BusinessSettings.current()
         own = selectors.message_templates()
         values = rendering.sample_values(tenant=tenant, service_name=_sample_service_name())
         rows = []
@@ -270,7 +270,7 @@ class MessagesView(SettingsFormView):
 
     def save(self, form) -> None:
         data = form.cleaned_data
-        rules = BookingSettings.objects.select_for_update().get(pk=BookingSettings.current().pk)
+        rules = BusinessSettings.objects.select_for_update().get(pk=BusinessSettings.current().pk)
         rules.reminder_hours = data["reminder_hours"]
         rules.quiet_hours_start = data["quiet_hours_start"]
         rules.quiet_hours_end = data["quiet_hours_end"]
@@ -329,7 +329,7 @@ class MessageTemplateView(SettingsFormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        tenant, rules = self.request.tenant, BookingSettings.current()
+        tenant, rules = self.request.tenant, BusinessSettings.current()
         form = context["form"]
         values = rendering.sample_values(tenant=tenant, service_name=_sample_service_name())
         subject = form["subject"].value() if "subject" in form.fields else ""

@@ -28,13 +28,14 @@ from termino.platform.tenancy.routing import primary_url
 from termino.shared import phones, timeutils
 from termino.shared.errors import ConflictError, InvalidRequest
 from termino.shared.timefields import InstantField
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.scheduling import selectors
 from termino.tenants.scheduling.apis import AvailabilityInput, plausible_date
 from termino.tenants.scheduling.models import Service
 
 from . import services
 from .gate import OnlineBookingOpen
-from .models import BookingSettings, IdempotentRequest
+from .models import IdempotentRequest
 from .throttles import RequestRateLimitMixin, SmsRateLimitMixin, client_key, minutes
 
 FORM_TOKEN_SALT = "termino.booking.form"  # noqa: S105  (a signing namespace, not a secret)
@@ -95,7 +96,7 @@ class ServicesApi(PublicApi):
     )
     def get(self, request):
         tenant = request.tenant
-        rules = BookingSettings.current()
+        rules = BusinessSettings.current()
         services_ = Service.objects.filter(active=True, bookable_online=True).prefetch_related("resources")
         return Response(
             {
@@ -189,7 +190,7 @@ class BookingInput(serializers.Serializer):
             raise serializers.ValidationError({"form_token": [BOT_MESSAGE]})
         if attrs["sms_consent"]:
             # Premium-rate, shared-cost, satellite … numbers and other countries: SMS pumping's targets.
-            rules = self.context.get("rules") or BookingSettings.current()
+            rules = self.context.get("rules") or BusinessSettings.current()
             refusal = phones.sms_refusal(attrs["phone"], rules.sms_regions)
             if refusal:
                 raise serializers.ValidationError({"phone": [refusal]})
@@ -225,7 +226,7 @@ class BookingsApi(SmsRateLimitMixin, PublicApi):
     )
     def post(self, request):
         serializer = BookingInput(
-            data=request.data, context={"tenant": request.tenant, "rules": BookingSettings.current()}
+            data=request.data, context={"tenant": request.tenant, "rules": BusinessSettings.current()}
         )
         serializer.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip()[:100]
@@ -370,7 +371,7 @@ class ManagedBookingApi(PublicApi):
     @extend_schema(responses=ManagedBookingOutput)
     def get(self, request, token):
         appointment = _by_token(token)
-        rules = BookingSettings.current()
+        rules = BusinessSettings.current()
         data = BookingOutput(appointment, context={"tenant": request.tenant}).data
         data["changeable"] = services.self_service_open(appointment, rules)
         data["phone"] = request.tenant.phone

@@ -4,7 +4,7 @@ from functools import wraps
 
 from django.views.decorators.clickjacking import xframe_options_exempt
 
-from .models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 
 
 def frame_ancestors(view):
@@ -14,7 +14,7 @@ def frame_ancestors(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        origins = " ".join(BookingSettings.current().origins)
+        origins = " ".join(BusinessSettings.current().origins)
         response["Content-Security-Policy"] = f"frame-ancestors 'self' {origins}".strip()
         return response
 
@@ -39,7 +39,7 @@ class PublicApiCorsMiddleware:
             or tenant.schema_name == "public"
         ):
             return self.get_response(request)
-        allowed = origin.rstrip("/") in BookingSettings.current().origins
+        allowed = origin.rstrip("/") in BusinessSettings.current().origins
         if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
             from django.http import HttpResponse
 

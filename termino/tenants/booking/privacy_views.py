@@ -22,13 +22,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from termino.shared import ratelimit
 from termino.shared.ratelimit import Limit, RateLimited
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.privacy import services
 from termino.tenants.privacy.exports import export_json
 from termino.tenants.privacy.forms import PrivacyRequestForm
 from termino.tenants.privacy.http import client_ip
 from termino.tenants.privacy.models import RequestKind, RequestStatus
 
-from .models import BookingSettings
 from .throttles import client_key, minutes
 
 WINDOW_SECONDS = 3600
@@ -42,7 +42,7 @@ def _limits() -> tuple[Limit, Limit]:
 
 
 def _render(request, template: str, context: dict | None = None, status: int = 200):
-    base = {"settings": BookingSettings.current(), "embedded": False}
+    base = {"settings": BusinessSettings.current(), "embedded": False}
     response = TemplateResponse(request, template, {**base, **(context or {})}, status=status)
     response["Cache-Control"] = "no-store"
     # The confirmation link must not leak to other sites. Not "no-referrer": browsers then send

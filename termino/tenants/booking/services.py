@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from termino.shared import phones, timeutils
 from termino.shared.errors import ConflictError, InvalidRequest
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm import selectors as crm_selectors
 from termino.tenants.crm import services as crm
 from termino.tenants.crm.models import Consent, ConsentKind, Customer
@@ -29,7 +30,7 @@ from termino.tenants.scheduling.models import (
     Service,
 )
 
-from .models import BookingSettings, HoldOwner
+from .models import HoldOwner
 
 NEAREST_SLOTS = 3
 HOLD_MINUTES = 10
@@ -251,7 +252,7 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
     # One booking at a time per e-mail address and phone number: the count of open bookings below then
     # sees the booking made just before, however many arrive at once.
     advisory_lock(*(f"contact:{value}" for value in (booking.email.lower(), booking.phone) if value))
-    rules = BookingSettings.current()
+    rules = BusinessSettings.current()
     if not booking.privacy_consent:
         raise InvalidRequest(_("Please accept the privacy notice to book."))
     service = bookable_service(booking.service_id)
@@ -333,14 +334,14 @@ def booking_by_token(token: str) -> Appointment:
     return appointment
 
 
-def self_service_open(appointment: Appointment, rules: BookingSettings) -> bool:
+def self_service_open(appointment: Appointment, rules: BusinessSettings) -> bool:
     return (
         appointment.status in ACTIVE_STATUSES
         and timeutils.shift(appointment.start, hours=-rules.cancel_cutoff_hours) > timeutils.now()
     )
 
 
-def _check_cutoff(appointment: Appointment, rules: BookingSettings) -> None:
+def _check_cutoff(appointment: Appointment, rules: BusinessSettings) -> None:
     if appointment.status not in ACTIVE_STATUSES:
         raise InvalidRequest(_("This booking is no longer active."))
     if not self_service_open(appointment, rules):
@@ -353,7 +354,7 @@ def _check_cutoff(appointment: Appointment, rules: BookingSettings) -> None:
 @transaction.atomic
 def booking_cancel(*, token: str) -> Appointment:
     appointment = booking_by_token(token)
-    _check_cutoff(appointment, BookingSettings.current())
+    _check_cutoff(appointment, BusinessSettings.current())
     appointment = scheduling.appointment_set_status(
         appointment=appointment,
         status=AppointmentStatus.CANCELLED,
@@ -366,7 +367,7 @@ def booking_cancel(*, token: str) -> Appointment:
 @transaction.atomic
 def booking_reschedule(*, token: str, start: datetime, time_zone: str) -> Appointment:
     appointment = booking_by_token(token)
-    _check_cutoff(appointment, BookingSettings.current())
+    _check_cutoff(appointment, BusinessSettings.current())
     slot = _free_slot(appointment.service, start, time_zone, None)
     if slot is not None:
         # Keep the customer's staff member when free then, else whoever is.

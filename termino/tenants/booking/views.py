@@ -8,17 +8,17 @@ from django.views.decorators.http import require_GET
 from django.views.static import serve
 
 from termino.platform.tenancy.routing import primary_url
+from termino.tenants.business.models import BusinessSettings
 
 from . import calendar, selectors, services
 from .framing import frame_ancestors
-from .models import BookingSettings
 
 API_BASE = "/api/public/v1/"
 
 
 def _context(request, **extra) -> dict:
     return {
-        "settings": BookingSettings.current(),
+        "settings": BusinessSettings.current(),
         "embedded": request.GET.get("embed") == "1",
         "api_base": API_BASE,
         **extra,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from termino.shared import timeutils
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Consent, ConsentKind
 
 from .models import Channel, MessageKind, MessageStatus, OutboxMessage
@@ -112,7 +112,7 @@ def appointment_cancelled(appointment) -> None:
 
 
 def _queue_reminders(appointment, *, time_zone: str) -> None:
-    rules = BookingSettings.current()
+    rules = BusinessSettings.current()
     now = timezone.now()
     zone = ZoneInfo(time_zone)
     for channel, recipient in _recipients(appointment.customer):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from termino.platform.tenancy.routing import primary_url
 from termino.shared import timeutils
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 
 from . import texts
 from .models import Channel, MessageTemplate
@@ -124,15 +124,19 @@ def sample_values(*, tenant, service_name: str = "") -> dict[str, str]:
     return values
 
 
-def default_text(*, kind: str, channel: str, tenant, rules: BookingSettings | None = None) -> tuple[str, str]:
+def default_text(
+    *, kind: str, channel: str, tenant, rules: BusinessSettings | None = None
+) -> tuple[str, str]:
     """(subject, body) of the default text that fits the business's language and form of address."""
-    rules = rules or BookingSettings.current()
+    rules = rules or BusinessSettings.current()
     return texts.default_text(
         kind=kind, channel=channel, language=_language(tenant), address=rules.customer_address
     )
 
 
-def current_text(*, kind: str, channel: str, tenant, rules: BookingSettings | None = None) -> tuple[str, str]:
+def current_text(
+    *, kind: str, channel: str, tenant, rules: BusinessSettings | None = None
+) -> tuple[str, str]:
     """(subject, body): the business's own text if it wrote one, else the default."""
     own = MessageTemplate.objects.filter(kind=kind, channel=channel).first()
     if own is not None:
@@ -154,7 +158,7 @@ def own_texts() -> dict[tuple[str, str], tuple[str, str]]:
 
 
 def render(
-    message, *, tenant, own: dict | None = None, rules: BookingSettings | None = None
+    message, *, tenant, own: dict | None = None, rules: BusinessSettings | None = None
 ) -> tuple[str, str]:
     """(subject, body) of an outbox message; the subject is empty for SMS.
 

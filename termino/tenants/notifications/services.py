@@ -48,7 +48,7 @@ from termino.shared.sms.gateways import (
 )
 from termino.tenants.accounts.models import Role, User
 from termino.tenants.booking.calendar import booking_ics
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Consent, ConsentKind
 from termino.tenants.scheduling.models import AppointmentStatus
 
@@ -108,7 +108,7 @@ class Batch:
     """What every message of one business's batch shares, loaded once: rules, own texts, sender, gateway."""
 
     tenant: object
-    rules: BookingSettings
+    rules: BusinessSettings
     own: dict
     sender_id: str
     sms: SmsGateway
@@ -130,7 +130,7 @@ class Batch:
 
     @classmethod
     def load(cls, tenant, sms: SmsGateway | None = None) -> "Batch":
-        rules = BookingSettings.current()
+        rules = BusinessSettings.current()
         return cls(
             tenant=tenant,
             rules=rules,

@@ -13,8 +13,12 @@ def _rows(sql: str, schema: str) -> list[tuple]:
 def fingerprint(schema: str) -> dict[str, list[tuple]]:
     return {
         "columns": _rows(
-            """SELECT table_name, column_name, ordinal_position, data_type, is_nullable, column_default,
-                      character_maximum_length, numeric_precision, numeric_scale, is_identity
+            # The column's place among its table's columns, not its raw attribute number: a column dropped
+            # and added again (a migration unapplied and re-applied) leaves a gap that changes nothing.
+            """SELECT table_name, column_name,
+                      row_number() OVER (PARTITION BY table_name ORDER BY ordinal_position), data_type,
+                      is_nullable, column_default, character_maximum_length, numeric_precision, numeric_scale,
+                      is_identity
                FROM information_schema.columns WHERE table_schema = %s""",
             schema,
         ),

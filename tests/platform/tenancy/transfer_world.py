@@ -20,7 +20,7 @@ from termino.platform.staffadmin.models import SmsLock
 from termino.platform.tenancy.models import Domain, TenantStatus
 from termino.tenants.accounts.models import Invitation
 from termino.tenants.accounts.services import api_token_create
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm import services as crm
 from termino.tenants.crm.models import Customer
 from termino.tenants.notifications.events import appointment_booked
@@ -175,7 +175,7 @@ def _tenant_data(business: Business, *, customers: int) -> Facts:
         invited_by=owner,
     )
     token = api_token_create(user=owner, name="Sync").key
-    rules = BookingSettings.current()
+    rules = BusinessSettings.current()
     rules.impressum = "Alpha GmbH, Hauptstraße 1, 10115 Berlin"
     rules.logo.save("logo.png", ContentFile(LOGO), save=True)
     # The newest customer is deleted again: its id must not be handed out twice after the move.

@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 
 from termino.platform.billing.models import BillingAccount, StatusChange
 from termino.platform.tenancy.models import Tenant
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.privacy.exports import business_tables
 from termino.tenants.privacy.models import PersonalDataEvent
 from termino.tenants.scheduling.models import Closure, WeeklyHours
@@ -38,7 +38,7 @@ LISTED = [
     "notifications_messagetemplate",
     "accounts_user",
     "accounts_invitation",
-    "booking_bookingsettings",
+    "business_businesssettings",
     "privacy_personaldataevent",
     "privacy_privacyrequest",
 ]
@@ -55,7 +55,7 @@ def test_business_export_contains_every_table_as_json_and_csv_without_secrets(bu
         anna = full_customer()
         WeeklyHours.objects.create(weekday=0, start=time(9), end=time(18))
         Closure.objects.create(start=timezone.now(), end=timezone.now() + timedelta(days=1), reason="Urlaub")
-        BookingSettings.current()
+        BusinessSettings.current()
         tables = {m._meta.db_table for m in business_tables()}
     assert set(LISTED) <= tables
     assert "booking_idempotentrequest" not in tables and "django_session" not in tables

@@ -10,7 +10,7 @@ from PIL import Image
 
 from termino.platform.tenancy.models import Tenant
 from termino.platform.tenancy.routing import primary_url
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from tests.conftest import client_for
 from tests.tenants.backoffice.helpers import log_in_as
 from tests.tenants.scheduling.factories import salon
@@ -35,9 +35,9 @@ def media_root(settings, tmp_path):
     storage.__dict__.pop("relative_media_root", None)
 
 
-def rules(business) -> BookingSettings:
+def rules(business) -> BusinessSettings:
     with schema_context(business.schema):
-        return BookingSettings.current()
+        return BusinessSettings.current()
 
 
 def tenant_row(business) -> Tenant:

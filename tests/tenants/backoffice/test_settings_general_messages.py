@@ -4,7 +4,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from termino.shared.sms.gateways import Lox24Gateway
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Consent
 from termino.tenants.notifications import services
 from termino.tenants.notifications.models import MessageTemplate, OutboxMessage
@@ -40,9 +40,9 @@ def sent(business_a):
         return {m.channel: m for m in OutboxMessage.objects.filter(kind="confirmation")}
 
 
-def current_rules(business) -> BookingSettings:
+def current_rules(business) -> BusinessSettings:
     with schema_context(business.schema):
-        return BookingSettings.current()
+        return BusinessSettings.current()
 
 
 def templates(business) -> list:

@@ -6,8 +6,9 @@ import time_machine
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from termino.tenants.booking.models import BookingSettings, HoldOwner
+from termino.tenants.booking.models import HoldOwner
 from termino.tenants.booking.services import HOLD_MINUTES
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.scheduling.models import Appointment
 from tests.conftest import client_for
 from tests.tenants.scheduling.factories import next_monday, salon
@@ -89,7 +90,7 @@ def test_ics_download(shop):
 def test_booking_page_may_be_framed_only_by_listed_origins(shop):
     business, *_ = shop
     with schema_context(business.schema):
-        BookingSettings.objects.update_or_create(
+        BusinessSettings.objects.update_or_create(
             id=1, defaults={"allowed_origins": "https://www.salon.example\n"}
         )
     page = client_for(business.host).get("/book/?embed=1")
@@ -102,7 +103,7 @@ def test_booking_page_may_be_framed_only_by_listed_origins(shop):
 def test_cors_only_for_listed_origins(shop):
     business, *_ = shop
     with schema_context(business.schema):
-        BookingSettings.objects.update_or_create(
+        BusinessSettings.objects.update_or_create(
             id=1, defaults={"allowed_origins": "https://www.salon.example"}
         )
     client = client_for(business.host)
@@ -140,7 +141,7 @@ def test_logo_is_served_on_its_own_host_only(shop, business_b):
     png = io.BytesIO()
     Image.new("RGB", (8, 8), "#1d4ed8").save(png, format="PNG")
     with schema_context(business.schema):
-        rules = BookingSettings.current()
+        rules = BusinessSettings.current()
         rules.logo.save("logo.png", ContentFile(png.getvalue()))
         url = rules.logo.url
     try:

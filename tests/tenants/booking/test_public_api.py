@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django_tenants.utils import schema_context
 
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Consent, Customer
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.scheduling.models import Appointment
@@ -95,7 +95,7 @@ def test_returning_customer_is_found_by_email_and_no_sms_without_consent(shop):
 def test_approval_required_makes_a_request(shop):
     business, service, _ = shop
     with schema_context(business.schema):
-        BookingSettings.objects.update_or_create(id=1, defaults={"approval_required": True})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"approval_required": True})
     assert book(business, booking_body(service, next_monday())).json()["status"] == "requested"
 
 
@@ -165,7 +165,7 @@ def test_bad_input_and_bots_get_400(shop, overrides, field):
 def test_too_many_open_bookings(shop):
     business, service, _ = shop
     with schema_context(business.schema):
-        BookingSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 1})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 1})
     start = next_monday()
     assert book(business, booking_body(service, start)).status_code == 201
     response = book(business, booking_body(service, start + timedelta(hours=3)))
@@ -194,7 +194,7 @@ def test_manage_link_cancel_and_reschedule(shop):
 def test_after_the_cutoff_the_customer_is_asked_to_call(shop):
     business, service, _ = shop
     with schema_context(business.schema):
-        BookingSettings.objects.update_or_create(id=1, defaults={"cancel_cutoff_hours": 24 * 30})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"cancel_cutoff_hours": 24 * 30})
     token = book(business, booking_body(service, next_monday())).json()["manage_token"]
     assert client_for(business.host).get(f"/api/public/v1/bookings/{token}/").json()["changeable"] is False
     response = public_post(business.host, f"bookings/{token}/cancel/")

@@ -17,7 +17,8 @@ from django_tenants.utils import schema_context
 from termino.platform.tenancy import services as tenancy
 from termino.platform.tenancy.models import Tenant
 from termino.shared import timeutils
-from termino.tenants.booking.models import BookingSettings, IdempotentRequest
+from termino.tenants.booking.models import IdempotentRequest
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Customer
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.scheduling.models import Appointment
@@ -63,7 +64,7 @@ def empty(business) -> None:
         Appointment.objects.all().delete()  # holds and their owners, allocations
         Customer.objects.all().delete()  # consents
         IdempotentRequest.objects.all().delete()
-        BookingSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 100})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 100})
     connection.set_schema_to_public()
 
 
@@ -178,7 +179,7 @@ def test_many_addresses_texting_many_numbers_meet_the_business_limit(shop):
 def test_one_customer_gets_3_open_bookings_however_many_arrive_at_once(shop, contact):
     business, service = shop
     with schema_context(business.schema):
-        BookingSettings.objects.filter(id=1).update(max_open_bookings=3)
+        BusinessSettings.objects.filter(id=1).update(max_open_bookings=3)
     connection.set_schema_to_public()
     same = {
         "email": {"email": lambda n: "lena@example.com"},

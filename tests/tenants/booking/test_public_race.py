@@ -7,7 +7,7 @@ from datetime import time
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Customer, DuplicateSuspicion
 from termino.tenants.scheduling.models import Appointment
 from tests.tenants.scheduling.factories import next_monday, salon
@@ -51,7 +51,7 @@ def test_concurrent_bookings_with_the_same_new_address_make_one_customer(committ
     business = committed_db("t-public-same-person")
     with schema_context(business.schema):
         service, _staff, _room = salon(staff_count=1)
-        BookingSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 20})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 20})
     connection.set_schema_to_public()
     contenders = 6
     barrier = threading.Barrier(contenders)

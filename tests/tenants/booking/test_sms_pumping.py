@@ -5,7 +5,7 @@ anything is stored (the numbers SMS pumping aims at), and so are numbers of othe
 import pytest
 from django_tenants.utils import schema_context
 
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Consent, Customer
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.scheduling.models import Appointment
@@ -90,7 +90,7 @@ def test_a_special_number_without_sms_consent_books_without_sms(shop):
 def test_the_business_chooses_the_countries(shop):
     business, service = shop
     with schema_context(business.schema):
-        BookingSettings.objects.update_or_create(id=1, defaults={"sms_countries": "DE CH"})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"sms_countries": "DE CH"})
     refused = book(business, service, "+43 664 123456")
     assert refused.status_code == 400 and "from DE, CH," in refused.json()["phone"][0]
     assert book(business, service, "+41 78 123 45 67").status_code == 201

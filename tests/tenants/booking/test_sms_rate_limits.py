@@ -9,7 +9,7 @@ from django.test import override_settings
 from django_tenants.utils import schema_context
 from rest_framework.settings import api_settings
 
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from tests.tenants.scheduling.factories import next_monday, salon
 
 from .public_helpers import booking_body, public_post
@@ -26,7 +26,7 @@ def open_shop(business):
     with schema_context(business.schema):
         service, _staff, _room = salon()
         # Many bookings per customer here: the limits under test are the rate limits.
-        BookingSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 100})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 100})
     return service
 
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from termino.shared.sms.gateways import Lox24Gateway
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Customer
 from termino.tenants.notifications import services
 from termino.tenants.notifications.events import outside_quiet_hours
@@ -50,7 +50,7 @@ def test_reminders_already_past_are_skipped(shop):
     business, service = shop
     with schema_context(business.schema):
         # 2,000 hours (~83 days) before an appointment next week lies in the past.
-        BookingSettings.objects.update_or_create(id=1, defaults={"reminder_hours": "2000,24"})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"reminder_hours": "2000,24"})
     start = next_monday().replace(hour=15)
     public_post(business.host, "bookings/", booking_body(service, start, sms_consent=False))
     assert [due for _channel, due in queued(business, "reminder")] == [start - timedelta(hours=24)]
@@ -128,7 +128,7 @@ def test_quiet_hours(local, expected):
 def test_reminder_lead_times_come_from_the_business_settings(shop):
     business, service = shop
     with schema_context(business.schema):
-        BookingSettings.objects.update_or_create(id=1, defaults={"reminder_hours": "48, 3"})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"reminder_hours": "48, 3"})
     start = next_monday().replace(hour=15)
     public_post(business.host, "bookings/", booking_body(service, start, sms_consent=False))
     assert [due for _c, due in queued(business, "reminder")] == [

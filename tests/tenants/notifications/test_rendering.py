@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from termino.shared.errors import InvalidRequest
 from termino.shared.sms.gateways import Lox24Gateway
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Customer
 from termino.tenants.notifications import rendering, services, texts
 from termino.tenants.notifications.models import MessageTemplate, OutboxMessage
@@ -49,7 +49,7 @@ def tenant_with(business, **fields):
 
 
 def set_address(value):
-    BookingSettings.objects.update_or_create(id=1, defaults={"customer_address": value})
+    BusinessSettings.objects.update_or_create(id=1, defaults={"customer_address": value})
 
 
 def test_german_formal_by_default(business_a, appointment):
@@ -215,7 +215,7 @@ def test_default_sender_id(name, sender):
 def test_the_sender_id_setting_is_used(business_a):
     with schema_context(business_a.schema):
         service, _staff, _room = salon()
-        BookingSettings.objects.update_or_create(id=1, defaults={"sms_sender_id": "AlphaHair"})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"sms_sender_id": "AlphaHair"})
     assert public_post(business_a.host, "bookings/", booking_body(service, next_monday())).status_code == 201
     with FakeLox24() as fake, schema_context(business_a.schema):
         services.outbox_send_due(tenant=business_a.tenant, sms=Lox24Gateway(fake.url, fake.token))

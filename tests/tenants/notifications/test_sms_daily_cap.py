@@ -14,7 +14,7 @@ from termino.platform.billing.models import Plan
 from termino.platform.billing.selectors import SMS_QUOTA_USED_UP
 from termino.shared import timeutils
 from termino.shared.sms.gateways import Lox24Gateway
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Consent, ConsentKind, Customer
 from termino.tenants.notifications import services
 from termino.tenants.notifications.models import OutboxMessage, SmsDay
@@ -65,7 +65,7 @@ def test_the_daily_cap_holds_sms_back_and_tells_the_owner_once_a_day(business_a,
     with schema_context(business_a.schema):
         service, _staff, _room = salon()
         # No reminders: near midnight they could fall due on the next day and use its cap first.
-        BookingSettings.objects.update_or_create(id=1, defaults={"sms_daily_cap": 3, "reminder_hours": ""})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"sms_daily_cap": 3, "reminder_hours": ""})
     book(business_a, service, range(5))
     assert send(business_a, fake) == {"sent": 3 + 5, "skipped": 2}  # 3 SMS and 5 e-mails
     assert len(fake.messages) == 3
@@ -110,7 +110,7 @@ def test_an_sms_goes_only_to_a_mobile_number_of_the_allowed_countries(business_a
     with schema_context(business_a.schema):
         # Staff typed a landline over one number, and the business stopped texting German numbers.
         OutboxMessage.objects.filter(recipient="+491701234500").update(recipient="+4930123456")
-        BookingSettings.objects.filter(id=1).update(sms_countries="AT")
+        BusinessSettings.objects.filter(id=1).update(sms_countries="AT")
     send(business_a, fake)
     assert fake.messages == []
     for status, reason in confirmations(business_a).values():
@@ -121,7 +121,7 @@ def test_50_workers_at_once_send_exactly_the_cap(committed_db, fake, mailoutbox)
     business = committed_db(unique_slug("t-smscap"))
     with schema_context(business.schema):
         service, (staff, *_), _room = salon()
-        BookingSettings.objects.update_or_create(id=1, defaults={"sms_daily_cap": 20})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"sms_daily_cap": 20})
         customer = Customer.objects.create(first_name="Lena", last_name="Fischer", phone="+491701234567")
         Consent.objects.create(customer=customer, kind=ConsentKind.SMS_REMINDERS, granted=True, source="test")
         appointment = scheduling.appointment_create(
