@@ -13,6 +13,14 @@ class InvalidRequest(Exception):
         self.message = message
 
 
+class NotPermitted(Exception):
+    """The actor may not do this (HTTP 403), e.g. a staff member outside their own calendar column."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 class ConflictError(Exception):
     """What was asked collides with what exists, e.g. a time just taken (HTTP 409)."""
 
@@ -27,4 +35,6 @@ def api_exception_handler(exc, context):
         return Response({"detail": exc.message, **exc.details}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, InvalidRequest):
         return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, NotPermitted):
+        return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
     return exception_handler(exc, context)

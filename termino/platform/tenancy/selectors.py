@@ -1,5 +1,7 @@
 """Reads of the platform that other parts may use: which businesses are live."""
 
+from django.db import connection
+
 from .models import CLOSED_STATUSES, POOL_STATUSES, Tenant
 
 
@@ -16,6 +18,15 @@ def live_business_schemas() -> list[str]:
 def tenant_by_schema(schema_name: str) -> Tenant:
     """The business of a schema (readable from inside its schema too: `public` is on the search path)."""
     return Tenant.objects.get(schema_name=schema_name)
+
+
+def current_business() -> Tenant:
+    """The business whose schema the connection is in: the request's tenant, or read by schema name (tasks,
+    `schema_context`, where django-tenants sets only a stand-in without the business's data)."""
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Tenant) and tenant.schema_name == connection.schema_name:
+        return tenant
+    return tenant_by_schema(connection.schema_name)
 
 
 def email_confirmed(tenant) -> bool:

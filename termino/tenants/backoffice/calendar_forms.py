@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from termino.shared.timefields import WallClockForm
 from termino.tenants.crm.models import Customer
-from termino.tenants.scheduling.models import AppointmentStatus, Resource, ResourceKind, Service
+from termino.tenants.scheduling import lifecycle
+from termino.tenants.scheduling.models import Resource, ResourceKind, Service
 
 
 def _plausible(day):
@@ -62,12 +63,15 @@ class MoveForm(_WhenForm):
     )
 
 
+# The dialog's buttons and the lifecycle step each one takes.
 STATUS_ACTIONS = {
-    "confirm": AppointmentStatus.CONFIRMED,
-    "cancel": AppointmentStatus.CANCELLED,
-    "no_show": AppointmentStatus.NO_SHOW,
-    "complete": AppointmentStatus.COMPLETED,
+    "confirm": lifecycle.appointment_confirm,
+    "decline": lifecycle.appointment_decline,
+    "cancel": lifecycle.appointment_cancel,
+    "no_show": lifecycle.appointment_no_show,
+    "complete": lifecycle.appointment_complete,
 }
+REASONED = (lifecycle.appointment_decline, lifecycle.appointment_cancel)
 
 
 class StatusForm(forms.Form):

@@ -15,14 +15,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from termino.shared import timeutils
-from termino.shared.errors import ConflictError, InvalidRequest
+from termino.shared.errors import ConflictError, InvalidRequest, NotPermitted
 from termino.tenants.crm import services as crm
-from termino.tenants.notifications import events
 from termino.tenants.scheduling import calendar as cal
+from termino.tenants.scheduling import lifecycle
 from termino.tenants.scheduling import services as scheduling
-from termino.tenants.scheduling.models import Appointment, AppointmentStatus, Resource, ResourceKind, Service
+from termino.tenants.scheduling.events import Actor
+from termino.tenants.scheduling.models import (
+    Appointment,
+    AppointmentSource,
+    AppointmentStatus,
+    Resource,
+    ResourceKind,
+    Service,
+)
 
-from .calendar_forms import STATUS_ACTIONS, BookForm, CalendarQuery, MoveForm, StatusForm
+from .calendar_forms import REASONED, STATUS_ACTIONS, BookForm, CalendarQuery, MoveForm, StatusForm
 from .permissions import EVERYONE, own_resource_ids, role_required
 
 PIXELS_PER_MINUTE = 1.2
@@ -94,6 +102,10 @@ def calendar_page(request):
     return render(request, "backoffice/calendar/page.html", context)
 
 
+def _actor(request) -> Actor:
+    return Actor(source=AppointmentSource.BACKOFFICE, user=request.user)
+
+
 @require_POST
 @role_required(*EVERYONE)
 def appointment_book(request):
@@ -101,14 +113,6 @@ def appointment_book(request):
     if not form.is_valid():
         return _form_errors(form)
     data = form.cleaned_data
-    own = own_resource_ids(request.user)
-    staff = data.get("staff")
-    if own is not None:
-        if not own:
-            return _error(_("You have no calendar column of your own yet."), 403)
-        staff = staff or Resource.objects.get(pk=own[0])
-        if staff.pk not in own:
-            return _error(_("You can only book appointments in your own calendar."), 403)
     try:
         with transaction.atomic():
             customer = data.get("customer") or crm.customer_create(
@@ -119,18 +123,19 @@ def appointment_book(request):
                 region=request.tenant.country or "DE",
                 created_by=request.user,
             )
-            appointment = scheduling.appointment_create(
+            appointment = lifecycle.appointment_book(
+                actor=_actor(request),
                 booking=scheduling.Booking(
                     service=data["service"],
                     start=data["start"],
-                    staff=staff,
+                    staff=data.get("staff"),
                     room=data.get("room"),
                 ),
                 customer=customer,
                 notes=data["notes"],
-                created_by=request.user,
             )
-            events.appointment_booked(appointment, time_zone=request.tenant.time_zone)
+    except NotPermitted as exc:
+        return _error(exc.message, 403)
     except ConflictError as exc:
         return _error(exc.message, 409)
     except InvalidRequest as exc:
@@ -145,19 +150,15 @@ def appointment_move(request, pk: int):
     form = MoveForm(request.POST, time_zone=request.tenant.time_zone)
     if not form.is_valid():
         return _form_errors(form)
-    staff = form.cleaned_data.get("staff")
-    own = own_resource_ids(request.user)
-    if own is not None and staff is not None and staff.pk not in own:
-        return _error(_("You can only move appointments within your own calendar."), 403)
     try:
-        with transaction.atomic():
-            appointment = scheduling.appointment_move(
-                appointment=appointment,
-                start=form.cleaned_data["start"],
-                staff=staff,
-                changed_by=request.user,
-            )
-            events.appointment_moved(appointment, time_zone=request.tenant.time_zone)
+        appointment = lifecycle.appointment_move(
+            actor=_actor(request),
+            appointment=appointment,
+            start=form.cleaned_data["start"],
+            staff=form.cleaned_data.get("staff"),
+        )
+    except NotPermitted as exc:
+        return _error(exc.message, 403)
     except ConflictError as exc:
         return _error(exc.message, 409)
     except InvalidRequest as exc:
@@ -172,17 +173,12 @@ def appointment_status(request, pk: int):
     form = StatusForm(request.POST)
     if not form.is_valid():
         return _form_errors(form)
-    status = STATUS_ACTIONS[form.cleaned_data["action"]]
+    change = STATUS_ACTIONS[form.cleaned_data["action"]]
+    extra = {"reason": form.cleaned_data["reason"]} if change in REASONED else {}
     try:
-        with transaction.atomic():
-            appointment = scheduling.appointment_set_status(
-                appointment=appointment,
-                status=status,
-                reason=form.cleaned_data["reason"],
-                changed_by=request.user,
-            )
-            if status == AppointmentStatus.CANCELLED:
-                events.appointment_cancelled(appointment)
+        appointment = change(actor=_actor(request), appointment=appointment, **extra)
+    except NotPermitted as exc:
+        return _error(exc.message, 403)
     except InvalidRequest as exc:
         return _error(exc.message, 400)
     return JsonResponse({"id": appointment.pk, "status": appointment.status, "message": _("Saved.")})

@@ -35,7 +35,14 @@ from .settings_general_forms import (
     text_errors,
 )
 
-KINDS = [MessageKind.CONFIRMATION, MessageKind.CHANGE, MessageKind.CANCELLATION, MessageKind.REMINDER]
+KINDS = [
+    MessageKind.CONFIRMATION,
+    MessageKind.REQUEST,
+    MessageKind.DECLINED,
+    MessageKind.CHANGE,
+    MessageKind.CANCELLATION,
+    MessageKind.REMINDER,
+]
 CHANNELS = [Channel.SMS, Channel.EMAIL]
 
 

@@ -6,3 +6,8 @@ class BookingConfig(AppConfig):
     name = "termino.tenants.booking"
     label = "booking"
     verbose_name = _("Online booking")
+
+    def ready(self):
+        from . import subscribers
+
+        subscribers.subscribe()

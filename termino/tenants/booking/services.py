@@ -18,9 +18,9 @@ from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm import selectors as crm_selectors
 from termino.tenants.crm import services as crm
 from termino.tenants.crm.models import Consent, ConsentKind, Customer
-from termino.tenants.notifications import events
-from termino.tenants.scheduling import selectors
+from termino.tenants.scheduling import lifecycle, selectors
 from termino.tenants.scheduling import services as scheduling
+from termino.tenants.scheduling.events import Actor
 from termino.tenants.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -34,6 +34,7 @@ from .models import HoldOwner
 
 NEAREST_SLOTS = 3
 HOLD_MINUTES = 10
+CUSTOMER = Actor(source=AppointmentSource.WIDGET)  # a customer on the booking page: no login, no column
 
 
 @dataclass(frozen=True)
@@ -203,11 +204,9 @@ def hold_create(
     if _free_slot(service, start, time_zone, resource_id) is None:
         raise SlotTaken.near(service, start, time_zone, resource_id)
     try:
-        hold = scheduling.appointment_create(
+        hold = lifecycle.appointment_hold(
             booking=scheduling.Booking(service=service, start=start, staff=staff),
-            status=AppointmentStatus.HELD,
-            source=AppointmentSource.WIDGET,
-            hold_expires_at=timezone.now() + timedelta(minutes=HOLD_MINUTES),
+            expires_at=timeutils.shift(timeutils.now(), minutes=HOLD_MINUTES),
         )
     except scheduling.Conflict as exc:
         raise SlotTaken.near(service, start, time_zone, resource_id, just_taken=True) from exc
@@ -277,18 +276,21 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
             % {"n": open_bookings}
         )
     status = AppointmentStatus.REQUESTED if rules.approval_required else AppointmentStatus.CONFIRMED
+    # Consents first: the lifecycle's event queues the confirmation by the channels they allow.
+    _record_consents(customer, booking, rules.privacy_policy_version)
     if hold is not None:
         # The held slot becomes the booking: its allocations already hold the time.
-        appointment = hold
-        appointment.customer, appointment.status, appointment.notes = customer, status, booking.note
-        appointment.hold_expires_at = None
+        HoldOwner.objects.filter(appointment=hold).delete()  # a booking now, no hold
+        appointment = lifecycle.appointment_book_held(
+            actor=CUSTOMER, hold=hold, customer=customer, status=status, notes=booking.note
+        )
     else:
         try:
-            appointment = scheduling.appointment_create(
+            appointment = lifecycle.appointment_book(
+                actor=CUSTOMER,
                 booking=scheduling.Booking(service=service, start=booking.start, staff=staff),
                 customer=customer,
                 status=status,
-                source=AppointmentSource.WIDGET,
                 notes=booking.note,
             )
         except scheduling.Conflict as exc:
@@ -296,10 +298,7 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
                 service, booking.start, time_zone, booking.resource_id, just_taken=True
             ) from exc
     appointment.manage_token = secrets.token_urlsafe(24)
-    appointment.save()
-    HoldOwner.objects.filter(appointment=appointment).delete()  # a booking now, no hold
-    _record_consents(customer, booking, rules.privacy_policy_version)
-    events.appointment_booked(appointment, time_zone=time_zone)
+    appointment.save(update_fields=["manage_token"])
     return appointment
 
 
@@ -355,13 +354,9 @@ def _check_cutoff(appointment: Appointment, rules: BusinessSettings) -> None:
 def booking_cancel(*, token: str) -> Appointment:
     appointment = booking_by_token(token)
     _check_cutoff(appointment, BusinessSettings.current())
-    appointment = scheduling.appointment_set_status(
-        appointment=appointment,
-        status=AppointmentStatus.CANCELLED,
-        reason=_("Cancelled by the customer online"),
+    return lifecycle.appointment_cancel(
+        actor=CUSTOMER, appointment=appointment, reason=_("Cancelled by the customer online")
     )
-    events.appointment_cancelled(appointment)
-    return appointment
 
 
 @transaction.atomic
@@ -382,12 +377,12 @@ def booking_reschedule(*, token: str, start: datetime, time_zone: str) -> Appoin
         staff_id = next((pk for pk in free_staff if pk in current), free_staff[0] if free_staff else None)
         if staff_id is not None:
             try:
-                moved = scheduling.appointment_move(
-                    appointment=appointment, start=start, staff=Resource.objects.get(pk=staff_id)
+                return lifecycle.appointment_move(
+                    actor=CUSTOMER,
+                    appointment=appointment,
+                    start=start,
+                    staff=Resource.objects.get(pk=staff_id),
                 )
             except scheduling.Conflict:
                 pass
-            else:
-                events.appointment_moved(moved, time_zone=time_zone)
-                return moved
     raise SlotTaken.near(appointment.service, start, time_zone, None)

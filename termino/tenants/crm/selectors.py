@@ -269,3 +269,25 @@ def duplicate_suspicions_of(
     for pair in pairs:
         pair.other = pair.customer_b if pair.customer_a_id == customer.pk else pair.customer_a
     return pairs
+
+
+# What a message channel needs from the customer: e-mail the privacy notice accepted, SMS the SMS consent.
+CHANNEL_CONSENT = {"email": ConsentKind.PRIVACY, "sms": ConsentKind.SMS_REMINDERS}
+
+
+def consents_latest(customer_ids) -> dict[int, dict[str, bool]]:
+    """The latest decision per consent kind of each customer, in one query for a whole batch."""
+    latest: dict[int, dict[str, bool]] = {}
+    rows = (
+        Consent.objects.filter(customer_id__in=set(customer_ids))
+        .order_by("recorded_at", "pk")
+        .values_list("customer_id", "kind", "granted")
+    )
+    for customer_id, kind, granted in rows:
+        latest.setdefault(customer_id, {})[kind] = granted
+    return latest
+
+
+def consent_allows(consents: dict[str, bool], channel: str) -> bool:
+    """Does the customer's latest decision allow messages on `channel` ("email" or "sms")?"""
+    return bool(consents.get(CHANNEL_CONSENT[channel]))

@@ -6,3 +6,8 @@ class NotificationsConfig(AppConfig):
     name = "termino.tenants.notifications"
     label = "notifications"
     verbose_name = _("Messages")
+
+    def ready(self):
+        from . import events
+
+        events.subscribe()

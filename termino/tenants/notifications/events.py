@@ -1,40 +1,42 @@
-"""What an appointment's changes put in the outbox: confirmations, changes, cancellations, reminders.
+"""What an appointment's changes put in the outbox: the customer's messages, subscribed to the scheduling
+lifecycle's events (`termino.tenants.scheduling.events`); no caller queues a message itself.
+
+- In the writing transaction (`on_appointment_event`): outbox rows for the customer — a confirmation, a
+  "request received", a "confirmed" after approval, a "declined" with the business's reason, a change,
+  a cancellation — and reminders at the business's lead times. They commit with the change or not at all.
+- Once committed (`hand_to_worker`): the business's due messages go to a worker at once, so a
+  confirmation does not wait for beat's next minute; beat's sweep stays the safety net, and the outbox's
+  row claim (SELECT … FOR UPDATE SKIP LOCKED) keeps it to one message when both race.
 
 Send times live in the database (the outbox's `due_at`), never in Celery countdowns. Nothing is queued for a
 customer without the matching consent (e-mail needs the privacy notice accepted, SMS the SMS consent) or
-whose processing is restricted.
+whose processing is restricted. Reminders of a time that no longer holds (moved, cancelled) are deleted
+while still unsent: they never happened, so the message log shows no "skipped" rows for them.
 """
 
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
+from django.db import connection
 
+from termino.platform.tenancy.selectors import current_business
 from termino.shared import timeutils
-from termino.tenants.business.models import BusinessSettings
-from termino.tenants.crm.models import Consent, ConsentKind
+from termino.tenants.business.selectors import business_settings
+from termino.tenants.crm import selectors as crm_selectors
+from termino.tenants.scheduling import events
+from termino.tenants.scheduling.models import AppointmentStatus
 
 from .models import Channel, MessageKind, MessageStatus, OutboxMessage
-
-
-def _consents(customer) -> dict[str, bool]:
-    """The latest decision per consent kind."""
-    latest: dict[str, bool] = {}
-    for kind, granted in (
-        Consent.objects.filter(customer=customer).order_by("recorded_at", "pk").values_list("kind", "granted")
-    ):
-        latest[kind] = granted
-    return latest
 
 
 def _recipients(customer) -> list[tuple[str, str]]:
     if customer is None or customer.processing_restricted:
         return []
-    consents = _consents(customer)
+    consents = crm_selectors.consents_latest([customer.pk]).get(customer.pk, {})
     recipients = []
-    if customer.email and consents.get(ConsentKind.PRIVACY):
+    if customer.email and crm_selectors.consent_allows(consents, Channel.EMAIL):
         recipients.append((Channel.EMAIL, customer.email))
-    if customer.phone and consents.get(ConsentKind.SMS_REMINDERS):
+    if customer.phone and crm_selectors.consent_allows(consents, Channel.SMS):
         recipients.append((Channel.SMS, customer.phone))
     return recipients
 
@@ -68,53 +70,16 @@ def _queue(appointment, kind: str, channel: str, recipient: str, due_at: datetim
     )
 
 
-def appointment_booked(appointment, *, time_zone: str) -> None:
-    """Confirmation now, reminders at the business's lead times (those already past are skipped)."""
+def _tell(appointment, kind: str, key: str) -> None:
+    """A message of `kind` about `appointment` now, on every channel the customer agreed to."""
     for channel, recipient in _recipients(appointment.customer):
-        _queue(
-            appointment,
-            MessageKind.CONFIRMATION,
-            channel,
-            recipient,
-            timezone.now(),
-            f"confirmation:{appointment.pk}:{channel}",
-        )
-    _queue_reminders(appointment, time_zone=time_zone)
+        _queue(appointment, kind, channel, recipient, timeutils.now(), f"{key}:{channel}")
 
 
-def appointment_moved(appointment, *, time_zone: str) -> None:
-    """Pending reminders of the old time are dropped; a change message and new reminders are queued."""
-    _skip_pending_reminders(appointment, reason="appointment moved")
-    now = timezone.now()
-    for channel, recipient in _recipients(appointment.customer):
-        _queue(
-            appointment,
-            MessageKind.CHANGE,
-            channel,
-            recipient,
-            now,
-            f"change:{appointment.pk}:{appointment.start.isoformat()}:{channel}",
-        )
-    _queue_reminders(appointment, time_zone=time_zone)
-
-
-def appointment_cancelled(appointment) -> None:
-    _skip_pending_reminders(appointment, reason="appointment cancelled")
-    for channel, recipient in _recipients(appointment.customer):
-        _queue(
-            appointment,
-            MessageKind.CANCELLATION,
-            channel,
-            recipient,
-            timezone.now(),
-            f"cancellation:{appointment.pk}:{channel}",
-        )
-
-
-def _queue_reminders(appointment, *, time_zone: str) -> None:
-    rules = BusinessSettings.current()
-    now = timezone.now()
-    zone = ZoneInfo(time_zone)
+def _queue_reminders(appointment) -> None:
+    rules = business_settings()
+    now = timeutils.now()
+    zone = ZoneInfo(current_business().time_zone)
     for channel, recipient in _recipients(appointment.customer):
         for hours in rules.reminder_leads:
             due = timeutils.shift(appointment.start, hours=-hours)
@@ -133,7 +98,52 @@ def _queue_reminders(appointment, *, time_zone: str) -> None:
                 )
 
 
-def _skip_pending_reminders(appointment, *, reason: str) -> int:
-    return OutboxMessage.objects.filter(
+def _drop_pending_reminders(appointment) -> int:
+    """Unsent reminders of a time that no longer holds: deleted, they were never sent."""
+    deleted, _rows = OutboxMessage.objects.filter(
         appointment=appointment, kind=MessageKind.REMINDER, status=MessageStatus.QUEUED
-    ).update(status=MessageStatus.SKIPPED, reason=reason)
+    ).delete()
+    return deleted
+
+
+def on_appointment_event(event: events.AppointmentEvent) -> None:
+    """Subscribed in the lifecycle's transaction: the customer's messages of this change."""
+    appointment = event.appointment
+    pk, start = appointment.pk, appointment.start.isoformat()
+    if event.kind == events.CREATED:
+        _tell(appointment, MessageKind.CONFIRMATION, f"confirmation:{pk}")
+        _queue_reminders(appointment)
+    elif event.kind == events.REQUESTED:
+        _tell(appointment, MessageKind.REQUEST, f"request:{pk}")
+    elif event.kind == events.CONFIRMED:
+        if event.before is not None and event.before.status == AppointmentStatus.REQUESTED:
+            _tell(appointment, MessageKind.CONFIRMATION, f"confirmation:{pk}")
+            _queue_reminders(appointment)
+    elif event.kind == events.DECLINED:
+        _tell(appointment, MessageKind.DECLINED, f"declined:{pk}")
+    elif event.kind in (events.MOVED, events.RESIZED):
+        _drop_pending_reminders(appointment)
+        _tell(appointment, MessageKind.CHANGE, f"change:{pk}:{start}:{appointment.end.isoformat()}")
+        if appointment.status == AppointmentStatus.CONFIRMED:
+            _queue_reminders(appointment)
+    elif event.kind == events.CANCELLED:
+        _drop_pending_reminders(appointment)
+        if event.notify:
+            _tell(appointment, MessageKind.CANCELLATION, f"cancellation:{pk}")
+
+
+def hand_to_worker(event: events.AppointmentEvent) -> None:
+    """Subscribed after commit: if the change left a message due now, a worker sends it at once."""
+    due = OutboxMessage.objects.filter(
+        appointment_id=event.appointment.pk, status=MessageStatus.QUEUED, due_at__lte=timeutils.now()
+    )
+    if due.exists():
+        from .tasks import send_due  # the task module imports the services, which import this one
+
+        send_due.delay(schema_name=connection.schema_name)
+
+
+def subscribe() -> None:
+    """Called by the app's ready(): notifications listen to scheduling, scheduling knows nothing of them."""
+    events.subscribe(on_appointment_event)
+    events.subscribe(hand_to_worker, on_commit=True)

@@ -16,6 +16,8 @@ class Channel(models.TextChoices):
 
 class MessageKind(models.TextChoices):
     CONFIRMATION = "confirmation", _("Booking confirmation")
+    REQUEST = "request", _("Booking request received")
+    DECLINED = "declined", _("Booking request declined")
     CHANGE = "change", _("Booking change")
     CANCELLATION = "cancellation", _("Cancellation")
     REMINDER = "reminder", _("Reminder")

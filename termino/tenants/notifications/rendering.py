@@ -34,6 +34,7 @@ PLACEHOLDERS = {
     "phone": _("your phone number"),
     "address": _("your address"),
     "manage_link": _("the link to reschedule or cancel (online bookings only)"),
+    "reason": _("your reason, when you decline a request or cancel"),
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SAMPLE_TOKEN = "k3Jd9QbX2mZr7TfW1yLp0sVaHc4NeGu8"  # noqa: S105 - made up, as long as a real manage token
@@ -102,6 +103,7 @@ def placeholder_values(*, tenant, appointment, customer) -> dict[str, str]:
         values.update(_moment(appointment.start, tenant=tenant))
         if appointment.manage_token:
             values["manage_link"] = primary_url(tenant, f"/book/manage/{appointment.manage_token}/")
+        values["reason"] = appointment.cancel_reason
     return values
 
 

@@ -49,11 +49,10 @@ from termino.shared.sms.gateways import (
 from termino.tenants.accounts.models import Role, User
 from termino.tenants.booking.calendar import booking_ics
 from termino.tenants.business.models import BusinessSettings
-from termino.tenants.crm.models import Consent, ConsentKind
+from termino.tenants.crm import selectors as crm_selectors
 from termino.tenants.scheduling.models import AppointmentStatus
 
 from . import rendering
-from .events import _consents
 from .models import Channel, MessageKind, MessageStatus, MessageTemplate, OutboxMessage, SmsDay
 
 logger = logging.getLogger(__name__)
@@ -150,21 +149,7 @@ def outbox_deliver(
     return _deliver(message, batch or Batch.load(tenant, sms))
 
 
-# What a channel needs from the customer, checked again at send time (a reminder is queued days ahead).
-CHANNEL_CONSENT = {Channel.SMS: ConsentKind.SMS_REMINDERS, Channel.EMAIL: ConsentKind.PRIVACY}
-
-
-def latest_consents(customer_ids) -> dict[int, dict[str, bool]]:
-    """The latest decision per consent kind of each customer, in one query for a whole batch."""
-    latest: dict[int, dict[str, bool]] = {}
-    rows = (
-        Consent.objects.filter(customer_id__in=set(customer_ids))
-        .order_by("recorded_at", "pk")
-        .values_list("customer_id", "kind", "granted")
-    )
-    for customer_id, kind, granted in rows:
-        latest.setdefault(customer_id, {})[kind] = granted
-    return latest
+# What a channel needs from the customer is checked again at send time (a reminder is queued days ahead).
 
 
 def _not_allowed(message: OutboxMessage, consents: dict[int, dict[str, bool]]) -> str:
@@ -174,7 +159,7 @@ def _not_allowed(message: OutboxMessage, consents: dict[int, dict[str, bool]]) -
         return ""
     if customer.processing_restricted:
         return "Processing of this customer's data is restricted."
-    if not consents.get(customer.pk, {}).get(CHANNEL_CONSENT[message.channel]):
+    if not crm_selectors.consent_allows(consents.get(customer.pk, {}), message.channel):
         return "The customer has not given (or has withdrawn) consent for this channel."
     return ""
 
@@ -186,7 +171,7 @@ def _deliver(message: OutboxMessage, batch: Batch, consents: dict | None = None)
     if message.provider_message_id:  # accepted before, bookkeeping interrupted: never twice
         return _finish(message, MessageStatus.SENT)
     if consents is None:
-        consents = latest_consents([message.customer_id])
+        consents = crm_selectors.consents_latest([message.customer_id])
     refusal = _not_allowed(message, consents)
     if refusal:
         return _finish(message, MessageStatus.SKIPPED, reason=refusal)
@@ -340,7 +325,7 @@ def outbox_send_due(*, tenant, sms: SmsGateway | None = None) -> dict[str, int]:
     counts: dict[str, int] = {}
     batch = Batch.load(tenant, sms)
     while messages := _claim(CLAIM_BATCH):
-        consents = latest_consents(m.customer_id for m in messages)
+        consents = crm_selectors.consents_latest(m.customer_id for m in messages)
         tally = Counter()
         for message in messages:
             status = _deliver(message, batch, consents)
@@ -404,7 +389,6 @@ def delivery_report_apply(*, idempotency_key: str, provider_id: str, status: str
 # --- Resending from the message log ---------------------------------------------------------------------
 
 RESENDABLE = (MessageStatus.FAILED, MessageStatus.SKIPPED, MessageStatus.SENT, MessageStatus.DELIVERED)
-CONSENT_FOR_CHANNEL = {Channel.EMAIL: ConsentKind.PRIVACY, Channel.SMS: ConsentKind.SMS_REMINDERS}
 
 
 class ResendRefused(InvalidRequest):
@@ -420,7 +404,8 @@ def resend_refusal(message: OutboxMessage) -> str:
     if not message.recipient or "…" in message.recipient:  # masked by the retention rules
         return _("The address of this message has been deleted under the data retention rules.")
     # The same rule as for new messages: e-mail needs the privacy notice accepted, SMS the SMS consent.
-    if not _consents(message.customer).get(CONSENT_FOR_CHANNEL[message.channel]):
+    consents = crm_selectors.consents_latest([message.customer_id]).get(message.customer_id, {})
+    if not crm_selectors.consent_allows(consents, message.channel):
         if message.channel == Channel.SMS:
             return _("The customer has not given, or has withdrawn, their consent to SMS messages.")
         return _("The customer has not given, or has withdrawn, their consent to e-mails.")

@@ -24,6 +24,42 @@ EN = "en"
 
 DEFAULTS: dict[str, dict[str, Text]] = {
     DE_FORMAL: {
+        "request": Text(
+            sms="{business}: Ihre Terminanfrage ({service}) am {date} um {time} Uhr ({time_zone}) ist "
+            "eingegangen. Wir bestätigen sie in Kürze.",
+            subject="Ihre Terminanfrage bei {business}",
+            email="""Guten Tag {customer},
+
+vielen Dank für Ihre Anfrage. Wir prüfen den Termin und bestätigen ihn in Kürze:
+
+{service}
+{date}, {time} Uhr ({time_zone})
+{address}
+
+Anfrage ändern oder zurückziehen: {manage_link}
+
+Viele Grüße
+{business}
+Tel. {phone}""",
+        ),
+        "declined": Text(
+            sms="{business}: Ihre Terminanfrage ({service}) am {date} um {time} Uhr ({time_zone}) können wir "
+            "leider nicht annehmen. {reason} Tel. {phone}",
+            subject="Ihre Terminanfrage bei {business}",
+            email="""Guten Tag {customer},
+
+leider können wir Ihre Terminanfrage nicht annehmen:
+
+{service}
+{date}, {time} Uhr ({time_zone})
+
+{reason}
+
+Für einen anderen Termin erreichen Sie uns unter {phone}.
+
+Viele Grüße
+{business}""",
+        ),
         "confirmation": Text(
             sms="{business}: Ihr Termin ({service}) am {date} um {time} Uhr ({time_zone}) ist gebucht. "
             "Tel. {phone}",
@@ -93,6 +129,42 @@ Tel. {phone}""",
         ),
     },
     DE_INFORMAL: {
+        "request": Text(
+            sms="{business}: Deine Terminanfrage ({service}) am {date} um {time} Uhr ({time_zone}) ist "
+            "eingegangen. Wir bestätigen sie in Kürze.",
+            subject="Deine Terminanfrage bei {business}",
+            email="""Hallo {first_name},
+
+danke für deine Anfrage. Wir prüfen den Termin und bestätigen ihn in Kürze:
+
+{service}
+{date}, {time} Uhr ({time_zone})
+{address}
+
+Anfrage ändern oder zurückziehen: {manage_link}
+
+Bis bald
+{business}
+Tel. {phone}""",
+        ),
+        "declined": Text(
+            sms="{business}: Deine Terminanfrage ({service}) am {date} um {time} Uhr ({time_zone}) können wir "
+            "leider nicht annehmen. {reason} Tel. {phone}",
+            subject="Deine Terminanfrage bei {business}",
+            email="""Hallo {first_name},
+
+leider können wir deine Terminanfrage nicht annehmen:
+
+{service}
+{date}, {time} Uhr ({time_zone})
+
+{reason}
+
+Für einen anderen Termin erreichst du uns unter {phone}.
+
+Viele Grüße
+{business}""",
+        ),
         "confirmation": Text(
             sms="{business}: Dein Termin ({service}) am {date} um {time} Uhr ({time_zone}) ist gebucht. "
             "Tel. {phone}",
@@ -163,6 +235,42 @@ Tel. {phone}""",
         ),
     },
     EN: {
+        "request": Text(
+            sms="{business}: we have your request for {service} on {date} at {time} ({time_zone}) and will "
+            "confirm it shortly.",
+            subject="Your appointment request at {business}",
+            email="""Hello {first_name},
+
+thank you for your request. We will check the time and confirm it shortly:
+
+{service}
+{date}, {time} ({time_zone})
+{address}
+
+Change or withdraw the request: {manage_link}
+
+Kind regards
+{business}
+Phone {phone}""",
+        ),
+        "declined": Text(
+            sms="{business}: sorry, we cannot accept your request for {service} on {date} at {time} "
+            "({time_zone}). {reason} Phone {phone}",
+            subject="Your appointment request at {business}",
+            email="""Hello {first_name},
+
+we are sorry, but we cannot accept your appointment request:
+
+{service}
+{date}, {time} ({time_zone})
+
+{reason}
+
+To find another time, call us on {phone}.
+
+Kind regards
+{business}""",
+        ),
         "confirmation": Text(
             sms="{business}: your appointment ({service}) on {date} at {time} ({time_zone}) is booked. "
             "Phone {phone}",

@@ -32,9 +32,10 @@ from termino.platform.billing import selectors as billing
 from termino.platform.billing import services as billing_services
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import InvalidRequest
-from termino.tenants.booking.models import IdempotentRequest
 from termino.tenants.crm.models import Consent, ConsentKind, Customer, CustomerNote
 from termino.tenants.notifications.models import MessageStatus, OutboxMessage
+from termino.tenants.scheduling import lifecycle
+from termino.tenants.scheduling.events import Actor
 from termino.tenants.scheduling.models import Appointment
 
 from .exports import customer_export, customers_export, export_json  # noqa: F401  (part of this API)
@@ -132,11 +133,10 @@ def customer_erase(
         status=MessageStatus.SKIPPED, reason=ERASED_REASON, updated_at=timezone.now()
     )
     messages_blanked = messages.update(recipient="", text="", customer=None, updated_at=timezone.now())
-    anonymised = appointments.update(
-        customer=None, notes="", cancel_reason="", manage_token=None, updated_at=timezone.now()
+    # Through the lifecycle: the booking page forgets its stored answers naming these appointments.
+    anonymised = lifecycle.appointments_anonymise(
+        actor=Actor(source="privacy", user=actor), appointment_ids=appointment_ids, changed_at=timezone.now()
     )
-    # The public API's stored answers name the appointment's manage link; nothing else of the person.
-    IdempotentRequest.objects.filter(body__id__in=appointment_ids).delete()
     notes = CustomerNote.objects.filter(customer=row).count()
     consents = Consent.objects.filter(customer=row).count()
     PersonalDataEvent.objects.filter(customer_id=pk).update(customer_label="")

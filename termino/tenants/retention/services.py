@@ -18,11 +18,11 @@ from django.utils import timezone
 
 from termino.shared.db.leases import lease
 from termino.tenants.accounts.services import login_ips_truncate
-from termino.tenants.booking.models import IdempotentRequest
 from termino.tenants.crm.models import Customer
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.privacy.services import customer_erase
-from termino.tenants.scheduling.models import Appointment
+from termino.tenants.scheduling import lifecycle
+from termino.tenants.scheduling.events import Actor
 
 from . import rules
 from .models import RetentionPolicy, RetentionRun
@@ -63,10 +63,8 @@ def _appointments_apply(ids: list[int]) -> int:
     OutboxMessage.objects.filter(appointment_id__in=ids).update(
         text="", recipient="", customer=None, updated_at=changed_at
     )
-    # Stored answers of the public booking API name the appointment's manage link.
-    IdempotentRequest.objects.filter(body__id__in=ids).delete()
-    return Appointment.objects.filter(pk__in=ids).update(
-        customer=None, notes="", cancel_reason="", manage_token=None, updated_at=changed_at
+    return lifecycle.appointments_anonymise(
+        actor=Actor(source="retention"), appointment_ids=ids, changed_at=changed_at
     )
 
 

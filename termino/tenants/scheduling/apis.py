@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 
 import holidays
 from django.core.validators import RegexValidator
-from django.db import transaction
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -14,7 +13,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,11 +21,20 @@ from termino.shared import timeutils
 from termino.shared.timefields import InstantField
 from termino.tenants.accounts.roles import is_manager, own_resource_ids
 from termino.tenants.crm.models import Customer
-from termino.tenants.notifications import events
 
-from . import selectors, services
+from . import lifecycle, selectors, services
 from .availability import END_OF_DAY, is_end_of_day
-from .models import Appointment, AppointmentStatus, Closure, Resource, ResourceKind, Service, WeeklyHours
+from .events import Actor
+from .models import (
+    Appointment,
+    AppointmentSource,
+    AppointmentStatus,
+    Closure,
+    Resource,
+    ResourceKind,
+    Service,
+    WeeklyHours,
+)
 
 MAX_RANGE_DAYS = 62
 
@@ -297,6 +304,13 @@ class AppointmentMoveInput(serializers.Serializer):
 
 class AppointmentCancelInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    notify = serializers.BooleanField(
+        required=False, default=True, help_text="tell the customer (by the channels they agreed to)"
+    )
+
+
+class AppointmentResizeInput(serializers.Serializer):
+    minutes = serializers.IntegerField(min_value=5, max_value=24 * 60)
 
 
 class DateRangeInput(serializers.Serializer):
@@ -352,77 +366,84 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             queryset = queryset.filter(status__in=data["status"])
         return queryset
 
+    def _actor(self) -> Actor:
+        request = self.request
+        return Actor(
+            source=AppointmentSource.API if request.auth else AppointmentSource.BACKOFFICE, user=request.user
+        )
+
+    def _answer(self, appointment, status: int = 200) -> Response:
+        return Response(AppointmentOutput(_fresh(appointment)).data, status=status)
+
     @extend_schema(request=AppointmentCreateInput, responses={201: AppointmentOutput})
     def create(self, request):
         data = _valid(AppointmentCreateInput, request.data)
-        with transaction.atomic():
-            appointment = self._create(request, data)
-            events.appointment_booked(appointment, time_zone=request.tenant.time_zone)
-        return Response(AppointmentOutput(_fresh(appointment)).data, status=201)
-
-    def _create(self, request, data):
-        own = own_resource_ids(request.user)
-        if own is not None:
-            if not own or (data.get("staff") and data["staff"].pk not in own):
-                raise PermissionDenied(_("You can only book appointments in your own calendar."))
-            data["staff"] = data.get("staff") or Resource.objects.get(pk=own[0])
-        return services.appointment_create(
+        appointment = lifecycle.appointment_book(
+            actor=self._actor(),
             booking=services.Booking(
                 service=data["service"], start=data["start"], staff=data.get("staff"), room=data.get("room")
             ),
             customer=data.get("customer"),
             status=data["status"],
             notes=data["notes"],
-            source="api" if request.auth else "backoffice",
-            created_by=request.user,
         )
+        return self._answer(appointment, status=201)
 
     @extend_schema(request=AppointmentMoveInput, responses=AppointmentOutput)
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         data = _valid(AppointmentMoveInput, request.data)
-        own = own_resource_ids(request.user)
-        if own is not None and data.get("staff") and data["staff"].pk not in own:
-            raise PermissionDenied(_("You can only move appointments within your own calendar."))
-        with transaction.atomic():
-            appointment = services.appointment_move(
-                appointment=self.get_object(),
-                start=data["start"],
-                staff=data.get("staff"),
-                changed_by=request.user,
-            )
-            events.appointment_moved(appointment, time_zone=request.tenant.time_zone)
-        return Response(AppointmentOutput(_fresh(appointment)).data)
+        appointment = lifecycle.appointment_move(
+            actor=self._actor(), appointment=self.get_object(), start=data["start"], staff=data.get("staff")
+        )
+        return self._answer(appointment)
+
+    @extend_schema(request=AppointmentResizeInput, responses=AppointmentOutput)
+    @action(detail=True, methods=["post"])
+    def resize(self, request, pk=None):
+        """Give the appointment a new length in minutes (its start stays)."""
+        data = _valid(AppointmentResizeInput, request.data)
+        appointment = lifecycle.appointment_resize(
+            actor=self._actor(), appointment=self.get_object(), minutes=data["minutes"]
+        )
+        return self._answer(appointment)
 
     @extend_schema(request=AppointmentCancelInput, responses=AppointmentOutput)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         data = _valid(AppointmentCancelInput, request.data)
-        return self._set_status(AppointmentStatus.CANCELLED, reason=data["reason"])
+        appointment = lifecycle.appointment_cancel(
+            actor=self._actor(), appointment=self.get_object(), reason=data["reason"], notify=data["notify"]
+        )
+        return self._answer(appointment)
 
     @extend_schema(request=None, responses=AppointmentOutput)
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        return self._set_status(AppointmentStatus.CONFIRMED)
+        """Approve a requested appointment (the customer is told), or take back a no-show/completed mark."""
+        return self._answer(lifecycle.appointment_confirm(actor=self._actor(), appointment=self.get_object()))
+
+    @extend_schema(request=AppointmentCancelInput, responses=AppointmentOutput)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """Refuse a requested appointment; the customer is told, with the reason given."""
+        data = _valid(AppointmentCancelInput, request.data)
+        appointment = lifecycle.appointment_decline(
+            actor=self._actor(), appointment=self.get_object(), reason=data["reason"]
+        )
+        return self._answer(appointment)
 
     @extend_schema(request=None, responses=AppointmentOutput)
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request, pk=None):
-        return self._set_status(AppointmentStatus.NO_SHOW)
+        return self._answer(lifecycle.appointment_no_show(actor=self._actor(), appointment=self.get_object()))
 
     @extend_schema(request=None, responses=AppointmentOutput)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        return self._set_status(AppointmentStatus.COMPLETED)
-
-    def _set_status(self, status: str, reason: str = ""):
-        with transaction.atomic():
-            appointment = services.appointment_set_status(
-                appointment=self.get_object(), status=status, reason=reason, changed_by=self.request.user
-            )
-            if status == AppointmentStatus.CANCELLED:
-                events.appointment_cancelled(appointment)
-        return Response(AppointmentOutput(_fresh(appointment)).data)
+        return self._answer(
+            lifecycle.appointment_complete(actor=self._actor(), appointment=self.get_object())
+        )
 
 
 # --- Availability ----------------------------------------------------------------------------------------

@@ -11,8 +11,10 @@ from termino.shared import timeutils
 from termino.tenants.accounts.models import Role
 from termino.tenants.crm.models import Customer
 
-from .models import Resource, ResourceKind, Service, WeeklyHours
-from .services import Booking, appointment_create
+from .events import Actor
+from .lifecycle import appointment_book
+from .models import AppointmentSource, Resource, ResourceKind, Service, WeeklyHours
+from .services import Booking
 
 CUSTOMERS = [
     ("Lena", "Fischer"),
@@ -100,7 +102,8 @@ def demo_business_fill(
             service = services[(service_index + day_offset) % len(services)]
             staff = (anna_res, jonas_res)[(slot + day_offset) % 2]
             start = timeutils.local_at(day, start_time, zone)
-            appointment_create(
+            appointment_book(
+                actor=Actor(source=AppointmentSource.BACKOFFICE),
                 booking=Booking(service=service, start=start, staff=staff),
                 customer=customers[(day_offset * 4 + slot) % len(customers)],
             )

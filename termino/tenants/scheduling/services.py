@@ -75,12 +75,15 @@ class Booking:
     room: Resource | None = None  # None: any suitable room, if the service needs one
 
 
-def held_period(service: Service, start: datetime) -> tuple[datetime, datetime, datetime]:
+def held_period(
+    service: Service, start: datetime, minutes: int | None = None
+) -> tuple[datetime, datetime, datetime]:
     """(end of the appointment, start and end of the time its resources are held, buffers included).
 
+    `minutes` is the appointment's length when it differs from the service's (resized in the calendar).
     In absolute time (UTC): a 60-minute appointment lasts 60 real minutes on a daylight-saving night too.
     """
-    end = timeutils.shift(start, minutes=service.duration_minutes)
+    end = timeutils.shift(start, minutes=service.duration_minutes if minutes is None else minutes)
     return (
         end,
         timeutils.shift(start, minutes=-service.buffer_before_minutes),
@@ -288,7 +291,7 @@ def appointment_move(
     resources = [new_staff] + [a.resource for a in current if a.resource.kind == ResourceKind.ROOM]
     _lock([r.pk for r in resources] + [a.resource_id for a in current])
     holds_release_expired(resource_ids=[r.pk for r in resources])
-    end, since, until = held_period(service, start)
+    end, since, until = held_period(service, start, _length_minutes(appointment))
     if [r for r in resources if r not in _free(resources, since, until, exclude=appointment.pk)]:
         raise _describe_conflict([r.pk for r in resources], since, until, exclude=appointment.pk)
     appointment.allocations.all().delete()
@@ -296,6 +299,39 @@ def appointment_move(
     appointment.save(update_fields=["start", "end", "changed_by", "updated_at"])
     _allocate(appointment, resources, since, until)
     return appointment
+
+
+def _length_minutes(appointment: Appointment) -> int:
+    """The appointment's own length (a move keeps it, also after a resize)."""
+    return int(timeutils.elapsed(appointment.start, appointment.end).total_seconds() // 60)
+
+
+MAX_MINUTES = 24 * 60
+
+
+@transaction.atomic
+def appointment_resize(*, appointment: Appointment, minutes: int, changed_by=None) -> Appointment:
+    """Give the appointment a new length (its start stays); buffers follow its new end."""
+    appointment = Appointment.objects.select_for_update().select_related("service").get(pk=appointment.pk)
+    if appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.HELD):
+        raise SchedulingError(_("Only a booked appointment can be made longer or shorter."))
+    if not 5 <= minutes <= MAX_MINUTES:
+        raise SchedulingError(_("An appointment lasts between 5 minutes and 24 hours."))
+    current = list(appointment.allocations.select_related("resource"))
+    resources = [a.resource for a in current]
+    _lock([r.pk for r in resources])
+    end, since, until = held_period(appointment.service, appointment.start, minutes)
+    if [r for r in resources if r not in _free(resources, since, until, exclude=appointment.pk)]:
+        raise _describe_conflict([r.pk for r in resources], since, until, exclude=appointment.pk)
+    appointment.allocations.all().delete()
+    appointment.end, appointment.changed_by = end, changed_by
+    appointment.save(update_fields=["end", "changed_by", "updated_at"])
+    _allocate(appointment, resources, since, until)
+    return appointment
+
+
+# Marks that say how an appointment went: only once it has begun.
+AFTER_START = (AppointmentStatus.NO_SHOW, AppointmentStatus.COMPLETED)
 
 
 @transaction.atomic
@@ -312,6 +348,11 @@ def appointment_set_status(
                 "old": AppointmentStatus(appointment.status).label.lower(),
                 "new": AppointmentStatus(status).label.lower(),
             }
+        )
+    if status in AFTER_START and timeutils.now() < appointment.start:
+        raise SchedulingError(
+            _("An appointment can be marked %(new)s only once it has begun.")
+            % {"new": AppointmentStatus(status).label.lower()}
         )
     if appointment.status == AppointmentStatus.CANCELLED or status == AppointmentStatus.CANCELLED:
         appointment.allocations.update(active=status != AppointmentStatus.CANCELLED)

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import time, timedelta
 
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -23,11 +24,12 @@ from termino.tenants.accounts.services import api_token_create
 from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm import services as crm
 from termino.tenants.crm.models import Customer
-from termino.tenants.notifications.events import appointment_booked
 from termino.tenants.privacy.models import PrivacyRequest, RequestKind
 from termino.tenants.privacy.services import event_record
+from termino.tenants.scheduling import lifecycle
 from termino.tenants.scheduling import services as scheduling
 from termino.tenants.scheduling.availability import WeeklyInterval
+from termino.tenants.scheduling.events import Actor
 from termino.tenants.scheduling.models import AppointmentStatus
 from tests.conftest import Business, password_hash
 from tests.tenants.crm.factories import consent
@@ -134,13 +136,12 @@ def _tenant_data(business: Business, *, customers: int) -> Facts:
     booked = []
     for n, person in enumerate(people):
         start = monday + timedelta(days=n % 5, hours=n % 7)
-        appointment = scheduling.appointment_create(
+        appointment = lifecycle.appointment_book(
+            actor=Actor(source="backoffice", user=owner),
             booking=scheduling.Booking(service=haircut, start=start, staff=jana if n % 2 else None),
             customer=person,
             notes=f"Termin {n}",
-            created_by=owner,
         )
-        appointment_booked(appointment, time_zone=business.tenant.time_zone)
         booked.append(appointment)
     # A group session: three participants' allocations overlap on purpose (same session).
     for person in people[:3]:
@@ -155,7 +156,8 @@ def _tenant_data(business: Business, *, customers: int) -> Facts:
     scheduling.appointment_create(
         booking=scheduling.Booking(service=haircut, start=booked[1].start, staff=jana), customer=people[4]
     )
-    scheduling.appointment_set_status(appointment=booked[2], status=AppointmentStatus.NO_SHOW)
+    with time_machine.travel(booked[2].end, tick=True):  # a no-show once its time has come
+        scheduling.appointment_set_status(appointment=booked[2], status=AppointmentStatus.NO_SHOW)
 
     for person in people[:4]:
         event_record(action="view", actor=owner, customer=person, ip="192.0.2.10")

@@ -1,6 +1,7 @@
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
+import time_machine
 from django_tenants.utils import schema_context
 
 from termino.tenants.crm.models import Customer
@@ -174,8 +175,14 @@ def test_moving_onto_another_appointment_answers_409(business_a, shop):
 def test_status_changes_and_their_rules(business_a, shop):
     client = log_in_as(business_a)
     url = f"/calendar/appointments/{shop['booked'].pk}/status/"
-    assert client.post(url, {"action": "no_show"}).json()["status"] == "no_show"
-    assert client.post(url, {"action": "complete"}).json()["status"] == "completed"
+    # Before it begins, an appointment can be neither a no-show nor completed.
+    early = client.post(url, {"action": "no_show"})
+    assert early.status_code == 400 and "only once it has begun" in early.json()["detail"]
+    assert client.post(url, {"action": "complete"}).status_code == 400
+    with time_machine.travel(shop["monday"] + timedelta(minutes=5), tick=True):
+        later = log_in_as(business_a)  # days later: a new session
+        assert later.post(url, {"action": "no_show"}).json()["status"] == "no_show"
+        assert later.post(url, {"action": "complete"}).json()["status"] == "completed"
     assert (
         client.post(url, {"action": "cancel", "reason": "krank"}).status_code == 400
     )  # completed → cancelled

@@ -17,9 +17,10 @@ from django_tenants.utils import schema_context
 from termino.tenants.booking.services import customer_find_or_create
 from termino.tenants.crm import services as crm
 from termino.tenants.crm.models import Consent, Customer, CustomerNote, DuplicateSuspicion
-from termino.tenants.notifications import events
 from termino.tenants.notifications.models import OutboxMessage
+from termino.tenants.scheduling import lifecycle
 from termino.tenants.scheduling import services as scheduling
+from termino.tenants.scheduling.events import Actor
 from termino.tenants.scheduling.models import Appointment
 from tests.conftest import client_for
 from tests.tenants.scheduling.factories import next_monday, salon
@@ -102,13 +103,13 @@ def test_a_victims_phone_number_and_the_attackers_e_mail_take_over_nothing(busin
 
     # The business books the victim next: nothing of it goes to the attacker's address.
     with schema_context(business_a.schema):
-        appointment = scheduling.appointment_create(
+        appointment = lifecycle.appointment_book(
+            actor=Actor(source="backoffice"),
             booking=scheduling.Booking(
                 service=service, start=next_monday() + timedelta(hours=3), staff=staff
             ),
             customer=victim,
         )
-        events.appointment_booked(appointment, time_zone=business_a.tenant.time_zone)
         recipients = set(
             OutboxMessage.objects.filter(appointment=appointment).values_list("recipient", flat=True)
         )

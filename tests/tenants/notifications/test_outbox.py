@@ -7,8 +7,10 @@ from django_tenants.utils import schema_context
 
 from termino.shared.sms.gateways import Lox24Gateway
 from termino.tenants.crm.models import Consent, Customer
-from termino.tenants.notifications import events, services
+from termino.tenants.notifications import services
 from termino.tenants.notifications.models import OutboxMessage
+from termino.tenants.scheduling import lifecycle
+from termino.tenants.scheduling.events import Actor
 from tests.fakes.lox24 import FakeLox24
 from tests.tenants.booking.public_helpers import booking_body, public_post
 from tests.tenants.scheduling.factories import next_monday, salon
@@ -157,7 +159,11 @@ def test_restricted_processing_stops_every_message(booked, fake):
     with schema_context(booked.schema):
         appointment = OutboxMessage.objects.first().appointment
         appointment.customer.refresh_from_db()
-        events.appointment_moved(appointment, time_zone="Europe/Berlin")  # queues nothing new
+        lifecycle.appointment_move(  # queues nothing new
+            actor=Actor(source="backoffice"),
+            appointment=appointment,
+            start=appointment.start + timedelta(hours=1),
+        )
         assert not OutboxMessage.objects.filter(kind="change").exists()
 
 

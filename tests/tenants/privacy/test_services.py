@@ -20,6 +20,7 @@ from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.privacy import services
 from termino.tenants.privacy.exports import SECTIONS, export_csv_zip, export_json
 from termino.tenants.privacy.models import EventAction, PersonalDataEvent
+from termino.tenants.scheduling.events import CREATED, Actor, AppointmentEvent, Snapshot
 from termino.tenants.scheduling.models import Allocation, Appointment
 from tests.tenants.backoffice.helpers import make_user
 from tests.tenants.crm.factories import appointment, consent, customer
@@ -214,11 +215,24 @@ def test_a_restricted_customer_gets_no_messages(a):
     future = Appointment.objects.get(customer=anna, status="confirmed")
     OutboxMessage.objects.all().delete()
     services.customer_restrict(customer=anna)
-    events.appointment_booked(Appointment.objects.get(pk=future.pk), time_zone="Europe/Berlin")
+    booked(future)
     assert not OutboxMessage.objects.exists()
     services.customer_unrestrict(customer=anna)
-    events.appointment_booked(Appointment.objects.get(pk=future.pk), time_zone="Europe/Berlin")
+    booked(future)
     assert OutboxMessage.objects.filter(kind="confirmation").count() == 2  # e-mail and SMS
+
+
+def booked(appointment) -> None:
+    """What the lifecycle publishes when `appointment` is booked, handed to the notifications subscriber."""
+    appointment = Appointment.objects.get(pk=appointment.pk)
+    events.on_appointment_event(
+        AppointmentEvent(
+            kind=CREATED,
+            appointment=appointment,
+            after=Snapshot.of(appointment),
+            actor=Actor(source="backoffice"),
+        )
+    )
 
 
 def test_objection_is_recorded_as_withdrawn_marketing_consent(a):

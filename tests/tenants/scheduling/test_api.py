@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
@@ -120,8 +121,11 @@ def test_move_cancel_no_show_complete(api):
         client, f"/api/v1/appointments/{aid}/move/", {"start": (start + timedelta(hours=2)).isoformat()}
     )
     assert moved.status_code == 200 and moved.json()["start"] == (start + timedelta(hours=2)).isoformat()
-    assert post(client, f"/api/v1/appointments/{aid}/no-show/").json()["status"] == "no_show"
-    assert post(client, f"/api/v1/appointments/{aid}/complete/").json()["status"] == "completed"
+    early = post(client, f"/api/v1/appointments/{aid}/no-show/")
+    assert early.status_code == 400 and "only once it has begun" in early.json()["detail"]
+    with time_machine.travel(start + timedelta(hours=2, minutes=1), tick=True):
+        assert post(client, f"/api/v1/appointments/{aid}/no-show/").json()["status"] == "no_show"
+        assert post(client, f"/api/v1/appointments/{aid}/complete/").json()["status"] == "completed"
     aid2 = post(client, "/api/v1/appointments/", {"service": service.pk, "start": start.isoformat()}).json()[
         "id"
     ]

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django_tenants.utils import schema_context
 
 from termino.tenants.scheduling import services
@@ -84,9 +85,16 @@ def test_status_transitions(business_a):
         )
         with pytest.raises(services.SchedulingError):
             services.appointment_set_status(appointment=appointment, status=AppointmentStatus.COMPLETED)
-        for status in (AppointmentStatus.CONFIRMED, AppointmentStatus.NO_SHOW, AppointmentStatus.COMPLETED):
-            appointment = services.appointment_set_status(appointment=appointment, status=status)
-            assert appointment.status == status
+        appointment = services.appointment_set_status(
+            appointment=appointment, status=AppointmentStatus.CONFIRMED
+        )
+        # How it went can be told only once it has begun.
+        with pytest.raises(services.SchedulingError, match="only once it has begun"):
+            services.appointment_set_status(appointment=appointment, status=AppointmentStatus.NO_SHOW)
+        with time_machine.travel(appointment.start, tick=True):
+            for status in (AppointmentStatus.NO_SHOW, AppointmentStatus.COMPLETED):
+                appointment = services.appointment_set_status(appointment=appointment, status=status)
+                assert appointment.status == status
         # A no-show or completed appointment still used its time.
         assert appointment.allocations.get().active
 
