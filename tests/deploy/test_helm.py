@@ -81,6 +81,7 @@ VALUE_SETS = {
         {"ingress": {"extraHosts": CUSTOM_DOMAINS, "className": "nginx", "tlsSecretName": "wildcard-tls"}},
     ),
     "pdb-off": merged(REQUIRED, {"web": {"pdb": {"enabled": False}}, "worker": {"pdb": {"enabled": False}}}),
+    "citus": merged(REQUIRED, {"citus": {"enabled": True}, "config": {"DATABASE_POOL_MODE": "session"}}),
     "extras": merged(
         REQUIRED,
         {
@@ -489,6 +490,10 @@ def test_pods_restart_when_configuration_or_secrets_change():
         (merged(REQUIRED, {"secrets": {"LOX24_TOKEN": ""}}), "secrets.LOX24_TOKEN"),
         (merged(REQUIRED, {"existingSecret": "termino-env"}), "existingSecret"),
         (merged(REQUIRED, {"config": {"DATABASE_POOL_MODE": "statement"}}), "DATABASE_POOL_MODE"),
+        (
+            merged(REQUIRED, {"citus": {"enabled": True}}),
+            "DATABASE_POOL_MODE=transaction does not work with citus",
+        ),
         (merged(REQUIRED, {"ingress": {"extraHosts": [{"host": "booking.salon.example"}]}}), "tlsSecretName"),
         (merged(REQUIRED, {"beat": {"replicas": 2}}), "replicas"),
     ],
@@ -501,6 +506,7 @@ def test_pods_restart_when_configuration_or_secrets_change():
         "lox24-without-token",
         "existingSecret-and-secrets",
         "bad-pool-mode",
+        "citus-with-transaction-pooling",
         "custom-domain-without-tls",
         "beat-replicas",
     ],

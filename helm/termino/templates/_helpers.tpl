@@ -96,6 +96,9 @@ so any render (install, upgrade, template, lint) stops here with a sentence nami
 {{- $_ = required "secrets.LOX24_TOKEN is required with config.SMS_BACKEND=lox24 (or set existingSecret)" .Values.secrets.LOX24_TOKEN }}
 {{- end }}
 {{- end }}
+{{- if and .Values.citus.enabled (eq (toString .Values.config.DATABASE_POOL_MODE) "transaction") }}
+{{- fail "config.DATABASE_POOL_MODE=transaction does not work with citus.enabled: Citus forwards the text of some commands to the workers as it came, and transaction pooling puts SET LOCAL search_path in front of every statement. Connect to the coordinator directly or through PgBouncer in session mode, with DATABASE_POOL_MODE=session (docs/scaling.md, Citus)" }}
+{{- end }}
 {{- if and (eq (toString .Values.config.EMAIL_BACKEND) "django.core.mail.backends.smtp.EmailBackend") (not .Values.config.EMAIL_HOST) }}
 {{- fail "config.EMAIL_HOST is required with the SMTP EMAIL_BACKEND: the mail server Termino sends through" }}
 {{- end }}

@@ -8,4 +8,4 @@ class TenancyConfig(AppConfig):
     verbose_name = _("Businesses")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (routing-cache invalidation)
+        from . import checks, signals  # noqa: F401  (Citus settings check; routing-cache invalidation)

@@ -36,6 +36,16 @@ def fingerprint(schema: str) -> dict[str, list[tuple]]:
                FROM information_schema.sequences WHERE sequence_schema = %s""",
             schema,
         ),
+        "triggers": _rows(
+            """SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t
+               JOIN pg_class c ON c.oid = t.tgrelid
+               WHERE NOT t.tgisinternal AND c.relnamespace = %s::regnamespace""",
+            schema,
+        ),
+        "functions": _rows(
+            "SELECT proname, pg_get_functiondef(oid) FROM pg_proc WHERE pronamespace = %s::regnamespace",
+            schema,
+        ),
         "migrations": _rows_from_table(schema),
     }
 
@@ -46,10 +56,21 @@ def _rows_from_table(schema: str) -> list[tuple]:
         return sorted(cursor.fetchall())
 
 
+# Schemas Citus brings along (citus_columnar adds the columnar ones): not the application's. They belong to
+# the extensions, which the query below also checks, in case a release adds another.
+CITUS_SCHEMAS = ("citus", "citus_internal", "columnar", "columnar_internal")
+
+
 def user_schemas() -> set[str]:
+    """The schemas the application made: businesses, spares and what tests create; no system or extension
+    schema, so the same on plain PostgreSQL and on a Citus coordinator."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT nspname FROM pg_namespace
-               WHERE nspname <> 'public' AND nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%%'"""
+            """SELECT n.nspname FROM pg_namespace n
+               WHERE n.nspname <> 'public' AND n.nspname <> 'information_schema'
+                 AND n.nspname NOT LIKE 'pg\\_%%' AND n.nspname <> ALL(%s)
+                 AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+                                 AND d.objid = n.oid AND d.deptype = 'e')""",
+            [list(CITUS_SCHEMAS)],
         )
         return {row[0] for row in cursor.fetchall()}

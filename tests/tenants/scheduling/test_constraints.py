@@ -5,6 +5,8 @@ from django.db import IntegrityError, connection
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django_tenants.utils import schema_context
 
+from termino.shared.errors import api_exception_handler
+from termino.tenants.scheduling import services as scheduling_services
 from termino.tenants.scheduling.models import Allocation, Appointment
 
 from .factories import next_monday, salon
@@ -67,3 +69,30 @@ def test_back_to_back_and_cancelled_do_not_clash(business_a):
         Allocation.objects.filter(appointment=first).update(active=False)
         again = Appointment.objects.create(service=service, start=start, end=start + timedelta(minutes=30))
         _raw_allocation(again, anna, start, start + timedelta(minutes=30))
+
+
+def test_an_overlap_refused_by_a_citus_worker_is_still_a_409(business_a):
+    """On Citus the exclusion constraint refuses on the worker's shard: SQLSTATE 23P01 arrives unchanged, but
+    the constraint's name carries the shard id (allocation_no_overlap_102008). The 409 reads only the
+    SQLSTATE; renamed that way here, the overlap must still come back as the Conflict the API answers with."""
+    with schema_context(business_a.schema):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE scheduling_allocation"
+                " RENAME CONSTRAINT allocation_no_overlap TO allocation_no_overlap_102008"
+            )
+        service, (anna, _), _ = salon()
+        start = next_monday()
+        first = Appointment.objects.create(service=service, start=start, end=start + timedelta(minutes=30))
+        _raw_allocation(first, anna, start, start + timedelta(minutes=30))
+        second = Appointment.objects.create(
+            service=service, start=start + timedelta(minutes=29), end=start + timedelta(minutes=59)
+        )
+        with pytest.raises(scheduling_services.Conflict) as refused:
+            # Past the services' own overlap check, as a concurrent booking gets: the constraint decides.
+            scheduling_services._allocate(
+                second, [anna], start + timedelta(minutes=29), start + timedelta(minutes=59)
+            )
+    assert refused.value.__cause__.__cause__.diag.constraint_name == "allocation_no_overlap_102008"
+    assert refused.value.appointment_id == first.pk
+    assert api_exception_handler(refused.value, {}).status_code == 409

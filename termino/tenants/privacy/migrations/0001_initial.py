@@ -9,7 +9,13 @@ from django.db import migrations, models
 # The audit trail cannot be rewritten, whatever code runs: no DELETE (unless a purge sets
 # `termino.privacy_events_purge` for its transaction), and an UPDATE may only replace the customer's
 # name (erasure) or drop the link to a deleted user.
-APPEND_ONLY_SQL = """
+#
+# One statement per list item, each sent on its own: Citus forwards the text of a trigger command to the
+# worker holding the business's schema as one prepared statement, which takes exactly one command
+# (tests/test_citus_rules.py). This used to be one string holding both statements; it creates the same
+# objects, so schemas migrated before the split need nothing (tests/tenants/privacy/test_migrations.py).
+APPEND_ONLY_SQL = [
+    """
 CREATE FUNCTION privacy_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -26,14 +32,17 @@ BEGIN
     END IF;
     RETURN NEW;
 END;
-$$;
+$$
+""",
+    """
 CREATE TRIGGER privacy_event_append_only BEFORE UPDATE OR DELETE ON privacy_personaldataevent
-    FOR EACH ROW EXECUTE FUNCTION privacy_event_append_only();
-"""
-APPEND_ONLY_REVERSE_SQL = """
-DROP TRIGGER privacy_event_append_only ON privacy_personaldataevent;
-DROP FUNCTION privacy_event_append_only();
-"""
+    FOR EACH ROW EXECUTE FUNCTION privacy_event_append_only()
+""",
+]
+APPEND_ONLY_REVERSE_SQL = [
+    "DROP TRIGGER privacy_event_append_only ON privacy_personaldataevent",
+    "DROP FUNCTION privacy_event_append_only()",
+]
 
 
 class Migration(migrations.Migration):
