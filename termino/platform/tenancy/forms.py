@@ -1,10 +1,11 @@
-import phonenumbers
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from termino.shared import phones
 
 from .models import Tenant
 from .services import BusinessSignup
@@ -88,13 +89,9 @@ class RegistrationForm(forms.Form):
         if not raw:
             return
         try:
-            number = phonenumbers.parse(raw, country or "DE")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            self.add_error("phone", _("This does not look like a valid phone number. Include the area code."))
-            return
-        data["phone"] = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            data["phone"] = phones.normalise(raw, country or phones.DEFAULT_REGION)
+        except phones.PhoneError as exc:
+            self.add_error("phone", exc.message)
 
     def _clean_postcode(self, data: dict, country: str | None) -> None:
         postcode, digits = data.get("postcode"), POSTCODE_DIGITS.get(country or "")

@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Case, Count, IntegerField, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from termino.shared import phones
 from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 
 from .models import Consent, ConsentKind, Customer, CustomerNote, DuplicateReason, DuplicateSuspicion
@@ -132,15 +133,7 @@ def tags_in_use(*, include_restricted: bool = False) -> list[str]:
 
 def phone_display(phone: str, region: str = "DE") -> str:
     """E.164 as people write it: national format for the business's own country, else international."""
-    if not phone:
-        return ""
-    try:
-        number = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
-        return phone
-    own = phonenumbers.region_code_for_number(number) == (region or "DE").upper()
-    style = phonenumbers.PhoneNumberFormat.NATIONAL if own else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    return phonenumbers.format_number(number, style)
+    return phones.display(phone, region)
 
 
 def customers_with_stats(customers, *, region: str = "DE", now: datetime | None = None) -> list[Customer]:

@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
@@ -18,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from termino.shared import phones
 from termino.shared.errors import InvalidRequest
 
 from .models import TAG_MAX_LENGTH, Customer, CustomerNote, DuplicateSuspicion
@@ -36,17 +36,14 @@ MERGE_FILL_FIELDS = ("first_name", "last_name", "email", "phone")
 
 
 def phone_normalize(raw: str, *, region: str = "DE") -> str:
-    """`raw` in E.164 ("+4917123456789"), read as a national number of `region` unless it has a prefix."""
-    raw = (raw or "").strip()
-    if not raw:
-        return ""
+    """`raw` in E.164 ("+4917123456789"), read as a national number of `region` unless it has a prefix.
+
+    The one rule set of termino.shared.phones, as a form's ValidationError.
+    """
     try:
-        number = phonenumbers.parse(raw, (region or "DE").upper())
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise ValidationError(_("This does not look like a valid phone number. Include the area code."))
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return phones.normalise(raw, region)
+    except phones.PhoneError as exc:
+        raise ValidationError(exc.message) from exc
 
 
 def email_normalize(raw: str) -> str:

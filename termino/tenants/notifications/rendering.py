@@ -10,13 +10,12 @@ import re
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from termino.platform.tenancy.routing import primary_url
-from termino.shared import timeutils
+from termino.shared import phones, timeutils
 from termino.tenants.business.models import BusinessSettings
 
 from . import texts
@@ -66,14 +65,6 @@ def substitute(text: str, values: dict[str, str]) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _format_phone(phone: str) -> str:
-    try:
-        number = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
-        return phone
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
 def _language(tenant) -> str:
     return "en" if (tenant.language or "de")[:2] == "en" else "de"
 
@@ -88,7 +79,7 @@ def _moment(start: datetime, *, tenant) -> dict[str, str]:
 
 def _business(tenant) -> dict[str, str]:
     address = ", ".join(p for p in (tenant.street, f"{tenant.postcode} {tenant.city}".strip()) if p)
-    return {"business": tenant.name, "phone": _format_phone(tenant.phone), "address": address}
+    return {"business": tenant.name, "phone": phones.international(tenant.phone), "address": address}
 
 
 def placeholder_values(*, tenant, appointment, customer) -> dict[str, str]:

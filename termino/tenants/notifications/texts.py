@@ -148,8 +148,8 @@ Bis bald
 Tel. {phone}""",
         ),
         "declined": Text(
-            sms="{business}: Deine Terminanfrage ({service}) am {date} um {time} Uhr ({time_zone}) können wir "
-            "leider nicht annehmen. {reason} Tel. {phone}",
+            sms="{business}: Deine Terminanfrage ({service}) am {date} um {time} Uhr ({time_zone}) können "
+            "wir leider nicht annehmen. {reason} Tel. {phone}",
             subject="Deine Terminanfrage bei {business}",
             email="""Hallo {first_name},
 

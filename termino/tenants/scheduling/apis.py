@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 
 import holidays
 from django.core.validators import RegexValidator
-from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -196,6 +195,14 @@ class ServiceViewSet(viewsets.ModelViewSet):
             queryset = queryset.filter(active=self.request.query_params["active"].lower() in {"1", "true"})
         return queryset
 
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.service_create(resources=data.pop("resources", ()), **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        services.service_update(service=serializer.instance, resources=data.pop("resources", None), **data)
+
     def perform_destroy(self, instance):
         services.service_delete(service=instance)  # one with appointments is refused (400)
 
@@ -209,14 +216,14 @@ class ResourceViewSet(viewsets.ModelViewSet):
         kind = self.request.query_params.get("kind")
         return queryset.filter(kind=kind) if kind in ResourceKind.values else queryset
 
+    def perform_create(self, serializer):
+        serializer.instance = services.resource_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        services.resource_update(resource=serializer.instance, **serializer.validated_data)
+
     def perform_destroy(self, instance):
-        try:
-            instance.delete()
-        except ProtectedError as exc:  # its appointments keep it
-            raise services.SchedulingError(
-                _("%(name)s has appointments, so it cannot be deleted. Deactivate it instead.")
-                % {"name": instance.name}
-            ) from exc
+        services.resource_delete(resource=instance)  # one with appointments is refused (400)
 
 
 class WeeklyHoursViewSet(viewsets.ModelViewSet):
@@ -229,6 +236,20 @@ class WeeklyHoursViewSet(viewsets.ModelViewSet):
         if resource == "business":
             return queryset.filter(resource__isnull=True)
         return queryset.filter(resource_id=resource) if resource and resource.isdigit() else queryset
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.weekly_hours_create(
+            resource=data.get("resource"), weekday=data["weekday"], start=data["start"], end=data["end"]
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.weekly_hours_update(
+            hours=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.weekly_hours_delete(hours=instance)
 
 
 class HolidayImportInput(serializers.Serializer):
@@ -244,6 +265,20 @@ class ClosureViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return Closure.objects.all()
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.closure_create(
+            resource=data.get("resource"), start=data["start"], end=data["end"], reason=data.get("reason", "")
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.closure_update(
+            closure=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.closure_delete(closure=instance)
 
     @extend_schema(
         request=HolidayImportInput,

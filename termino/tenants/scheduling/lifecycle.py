@@ -54,6 +54,12 @@ def _check_staff(actor: Actor, staff: Resource | None, message: str) -> Resource
     return staff
 
 
+def _locked(appointment: Appointment) -> Appointment:
+    """The appointment as stored, locked: the state before a change is read from the row, not the caller's
+    copy (which may be stale)."""
+    return Appointment.objects.select_for_update().select_related("service").get(pk=appointment.pk)
+
+
 def _publish(kind: str, appointment: Appointment, actor: Actor, before: Snapshot | None = None, **extra):
     appointment = Appointment.objects.select_related("service", "customer").get(pk=appointment.pk)
     events.publish(
@@ -125,6 +131,7 @@ def appointment_move(
     *, actor: Actor, appointment: Appointment, start: datetime, staff: Resource | None = None
 ) -> Appointment:
     message = _("You can only move appointments within your own calendar.")
+    appointment = _locked(appointment)
     _check_touches(actor, appointment, message)
     if staff is not None:
         staff = _check_staff(actor, staff, message)
@@ -140,6 +147,7 @@ def appointment_move(
 
 @transaction.atomic
 def appointment_resize(*, actor: Actor, appointment: Appointment, minutes: int) -> Appointment:
+    appointment = _locked(appointment)
     _check_touches(actor, appointment, _("You can only change appointments within your own calendar."))
     before = Snapshot.of(appointment)
     resized = services.appointment_resize(appointment=appointment, minutes=minutes, changed_by=actor.user)
@@ -149,6 +157,7 @@ def appointment_resize(*, actor: Actor, appointment: Appointment, minutes: int) 
 
 
 def _status(actor: Actor, appointment: Appointment, status: str, kind: str, **extra) -> Appointment:
+    appointment = _locked(appointment)
     _check_touches(actor, appointment, _("You can only change appointments within your own calendar."))
     before = Snapshot.of(appointment)
     changed = services.appointment_set_status(
@@ -168,7 +177,7 @@ def appointment_confirm(*, actor: Actor, appointment: Appointment) -> Appointmen
 @transaction.atomic
 def appointment_decline(*, actor: Actor, appointment: Appointment, reason: str = "") -> Appointment:
     """Refuse a request; the customer is told, with the business's reason."""
-    if appointment.status != S.REQUESTED:
+    if _locked(appointment).status != S.REQUESTED:
         raise services.SchedulingError(_("Only a requested appointment can be declined."))
     return _status(actor, appointment, S.CANCELLED, events.DECLINED, reason=reason)
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
@@ -453,13 +454,22 @@ def service_delete(*, service: Service) -> None:
     locked.delete()
 
 
+UNCHANGED = object()  # a keyword left out, where None means something (no login)
+
+
+def _login_check(kind: str, user) -> None:
+    if user is not None and kind != ResourceKind.STAFF:
+        raise SchedulingError(_("Only a staff member can have a login."))
+
+
 @transaction.atomic
 def resource_create(
-    *, kind: str, name: str, services: Iterable[Service] = (), active: bool = True
+    *, kind: str, name: str, services: Iterable[Service] = (), active: bool = True, user=None
 ) -> Resource:
     if kind not in ResourceKind.values:
         raise SchedulingError(_("Choose staff member or room."))
-    resource = Resource.objects.create(kind=kind, name=name, active=active)
+    _login_check(kind, user)
+    resource = Resource.objects.create(kind=kind, name=name, active=active, user=user)
     resource.services.set(list(services))
     return resource
 
@@ -472,14 +482,19 @@ def resource_update(
     name: str | None = None,
     services: Iterable[Service] | None = None,
     active: bool | None = None,
+    user=UNCHANGED,
 ) -> Resource:
-    """Change what is given (None: leave as is)."""
+    """Change what is given (None: leave as is; for `user`, None unlinks the login)."""
     changed = {"kind": kind, "name": name, "active": active}
     changed = {field: value for field, value in changed.items() if value is not None}
+    if user is not UNCHANGED:
+        _login_check(changed.get("kind", resource.kind), user)
+        changed["user"] = user
     if "kind" in changed:
         if changed["kind"] not in ResourceKind.values:
             raise SchedulingError(_("Choose staff member or room."))
-        if changed["kind"] != ResourceKind.STAFF and resource.user_id is not None:
+        linked = changed.get("user", resource.user)
+        if changed["kind"] != ResourceKind.STAFF and linked is not None:
             raise SchedulingError(
                 _("%(name)s is linked to a login and must stay a staff member.") % {"name": resource.name}
             )
@@ -490,6 +505,18 @@ def resource_update(
     if services is not None:
         resource.services.set(list(services))
     return resource
+
+
+@transaction.atomic
+def resource_delete(*, resource: Resource) -> None:
+    """Delete a staff member or room nobody ever booked; one with appointments can only be deactivated."""
+    try:
+        resource.delete()
+    except ProtectedError as exc:  # its appointments keep it
+        raise SchedulingError(
+            _("%(name)s has appointments, so it cannot be deleted. Deactivate it instead.")
+            % {"name": resource.name}
+        ) from exc
 
 
 def weekly_interval_problem(*, weekday: int, start: time, end: time) -> str | None:
@@ -550,16 +577,59 @@ def weekly_hours_replace(
     Concurrent replacements of the same owner queue on a lock, so the result is one set, never two merged.
     """
     ordered = weekly_intervals_check(intervals)
+    _hours_lock(resource)
+    WeeklyHours.objects.filter(resource=resource).delete()
+    return WeeklyHours.objects.bulk_create(
+        WeeklyHours(resource=resource, weekday=i.weekday, start=i.start, end=i.end) for i in ordered
+    )
+
+
+def _hours_lock(resource: Resource | None) -> None:
+    """Changes to one owner's weekly hours queue: the overlap check sees the others' result."""
     if resource is not None:
         Resource.objects.select_for_update().get(pk=resource.pk)
     else:
         with connection.cursor() as cursor:
             # No row stands for the business: a transaction lock keyed on the schema takes its place.
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':business-hours'))")
-    WeeklyHours.objects.filter(resource=resource).delete()
-    return WeeklyHours.objects.bulk_create(
-        WeeklyHours(resource=resource, weekday=i.weekday, start=i.start, end=i.end) for i in ordered
+
+
+def _hours_of(resource: Resource | None, *, without: int | None = None) -> list[WeeklyInterval]:
+    rows = WeeklyHours.objects.filter(resource=resource).exclude(pk=without)
+    return [WeeklyInterval(r.weekday, r.start, r.end) for r in rows]
+
+
+@transaction.atomic
+def weekly_hours_create(*, resource: Resource | None, weekday: int, start: time, end: time) -> WeeklyHours:
+    """Add one interval to a resource's (None: the business's) weekly hours; refused if it overlaps."""
+    _hours_lock(resource)
+    weekly_intervals_check([*_hours_of(resource), WeeklyInterval(weekday, start, end)])
+    return WeeklyHours.objects.create(resource=resource, weekday=weekday, start=start, end=end)
+
+
+@transaction.atomic
+def weekly_hours_update(*, hours: WeeklyHours, **fields) -> WeeklyHours:
+    """Change one interval (weekday, start, end, even its owner); the owner's set stays without overlaps."""
+    unknown = set(fields) - {"resource", "weekday", "start", "end"}
+    if unknown:
+        raise TypeError(f"not a weekly hours field: {', '.join(sorted(unknown))}")
+    owner = fields.get("resource", hours.resource)
+    _hours_lock(hours.resource)
+    if owner != hours.resource:
+        _hours_lock(owner)
+    row = WeeklyHours.objects.select_for_update().get(pk=hours.pk)
+    for field, value in fields.items():
+        setattr(row, field, value)
+    weekly_intervals_check(
+        [*_hours_of(owner, without=row.pk), WeeklyInterval(row.weekday, row.start, row.end)]
     )
+    row.save(update_fields=list(fields))
+    return row
+
+
+@transaction.atomic
+def weekly_hours_delete(*, hours: WeeklyHours) -> None:
+    hours.delete()
 
 
 @transaction.atomic
@@ -570,6 +640,20 @@ def closure_create(*, resource: Resource | None, start: datetime, end: datetime,
     if start >= end:
         raise SchedulingError(_("The end must be after the start."))
     return Closure.objects.create(resource=resource, start=start, end=end, reason=reason.strip())
+
+
+@transaction.atomic
+def closure_update(*, closure: Closure, **fields) -> Closure:
+    """Change what is given of a closure (resource, start, end, reason)."""
+    unknown = set(fields) - {"resource", "start", "end", "reason"}
+    if unknown:
+        raise TypeError(f"not a closure field: {', '.join(sorted(unknown))}")
+    for field, value in fields.items():
+        setattr(closure, field, value.strip() if field == "reason" else value)
+    if closure.start >= closure.end:
+        raise SchedulingError(_("The end must be after the start."))
+    closure.save(update_fields=list(fields))
+    return closure
 
 
 @transaction.atomic
