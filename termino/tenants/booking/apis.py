@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import ConflictError, InvalidRequest
 from termino.shared.timefields import InstantField
+from termino.tenants.compliance.services import booking_notice_current
 from termino.tenants.scheduling import selectors
 from termino.tenants.scheduling.apis import AvailabilityInput, plausible_date
 from termino.tenants.scheduling.models import Service
@@ -90,7 +91,7 @@ class ServicesApi(PublicApi):
                     "phone": tenant.phone,
                     "time_zone": tenant.time_zone,
                     "cancel_cutoff_hours": rules.cancel_cutoff_hours,
-                    "privacy_policy_version": rules.privacy_policy_version,
+                    "privacy_policy_version": booking_notice_current(tenant, rules).version,
                 },
                 "services": PublicServiceOutput(services_, many=True).data,
                 "form_token": form_token(),

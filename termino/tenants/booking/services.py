@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -227,9 +227,18 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
             ) from exc
     appointment.manage_token = secrets.token_urlsafe(24)
     appointment.save()
-    _record_consents(customer, booking, rules.privacy_policy_version)
+    _record_consents(customer, booking, _notice_version(rules))
     events.appointment_booked(appointment, time_zone=time_zone)
     return appointment
+
+
+def _notice_version(rules: BookingSettings) -> str:
+    """The version of the booking page's privacy notice the customer accepted (generated from the business's
+    settings, or its own text), archived before the consent names it."""
+    from termino.platform.tenancy.selectors import tenant_by_schema
+    from termino.tenants.compliance.services import notice_version_for_consent
+
+    return notice_version_for_consent(tenant_by_schema(connection.schema_name), rules)
 
 
 def _record_consents(customer: Customer, booking: OnlineBooking, version: str) -> None:
