@@ -534,7 +534,7 @@ def _dpa(today: date) -> Document:
                         "We provide the business with the Termino platform for appointments, online booking "
                         "and customer relations under the terms of service. In doing so we process personal "
                         "data on the business's behalf. This agreement applies as long as the business uses "
-                        "the platform and until its data is deleted (section 9)."
+                        "the platform and until its data is deleted (see “Deletion and return at the end”)."
                     )
                 ),
             ),

@@ -272,7 +272,7 @@ def access_measures() -> list[str]:
         _(
             "Platform staff sign in with a password and a one-time code (TOTP); their session ends after "
             "%(hours)d hours at the latest. Signing in as a business's user needs a reason, lasts at most "
-            "%(minutes)d minutes, is shown to that user by a banner and is written to an audit log that "
+            "%(minutes)d minutes, is marked by a banner the whole time and is written to an audit log that "
             "cannot be changed or deleted."
         )
         % {

@@ -3,7 +3,7 @@ task per business sends one e-mail. Runs in `public` (owners' addresses are in t
 
 import logging
 
-from celery import current_app, shared_task
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
@@ -35,9 +35,7 @@ def subprocessor_change_fan_out(*, change_id: int) -> int:
     ids = list(businesses_to_notify().values_list("pk", flat=True))
     SubProcessorChange.objects.filter(pk=change_id).update(businesses=len(ids))
     for tenant_id in ids:
-        current_app.send_task(
-            "legal.subprocessor_change_mail", kwargs={"change_id": change_id, "tenant_id": tenant_id}
-        )
+        subprocessor_change_mail.delay(change_id=change_id, tenant_id=tenant_id)
     return len(ids)
 
 

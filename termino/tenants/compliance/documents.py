@@ -81,6 +81,27 @@ def _message_lines(rules: BookingSettings) -> list[str]:
     return lines
 
 
+def _message_summary(rules: BookingSettings) -> list[str]:
+    """The same facts as _message_lines, for the business's own record (not addressed to the customer)."""
+    leads = rules.reminder_leads
+    quiet = rules.quiet_hours_start != rules.quiet_hours_end
+    return [
+        _("E-mail: booking confirmation, change and cancellation notices%(reminders)s.")
+        % {
+            "reminders": _("; reminders %(when)s before the appointment") % {"when": _hours_list(leads)}
+            if leads
+            else ""
+        },
+        _("SMS: the same messages, only to customers who consented%(quiet)s.")
+        % {
+            "quiet": _("; none between %(start)02d:00 and %(end)02d:00")
+            % {"start": rules.quiet_hours_start, "end": rules.quiet_hours_end}
+            if quiet
+            else ""
+        },
+    ]
+
+
 # --- The booking page's privacy notice ---------------------------------------------------------------------
 
 
@@ -242,7 +263,9 @@ def _team_rows() -> list[tuple[str, str, str]]:
     access = {
         Role.OWNER: _("everything, including the account, billing and the audit trail"),
         Role.MANAGER: _("all appointments, customers, messages and settings"),
-        Role.STAFF: _("only their own calendar column and the customers of its appointments"),
+        Role.STAFF: _(
+            "their own calendar column and the customer records; not the settings, exports or audit trail"
+        ),
     }
     people: dict[str, list[str]] = {role: [] for role in Role.values}
     for user in User.objects.filter(is_active=True).order_by("first_name", "last_name", "username"):
@@ -327,9 +350,9 @@ def _processing_record(tenant) -> Document:
             *extra,
         )
 
-    team_recipients = _("the business's team by role (see section 6); processors: %(names)s") % {
-        "names": processors
-    }
+    team_recipients = _(
+        "the business's team by role (see “Team logins and login records”); processors: %(names)s"
+    ) % {"names": processors}
     sections = [
         Section(
             "booking",
@@ -394,7 +417,7 @@ def _processing_record(tenant) -> Document:
                         (_("Message"), _("Channel"), _("Text"), _("Sent in the last 12 months")),
                         _message_rows(tenant, today),
                     ),
-                    bullets(_message_lines(rules)),
+                    bullets(_message_summary(rules)),
                     *(
                         [para(_("SMS sender name: %(sender)s") % {"sender": rules.sms_sender_id})]
                         if rules.sms_sender_id
@@ -443,7 +466,7 @@ def _processing_record(tenant) -> Document:
             _("Team logins and login records"),
             activity(
                 _("Access to the backoffice by role; protecting the logins against misuse."),
-                _("Art. 6(1)(b) and (f) GDPR; § 26 BDSG for employees."),
+                _("Art. 6(1)(b) and (f) GDPR (the working relationship; protecting the logins)."),
                 _("The business's team members."),
                 _(
                     "Name, e-mail address (login), password hash, role; time, IP address, browser and "
