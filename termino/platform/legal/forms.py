@@ -8,6 +8,10 @@ TEXTAREA = {"rows": 3}
 
 
 class OperatorForm(forms.ModelForm):
+    authority_url = forms.URLField(
+        label=Operator._meta.get_field("authority_url").verbose_name, required=False, assume_scheme="https"
+    )
+
     class Meta:
         model = Operator
         fields = OPERATOR_FIELDS
