@@ -6,6 +6,6 @@ from . import views
 
 urlpatterns = [
     path("datenschutz/", views.privacy_current, name="privacy"),
-    path("datenschutz/v<int:number>/", views.privacy_version, name="privacy_version"),
-    path("datenschutz/v<int:number>.pdf", views.privacy_pdf, name="privacy_pdf"),
+    path("datenschutz/version/<int:number>/", views.privacy_version, name="privacy_version"),
+    path("datenschutz/version/<int:number>.pdf", views.privacy_pdf, name="privacy_pdf"),
 ]

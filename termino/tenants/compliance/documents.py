@@ -27,6 +27,11 @@ from termino.tenants.retention.models import RetentionPolicy
 from termino.tenants.scheduling.models import Service
 
 
+def _policy() -> RetentionPolicy:
+    """The business's rules, or the defaults it has while it never saved any (reading writes nothing)."""
+    return RetentionPolicy.objects.filter(id=1).first() or RetentionPolicy(id=1)
+
+
 def _labels() -> dict:
     return {"page": _("Page"), "contents": _("Contents")}
 
@@ -112,7 +117,7 @@ def booking_notice(language: str, tenant) -> Document:
 
 def _booking_notice(tenant) -> Document:
     rules = BookingSettings.current()
-    policy = RetentionPolicy.current()
+    policy = _policy()
     today = _today(tenant)
     sections = [
         Section(
@@ -316,7 +321,7 @@ def _third_countries(today) -> list[str]:
 def _processing_record(tenant) -> Document:
     today = _today(tenant)
     rules = BookingSettings.current()
-    policy = RetentionPolicy.current()
+    policy = _policy()
     services = list(Service.objects.filter(active=True).order_by("name"))
     online = [s for s in services if s.bookable_online]
     acceptance = legal.dpa_acceptance_latest(tenant)

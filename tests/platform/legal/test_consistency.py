@@ -24,7 +24,7 @@ from termino.shared import cookies
 from termino.tenants.retention.models import RetentionPolicy
 from tests.conftest import PASSWORD, client_for
 from tests.isolation import urlwalk
-from tests.tenants.backoffice.helpers import log_in_as, make_user
+from tests.tenants.backoffice.helpers import make_user
 
 from .conftest import current_text
 
@@ -67,10 +67,8 @@ def cookies_set_by_the_application(business_a, staff_client: Client) -> set[str]
     _received(owner.post("/login/", {"username": business_a.owner_username, "password": PASSWORD}), seen)
     _walk(owner, settings.ROOT_URLCONF, seen, skip=("/logout",))
     staff_member = make_user(business_a, "staff")
-    _received(
-        client_for(business_a.host).post("/login/", {"username": staff_member.username, "password": PASSWORD}),
-        seen,
-    )
+    login = {"username": staff_member.username, "password": PASSWORD}
+    _received(client_for(business_a.host).post("/login/", login), seen)
     # The language switch on both hosts, the signup form and the platform staff's pages.
     _received(platform.post("/i18n/setlang/", {"language": "de", "next": "/"}), seen)
     _received(business.post("/i18n/setlang/", {"language": "de", "next": "/"}), seen)
@@ -108,7 +106,9 @@ class TrackerMiddleware:
 def test_our_code_sets_cookies_only_through_the_registry():
     """Outside termino/shared/cookies.py no code calls set_cookie or writes response.cookies itself."""
     offenders = []
-    pattern = re.compile(r"(?<!cookies)\.set_cookie\(|\.set_signed_cookie\(|\.cookies\[[^]]+\]\s*=|SimpleCookie\(")
+    pattern = re.compile(
+        r"(?<!cookies)\.set_cookie\(|\.set_signed_cookie\(|\.cookies\[[^]]+\]\s*=|SimpleCookie\("
+    )
     for path in SOURCE.rglob("*.py"):
         if path == SOURCE / "shared" / "cookies.py" or "migrations" in path.parts:
             continue

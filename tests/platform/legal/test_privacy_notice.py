@@ -118,8 +118,9 @@ def test_providers_the_code_uses_must_be_listed(settings):
     text = current_text()
     assert "SMS go out through LOX24; no SMS provider is listed." in text
     assert "Payments run through Stripe; no payment provider is listed." in text
+    today = services.legal_today()
     SubProcessor.objects.create(
-        name="LOX24", category=Category.SMS, purpose="SMS", location="Germany", active_from=services.legal_today()
+        name="LOX24", category=Category.SMS, purpose="SMS", location="DE", active_from=today
     )
     assert "no SMS provider is listed" not in current_text()
 
@@ -137,19 +138,20 @@ def test_versions_are_published_once_kept_and_listed():
     assert second.number == first.number + 1 and second.published_at >= first.published_at
     response = platform().get("/datenschutz/")
     assert f"Version {second.number}, published on" in response.content.decode()
-    old = platform().get(f"/datenschutz/v{first.number}/")
+    old = platform().get(f"/datenschutz/version/{first.number}/")
     assert old.status_code == 200
     page = old.content.decode()
     assert "This is an earlier version." in page and "Termino Betrieb GmbH" not in page.split("Versions")[0]
-    assert f'href="/datenschutz/v{first.number}/"' in page and f'href="/datenschutz/v{second.number}/"' in page
-    assert platform().get("/datenschutz/v99999/").status_code == 404
+    for number in (first.number, second.number):
+        assert f'href="/datenschutz/version/{number}/"' in page
+    assert platform().get("/datenschutz/version/99999/").status_code == 404
     assert DocumentVersion.objects.filter(kind="privacy", number=first.number).exists()
 
 
 def test_a_version_as_pdf():
     fill_operator()
     version = services.document_current(DocumentKind.PRIVACY)
-    response = platform().get(f"/datenschutz/v{version.number}.pdf?lang=de")
+    response = platform().get(f"/datenschutz/version/{version.number}.pdf?lang=de")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Datenschutzerklärung" in text and "Termino Betrieb GmbH" in text and "sessionid" in text
@@ -176,7 +178,7 @@ def test_signup_records_the_version_the_owner_was_shown():
     shown = services.document_current(DocumentKind.PRIVACY)
     page = client_for(settings.BASE_DOMAIN).get("/signup/").content.decode()
     assert f'name="privacy_version" value="{shown.number}"' in page
-    assert f"/datenschutz/v{shown.number}/" in page
+    assert f"/datenschutz/version/{shown.number}/" in page
     Operator.objects.filter(pk=1).update(representative="Someone Else")  # a newer version meanwhile
     newer = services.document_current(DocumentKind.PRIVACY)
     assert newer.number == shown.number + 1
