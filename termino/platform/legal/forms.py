@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import Category, Operator
@@ -9,7 +10,9 @@ TEXTAREA = {"rows": 3}
 
 class OperatorForm(forms.ModelForm):
     authority_url = forms.URLField(
-        label=Operator._meta.get_field("authority_url").verbose_name, required=False, assume_scheme="https"
+        label=capfirst(Operator._meta.get_field("authority_url").verbose_name),
+        required=False,
+        assume_scheme="https",
     )
 
     class Meta:

@@ -250,8 +250,10 @@ class BusinessListView(StaffRequiredMixin, TemplateView):
         page = Paginator(businesses, PAGE_SIZE).get_page(self.request.GET.get("page"))
         activity = selectors.business_activity(page.object_list)
         dpa = legal_selectors.dpa_latest_numbers(tenant.pk for tenant in page.object_list)
+        for tenant in page.object_list:
+            tenant.dpa_version = dpa.get(tenant.pk)  # the AV contract version the owner accepted last
         rows = [
-            (tenant, activity[tenant.pk], security.host_url(tenant.primary_domain), dpa.get(tenant.pk))
+            (tenant, activity[tenant.pk], security.host_url(tenant.primary_domain))
             for tenant in page.object_list
         ]
         query = self.request.GET.copy()
