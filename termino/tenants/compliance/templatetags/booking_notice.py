@@ -1,6 +1,7 @@
 from django import template
+from django.utils import translation
 
-from ..services import booking_notice_current
+from ..documents import booking_notice
 
 register = template.Library()
 
@@ -13,4 +14,9 @@ def booking_privacy_notice(context):
     tenant = getattr(request, "tenant", None)
     if tenant is None or getattr(tenant, "schema_name", "public") == "public":
         return None
-    return booking_notice_current(tenant, context.get("settings")).document()
+    rules = context.get("settings")
+    if rules is not None and getattr(rules, "privacy_notice", ""):
+        return None
+    # Only the page's language is built here; the version (a digest of both) is computed when a customer
+    # accepts it (booking.services), not for every view of the page.
+    return booking_notice((translation.get_language() or "de")[:2], tenant)
