@@ -49,7 +49,7 @@ def test_the_owner_accepts_the_current_version(business_a, provider):
     assert acceptance.version == current and acceptance.username == business_a.owner_username
     assert acceptance.user_name == "Erika Mustermann" and acceptance.accepted_at is not None
     html = client.get("/data-protection/dpa/").content.decode()
-    assert f"Version {current.number} accepted by Erika Mustermann" in html
+    assert f"Version {current.number}, accepted by Erika Mustermann" in html
     # A second click records nothing new.
     client.post("/data-protection/dpa/", {"version": str(current.number)})
     assert DpaAcceptance.objects.filter(tenant=business_a.tenant).count() == 1
