@@ -52,6 +52,8 @@ SHARED_APPS = [
     "termino.platform.billing",
     "termino.platform.staffadmin",
     "termino.platform.accesslog",
+    # The privacy notice and the data-processing agreement, built from the operator's entries and the code.
+    "termino.platform.legal",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -81,6 +83,7 @@ TENANT_APPS = [
     "termino.tenants.notifications",
     "termino.tenants.privacy",
     "termino.tenants.retention",
+    "termino.tenants.compliance",
     "termino.tenants.backoffice",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

@@ -9,7 +9,7 @@ from termino.tenants.notifications.webhooks import lox24_delivery
 urlpatterns = [
     path("", include("termino.platform.tenancy.urls")),
     path("impressum/", TemplateView.as_view(template_name="legal/impressum.html"), name="impressum"),
-    path("datenschutz/", TemplateView.as_view(template_name="legal/privacy.html"), name="privacy"),
+    path("", include("termino.platform.legal.urls")),  # /datenschutz/ and its versions
     path("terms/", TemplateView.as_view(template_name="legal/terms.html"), name="terms"),
     path("", include("termino.shared.cookies_urls")),  # /cookies/
     path("i18n/", include("django.conf.urls.i18n")),

@@ -25,6 +25,8 @@ PARAMS = {
     "businesses/<pk>": lambda a: a.business.tenant.pk,
     "impersonations/<grant_pk>": lambda a: 1,
     "lox24/<secret>": lambda a: "not-the-secret",
+    "version/<number>": lambda a: 1,  # a published version of the privacy notice
+    "subprocessors/<pk>": lambda a: 1,
     "*/<object_id>": lambda a: a.business.tenant.pk,  # the admin's change pages
     "r/<content_type_id>": lambda a: 1,
     "totpdevice/<pk>": lambda a: 1,
@@ -40,6 +42,8 @@ PUBLIC = {
     "tenancy:signup": "a new business signs up",
     "impressum": "legal notice",
     "privacy": "privacy policy",
+    "privacy_version": "an earlier (or the current) version of the privacy policy",
+    "privacy_pdf": "a version of the privacy policy as PDF",
     "terms": "terms of service",
     "cookies": "the cookie list the privacy policy promises",
     "set_language": "switching the language needs no login",

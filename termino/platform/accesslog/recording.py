@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from termino.shared.client_ip import client_ip  # the one trusted reading of X-Forwarded-For
@@ -14,6 +15,44 @@ from .models import PATH_MAX, REFERRER_MAX
 from .pseudonym import visitor_pseudonym
 
 USER_AGENT_MAX = 400
+
+# What one entry of the access log holds, column by column (AccessLogEntry), as the privacy notice states
+# it. The notice lists exactly these; tests/platform/legal/test_consistency.py fails when a column is added
+# to the table (or a key to `entry_for`) without a line here, or the other way round.
+LOGGED_FIELDS = {
+    "at": _("date and time of the request"),
+    "utc_offset_minutes": _("the server's time-zone offset from GMT/UTC at that time"),
+    "host": _("the host name asked for (the platform's, or a business's address)"),
+    "schema": _("which business (or the platform itself) the request was for"),
+    "method": _("the kind of request (e.g. GET, POST)"),
+    "path": _("the page asked for, without query string, with secret links (tokens) masked"),
+    "status": _("the HTTP status code of the answer"),
+    "response_bytes": _("the amount of data sent (bytes)"),
+    "referrer": _("the referring page (its address without query string)"),
+    "browser": _("the browser family (e.g. Firefox), read from the browser's identification"),
+    "os": _("the operating system family (e.g. Android), read from the same"),
+    "language": _("the preferred language of the browser (e.g. de)"),
+    "visitor": _(
+        "a pseudonym of the IP address: a keyed hash whose key changes every day and is then deleted; "
+        "the IP address itself is not stored"
+    ),
+}
+# The key each column has in the buffered entry (`entry_for`); "u" (the raw User-Agent) becomes browser and
+# os when the buffer is written to the table and is not stored as such.
+ENTRY_KEYS = {
+    "t": "at",
+    "o": "utc_offset_minutes",
+    "h": "host",
+    "s": "schema",
+    "m": "method",
+    "p": "path",
+    "c": "status",
+    "b": "response_bytes",
+    "r": "referrer",
+    "u": ("browser", "os"),
+    "l": "language",
+    "v": "visitor",
+}
 # Not logged: static files, uploads, the browser's icon request and health checks of the orchestrator.
 DEFAULT_SKIP_PREFIXES = ("/static/", "/media/", "/favicon.ico", "/healthz", "/health/", "/readyz", "/livez")
 MASKED_SEGMENT = ":token"

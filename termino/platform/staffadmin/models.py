@@ -28,6 +28,9 @@ class ActionKind(models.TextChoices):
     IMPERSONATE = "impersonate", _("Sign-in as user granted")
     IMPERSONATION_START = "impersonation_start", _("Signed in as user")
     IMPERSONATION_END = "impersonation_end", _("Sign-in as user ended")
+    LEGAL_OPERATOR = "legal_operator", _("Operator details for the legal texts changed")
+    SUBPROCESSOR_ADD = "subprocessor_add", _("Sub-processor added")
+    SUBPROCESSOR_END = "subprocessor_end", _("Sub-processor ended")
 
 
 # Actions on a business: each names the business and says why.

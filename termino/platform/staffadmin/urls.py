@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from termino.platform.legal import staff_views as legal_views
+
 from . import views
 
 app_name = "staffadmin"
@@ -31,4 +33,13 @@ urlpatterns = [
         name="impersonation-end",
     ),
     path("audit/", views.AuditLogView.as_view(), name="audit"),
+    # The privacy notice's and the AV contract's operator details and sub-processors (termino.platform.legal).
+    path("legal/", legal_views.LegalView.as_view(), name="legal"),
+    path("legal/operator/", legal_views.OperatorSaveView.as_view(), name="legal-operator"),
+    path("legal/subprocessors/", legal_views.SubProcessorAddView.as_view(), name="legal-subprocessor-add"),
+    path(
+        "legal/subprocessors/<int:pk>/end/",
+        legal_views.SubProcessorEndView.as_view(),
+        name="legal-subprocessor-end",
+    ),
 ]

@@ -21,6 +21,7 @@ from django_otp import verify_token
 
 from termino.platform.billing.models import Plan
 from termino.platform.billing.services import LIVE_SUBSCRIPTION
+from termino.platform.legal import selectors as legal_selectors
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.client_ip import client_ip
 from termino.shared.errors import InvalidRequest
@@ -248,6 +249,9 @@ class BusinessListView(StaffRequiredMixin, TemplateView):
         )
         page = Paginator(businesses, PAGE_SIZE).get_page(self.request.GET.get("page"))
         activity = selectors.business_activity(page.object_list)
+        dpa = legal_selectors.dpa_latest_numbers(tenant.pk for tenant in page.object_list)
+        for tenant in page.object_list:
+            tenant.dpa_version = dpa.get(tenant.pk)  # the AV contract version the owner accepted last
         rows = [
             (tenant, activity[tenant.pk], security.host_url(tenant.primary_domain))
             for tenant in page.object_list
@@ -261,6 +265,7 @@ class BusinessListView(StaffRequiredMixin, TemplateView):
             rows=rows,
             filtered=any(filters.values()),
             query_string=query.urlencode(),
+            dpa_current=legal_selectors.dpa_current_number(),
         )
         return context
 
@@ -298,6 +303,8 @@ def _detail_context(request, tenant, **forms_given) -> dict:
         "sms_lock_form": forms.ReasonForm(prefix_id="smslock"),
         "sms_unlock_form": forms.ReasonForm(prefix_id="smsunlock"),
         "impersonate_form": forms.ImpersonateForm(prefix_id="impersonate", users=users),
+        "dpa_acceptances": legal_selectors.dpa_acceptances(tenant)[:10],
+        "dpa_current": legal_selectors.dpa_current_number(),
     }
     context.update(forms_given)
     return context

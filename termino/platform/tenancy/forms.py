@@ -117,6 +117,9 @@ class SignupForm(RegistrationForm):
         label=_("I accept the terms of service and have read the privacy notice."),
         error_messages={"required": _("Please accept the terms of service and the privacy notice.")},
     )
+    # The privacy notice version the page linked to: recorded with the signup (Tenant.privacy_notice_version).
+    # Never an error of its own: a missing or made-up number records the current version instead.
+    privacy_version = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"].strip().lower()
@@ -153,4 +156,16 @@ class SignupForm(RegistrationForm):
             country=d["country"],
             language=(get_language() or "de")[:2],
             email_confirmed=False,  # typed into a public form: the owner confirms it through the link
+            privacy_notice_version=self.privacy_notice_version(),
         )
+
+    def privacy_notice_version(self) -> int:
+        """The version the page showed, if it exists; otherwise (no or a made-up number) the current one."""
+        from termino.platform.legal.models import DocumentKind
+        from termino.platform.legal.selectors import version_get
+        from termino.platform.legal.services import document_current
+
+        shown = self.cleaned_data.get("privacy_version") or ""
+        if shown.isdigit() and version_get(DocumentKind.PRIVACY, int(shown)) is not None:
+            return int(shown)
+        return document_current(DocumentKind.PRIVACY).number

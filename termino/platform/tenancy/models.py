@@ -49,6 +49,11 @@ class Tenant(TenantMixin):
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Berlin")
     language = models.CharField(_("language"), max_length=8, default="de")
     terms_accepted_at = models.DateTimeField(null=True, blank=True)
+    # The version of the platform's privacy notice (legal.DocumentVersion of kind "privacy") shown to the
+    # owner at signup, with the terms accepted at `terms_accepted_at`.
+    privacy_notice_version = models.PositiveIntegerField(
+        _("privacy notice version accepted"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)  # of the row: a spare's, long before its signup
     activated_at = models.DateTimeField(null=True, blank=True)  # the signup
     # Until the owner confirms the signup address through the e-mailed link, the booking page takes no

@@ -64,6 +64,9 @@ class BusinessSignup:
     # demo seed, imports, benchmarks, test fixtures); the public signup (signup.business_sign_up) always
     # makes it False, so its owner has to confirm through the e-mailed link.
     email_confirmed: bool = True
+    # The number of the platform privacy notice version the owner was shown when accepting the terms
+    # (legal.DocumentVersion); None for callers without a person behind them (demo seed, imports).
+    privacy_notice_version: int | None = None
 
 
 def schema_name_for(slug: str) -> str:
@@ -196,6 +199,7 @@ def _claim(signup: BusinessSignup, *, spare_id: int | None) -> Tenant | None:
         tenant.country = signup.country
         tenant.language = signup.language
         tenant.terms_accepted_at = now
+        tenant.privacy_notice_version = signup.privacy_notice_version
         tenant.activated_at = now
         tenant.email_confirmed_at = now if signup.email_confirmed else None
         tenant.removal_warned_at = None

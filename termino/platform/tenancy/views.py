@@ -30,6 +30,16 @@ class SignupView(FormView):
     template_name = "tenancy/signup.html"
     form_class = SignupForm
 
+    def get_initial(self):
+        from termino.platform.legal.models import DocumentKind
+        from termino.platform.legal.services import document_current
+
+        self.privacy_version = document_current(DocumentKind.PRIVACY)
+        return {**super().get_initial(), "privacy_version": self.privacy_version.number}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "privacy_version": self.privacy_version}
+
     def form_valid(self, form):
         signup = form.to_signup()
         try:

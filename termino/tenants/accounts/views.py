@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from termino.shared import cookies
 from termino.shared.ratelimit import RateLimited
 from termino.shared.welcome import welcome_token_redeem
 
@@ -42,14 +43,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        response.set_cookie(
-            settings.USERNAME_COOKIE_NAME,
-            form.get_user().get_username(),
-            max_age=settings.USERNAME_COOKIE_AGE,
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-            samesite="Lax",
-        )
+        cookies.set_cookie(response, settings.USERNAME_COOKIE_NAME, form.get_user().get_username())
         return response
 
 

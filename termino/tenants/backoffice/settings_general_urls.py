@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.IndexView.as_view(), name="index"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("legal/", views.LegalView.as_view(), name="legal"),
+    path("legal/notice/", views.BookingNoticeView.as_view(), name="legal_notice"),
     path("booking/", views.BookingRulesView.as_view(), name="booking"),
     path("messages/", views.MessagesView.as_view(), name="messages"),
     path("messages/<str:kind>/<str:channel>/", views.MessageTemplateView.as_view(), name="message_template"),

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
@@ -18,8 +18,10 @@ from django.views.generic import FormView, TemplateView
 
 from termino.platform.tenancy.profile import tenant_locale_update
 from termino.platform.tenancy.routing import primary_url
+from termino.shared.errors import InvalidRequest
 from termino.shared.sms.segments import sms_segments
 from termino.tenants.business.models import BusinessSettings
+from termino.tenants.compliance import services as compliance
 from termino.tenants.notifications import rendering, selectors, services
 from termino.tenants.notifications.models import Channel, MessageKind, OutboxMessage
 from termino.tenants.scheduling.models import Closure, Resource, ResourceKind, Service, WeeklyHours
@@ -170,6 +172,9 @@ def _next_version(version: str) -> str:
 
 
 class LegalView(SettingsFormView):
+    """The legal texts of the booking page. The privacy notice is generated from the business's settings
+    (and follows them) until the business writes its own; `?edit=1` starts from the generated text."""
+
     template_name = "backoffice/settings/legal.html"
     form_class = LegalForm
     tab = "legal"
@@ -178,6 +183,29 @@ class LegalView(SettingsFormView):
         kwargs = super().get_form_kwargs()
         kwargs["instance"] = BusinessSettings.current()
         return kwargs
+
+    def editing(self) -> bool:
+        return self.request.method == "GET" and self.request.GET.get("edit") == "1"
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.editing() and not BusinessSettings.current().privacy_notice:
+            language = (translation.get_language() or "de")[:2]
+            initial["privacy_notice"] = compliance.generated_text(self.request.tenant, language)
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        notice = compliance.booking_notice_current(self.request.tenant)
+        acceptance = compliance.notice_acceptance_latest()
+        context.update(
+            notice=notice,
+            notice_document=notice.document(),
+            notice_accepted=acceptance if acceptance and acceptance.version == notice.version else None,
+            notice_accepted_before=acceptance,
+            editing=self.editing() or bool(notice.text) or self.request.method == "POST",
+        )
+        return context
 
     def save(self, form) -> None:
         rules = BusinessSettings.objects.select_for_update().get(pk=form.instance.pk)
@@ -192,6 +220,42 @@ class LegalView(SettingsFormView):
             ) % {"version": rules.privacy_policy_version}
         rules.impressum, rules.privacy_notice = data["impressum"], data["privacy_notice"]
         rules.save(update_fields=fields)
+
+
+class BookingNoticeView(SettingsPage, View):
+    """POST: accept the generated privacy notice as the business's own, or go back to it from a text
+    written by hand."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        action = request.POST.get("action")
+        if action == "accept":
+            try:
+                compliance.booking_notice_accept(
+                    tenant=request.tenant, user=request.user, version=request.POST.get("version", "")
+                )
+            except InvalidRequest as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Accepted. The notice follows your settings from now on; you need not do anything "
+                        "when they change."
+                    ),
+                )
+        elif action == "generated":
+            with transaction.atomic():
+                rules = BusinessSettings.objects.select_for_update().get(pk=BusinessSettings.current().pk)
+                if rules.privacy_notice:
+                    rules.privacy_notice = ""
+                    rules.privacy_policy_version = _next_version(rules.privacy_policy_version)
+                    rules.save(update_fields=["privacy_notice", "privacy_policy_version"])
+            messages.success(request, _("Your booking page shows the generated privacy notice again."))
+        else:
+            messages.error(request, _("Nothing was changed."))
+        return redirect("settings:legal")
 
 
 class BookingRulesView(SettingsFormView):

@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from termino.shared import cookies
 from termino.shared.errors import InvalidRequest
 from termino.tenants.accounts import selectors, services
 from termino.tenants.accounts.models import Invitation, Role, User
@@ -172,14 +173,7 @@ def accept(request, token: str):
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 response = HttpResponseRedirect(_calendar_url())
-                response.set_cookie(
-                    settings.USERNAME_COOKIE_NAME,
-                    user.get_username(),
-                    max_age=settings.USERNAME_COOKIE_AGE,
-                    secure=settings.SESSION_COOKIE_SECURE,
-                    httponly=True,
-                    samesite="Lax",
-                )
+                cookies.set_cookie(response, settings.USERNAME_COOKIE_NAME, user.get_username())
                 return response
         return render(request, "backoffice/team/accept.html", context, status=400)
     return render(request, "backoffice/team/accept.html", context)

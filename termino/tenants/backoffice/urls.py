@@ -11,4 +11,5 @@ urlpatterns = [
     path("account/", include("termino.tenants.backoffice.account_urls")),
     path("billing/", include("termino.tenants.backoffice.billing_urls")),
     path("privacy/", include("termino.tenants.backoffice.privacy_urls")),
+    path("data-protection/", include("termino.tenants.backoffice.dataprotection_urls")),
 ]

@@ -29,6 +29,7 @@ from termino.shared import phones, timeutils
 from termino.shared.errors import ConflictError, InvalidRequest
 from termino.shared.timefields import InstantField
 from termino.tenants.business.models import BusinessSettings
+from termino.tenants.compliance.services import booking_notice_current
 from termino.tenants.scheduling import selectors
 from termino.tenants.scheduling.apis import AvailabilityInput, plausible_date
 from termino.tenants.scheduling.models import Service
@@ -108,7 +109,7 @@ class ServicesApi(PublicApi):
                     "phone": tenant.phone,
                     "time_zone": tenant.time_zone,
                     "cancel_cutoff_hours": rules.cancel_cutoff_hours,
-                    "privacy_policy_version": rules.privacy_policy_version,
+                    "privacy_policy_version": booking_notice_current(tenant, rules).version,
                 },
                 "services": PublicServiceOutput(services_, many=True).data,
                 "form_token": form_token(),

@@ -277,7 +277,7 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
         )
     status = AppointmentStatus.REQUESTED if rules.approval_required else AppointmentStatus.CONFIRMED
     # Consents first: the lifecycle's event queues the confirmation by the channels they allow.
-    _record_consents(customer, booking, rules.privacy_policy_version)
+    _record_consents(customer, booking, _notice_version(rules))
     if hold is not None:
         # The held slot becomes the booking: its allocations already hold the time.
         HoldOwner.objects.filter(appointment=hold).delete()  # a booking now, no hold
@@ -300,6 +300,15 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
     appointment.manage_token = secrets.token_urlsafe(24)
     appointment.save(update_fields=["manage_token"])
     return appointment
+
+
+def _notice_version(rules: BusinessSettings) -> str:
+    """The version of the booking page's privacy notice the customer accepted (generated from the business's
+    settings, or its own text), archived before the consent names it."""
+    from termino.platform.tenancy.selectors import tenant_by_schema
+    from termino.tenants.compliance.services import notice_version_for_consent
+
+    return notice_version_for_consent(tenant_by_schema(connection.schema_name), rules)
 
 
 def _record_consents(customer: Customer, booking: OnlineBooking, version: str) -> None:

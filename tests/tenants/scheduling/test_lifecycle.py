@@ -1,4 +1,4 @@
-"""scheduling.lifecycle: the one door of an appointment's changes — who may, what is written, what is published."""
+"""scheduling.lifecycle, the one door of an appointment's changes: who may, what is written and published."""
 
 from datetime import timedelta
 
@@ -36,7 +36,7 @@ def seen():
 @pytest.fixture
 def shop(business_a):
     with schema_context(business_a.schema):
-        service, staff, room = salon()
+        service, staff, _room = salon()
         customer = Customer.objects.create(first_name="Lena", last_name="Vogel", email="lena@example.com")
         Consent.objects.create(customer=customer, kind="privacy", granted=True, source="test")
         yield service, staff, customer
@@ -98,10 +98,13 @@ def test_after_commit_subscribers_see_only_committed_changes(shop, django_captur
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             book(service, staff[0], customer)
         assert [event.kind for event in after] == ["created"] and callbacks
-        with django_capture_on_commit_callbacks(execute=False) as dropped:
-            with pytest.raises(RuntimeError), transaction.atomic():
-                book(service, staff[1], customer, start=next_monday() + timedelta(hours=2))
-                raise RuntimeError
+        with (
+            django_capture_on_commit_callbacks(execute=False) as dropped,
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            book(service, staff[1], customer, start=next_monday() + timedelta(hours=2))
+            raise RuntimeError
         assert dropped == [] and len(after) == 1
     finally:
         events._after_commit.remove(after.append)
