@@ -84,8 +84,13 @@ def citus_problems(row: tuple | None, *, pool_mode: str, database: str) -> list[
     return found
 
 
-@checks.register("citus")
+# A database check: it looks only when a command names the database (`migrate`, `check --database default`,
+# our migrate_tenants and fill_schema_pool), so a Celery worker starting or a test collecting its modules
+# never opens a connection for it.
+@checks.register("citus", checks.Tags.database)
 def citus_settings(app_configs=None, databases=None, **kwargs) -> list[checks.CheckMessage]:
+    if not databases or "default" not in databases:
+        return []
     try:
         row = citus_probe()
     except DatabaseError:

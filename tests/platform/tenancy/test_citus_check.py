@@ -39,9 +39,11 @@ def ids(messages) -> list[str]:
 
 
 def test_without_citus_it_says_nothing_for_one_query():
-    citus_checks.citus_settings()  # django-tenants may first move the connection back to public
+    citus_checks.citus_settings(
+        databases=["default"]
+    )  # django-tenants may first move the connection back to public
     with CaptureQueriesContext(connection) as queries:
-        assert citus_checks.citus_settings() == []
+        assert citus_checks.citus_settings(databases=["default"]) == []
     assert [query["sql"].split()[0] for query in queries.captured_queries] == ["SELECT"]
 
 
@@ -50,12 +52,12 @@ def test_without_a_database_it_says_nothing(monkeypatch):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(citus_checks, "citus_probe", unreachable)
-    assert citus_checks.citus_settings() == []
+    assert citus_checks.citus_settings(databases=["default"]) == []
 
 
 def test_names_each_missing_setting_with_the_statement_that_sets_it(coordinator):
     coordinator(**{"citus.enable_unsafe_triggers": "off", "citus.propagate_set_commands": "none"})
-    found = citus_checks.citus_settings()
+    found = citus_checks.citus_settings(databases=["default"])
     assert ids(found) == ["tenancy.E001", "tenancy.E002", "tenancy.E003"]
     sharding, triggers, set_commands = found
     database = connection.ops.quote_name(connection.settings_dict["NAME"])
@@ -70,25 +72,27 @@ def test_names_each_missing_setting_with_the_statement_that_sets_it(coordinator)
 
 def test_a_coordinator_with_every_setting_passes(coordinator):
     coordinator(**GOOD)
-    assert citus_checks.citus_settings() == []
+    assert citus_checks.citus_settings(databases=["default"]) == []
     coordinator(**{"citus.propagate_set_commands": "none"})
-    assert ids(citus_checks.citus_settings()) == ["tenancy.E003"]
+    assert ids(citus_checks.citus_settings(databases=["default"])) == ["tenancy.E003"]
 
 
 def test_transaction_pooling_is_refused_on_citus(coordinator, monkeypatch):
     coordinator(**GOOD)
     monkeypatch.setattr(connections["default"], "pool_mode", "transaction")  # the wrapper, not the proxy
-    (found,) = citus_checks.citus_settings()
+    (found,) = citus_checks.citus_settings(databases=["default"])
     assert found.id == "tenancy.E004" and "DATABASE_POOL_MODE=session" in found.hint
 
 
 def test_manage_py_check_runs_it(coordinator):
     coordinator(**{**GOOD, "citus.enable_unsafe_triggers": "off"})
     with pytest.raises(SystemCheckError) as refused:
-        call_command("check")
+        call_command("check", "--database", "default")
     assert "tenancy.E002" in str(refused.value) and "citus.enable_unsafe_triggers" in str(refused.value)
+    with pytest.raises(SystemCheckError):
+        call_command("fill_schema_pool", "--size", "0")  # stops before its first statement
     coordinator(**GOOD)
-    call_command("check")
+    call_command("check", "--database", "default")
 
 
 def test_the_chart_and_the_docs_state_the_same_settings():
@@ -97,3 +101,9 @@ def test_the_chart_and_the_docs_state_the_same_settings():
         text = where.read_text()
         for name, wanted, _ in citus_checks.CITUS_SETTINGS:
             assert f"SET {name} TO '{wanted}'" in text, f"{where.name} does not say: SET {name} TO '{wanted}'"
+
+
+def test_without_a_database_named_it_asks_nothing(django_assert_num_queries):
+    # What a Celery worker's start or a plain `manage.py check` runs: no connection, no query.
+    with django_assert_num_queries(0):
+        assert citus_checks.citus_settings() == []

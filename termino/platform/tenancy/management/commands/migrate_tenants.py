@@ -89,6 +89,8 @@ class Command(MigrateSchemasCommand):
         )
 
     def handle(self, *args, **options):
+        # A Citus coordinator without the settings it needs fails here, before the first statement.
+        self.check(tags=["citus"], databases=["default"])
         every = options.pop("all_schemas")
         if every or options["app_label"] or options["schema_name"] or has_multi_type_tenants():
             return super().handle(*args, **options)
