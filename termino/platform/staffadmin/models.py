@@ -28,6 +28,7 @@ class ActionKind(models.TextChoices):
     IMPERSONATE = "impersonate", _("Sign-in as user granted")
     IMPERSONATION_START = "impersonation_start", _("Signed in as user")
     IMPERSONATION_END = "impersonation_end", _("Sign-in as user ended")
+    RESTORE = "restore", _("Restored from an export")
 
 
 # Actions on a business: each names the business and says why.
@@ -38,6 +39,7 @@ BUSINESS_ACTIONS = (
     ActionKind.SMS_LOCK,
     ActionKind.SMS_UNLOCK,
     ActionKind.IMPERSONATE,
+    ActionKind.RESTORE,
 )
 
 

@@ -389,8 +389,15 @@ def outbox_resend(*, message_id: int, requested_by) -> OutboxMessage:
 
 
 def send_soon(*, schema_name: str) -> None:
-    """Ask a worker to send this business's due messages now instead of at the next beat tick."""
-    current_app.send_task("notifications.send_due", kwargs={"schema_name": schema_name})
+    """Ask a worker to send this business's due messages now instead of at the next beat tick.
+
+    Best effort: the message is a committed outbox row, and beat's next tick sends it anyway. Without a
+    broker (Redis away) this must neither fail the request that queued it nor make it wait.
+    """
+    try:
+        current_app.send_task("notifications.send_due", kwargs={"schema_name": schema_name}, retry=False)
+    except Exception:
+        logger.warning("could not ask a worker to send now; the next beat tick will", exc_info=True)
 
 
 # --- The business's own message texts --------------------------------------------------------------------
