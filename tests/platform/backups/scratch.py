@@ -7,6 +7,8 @@ termino/devserver/postgres.py does for every server. The session's own server is
 """
 
 import os
+import secrets
+import shutil
 import subprocess
 import time
 from contextlib import contextmanager
@@ -18,6 +20,21 @@ from django.db import connection, connections
 from termino.devserver.ports import find_free_port
 from termino.devserver.postgres import EmbeddedPostgres, bin_dir
 from termino.devserver.system_user import give_to, make_traversable, postgres_system_user, run_as_kwargs
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@contextmanager
+def scratch_root():
+    """A directory for data directories and WAL archives under the checkout's .run/ (not pytest's tmp_path:
+    another pytest run as the same user resets pytest's base directory to 0700, which would lock the
+    PostgreSQL user out of a server it is running). Removed afterwards."""
+    path = ROOT / ".run" / f"test-scratch-{os.getpid()}-{secrets.token_hex(3)}"
+    path.mkdir(parents=True)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def session_port() -> int:

@@ -6,6 +6,7 @@ mistake (and one is erased on request, which must stay erased), the backup is st
 would run it), and `tenant_restore` puts it back over the live business.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -37,7 +38,7 @@ from tests.platform.tenancy.transfer_probe import table_digests
 from tests.tenants.crm.factories import consent
 from tests.tenants.scheduling.factories import next_monday
 
-from .scratch import base_backup, scratch_server, session_database, session_port
+from .scratch import base_backup, scratch_root, scratch_server, session_database, session_port
 
 NUMBERS: dict[str, str] = {}
 
@@ -92,15 +93,22 @@ def _export_from(scratch_port: int, slug: str, target) -> None:
     NUMBERS["export from the scratch server"] = f"{time.monotonic() - began:.1f} s"
 
 
-def test_deleted_customers_come_back_and_nothing_else_changes(businesses, tmp_path, settings):
+@pytest.fixture
+def stack():
+    with contextlib.ExitStack() as stack:
+        yield stack
+
+
+def test_deleted_customers_come_back_and_nothing_else_changes(businesses, tmp_path, settings, stack):
     settings.BUSINESS_EXPORTS_ROOT = tmp_path / "exports"
     live, other, facts = businesses
     with schema_context(live.schema):
         owner = User.objects.get(role="owner")
         token_before = api_token_create(user=owner, name="before").key
 
+    root = stack.enter_context(scratch_root())
     began = time.monotonic()
-    backup = base_backup(session_port(), tmp_path / "backup" / "pgdata")
+    backup = base_backup(session_port(), root / "backup" / "pgdata")
     NUMBERS["pg_basebackup of the test server"] = f"{time.monotonic() - began:.1f} s"
 
     # After the backup: the mistake, an erasure on request, a login and a message that went out.
@@ -162,7 +170,7 @@ def test_a_restore_refuses_another_business_file_and_changes_nothing(businesses,
     path = tmp_path / "other.zip"
     call_command("tenant_export", other.tenant.slug, str(path), "--quiet")
     before = table_digests(live.schema)
-    with pytest.raises(CommandError, match="not .*--other-source"):
+    with pytest.raises(CommandError, match=r"not .*--other-source"):
         call_command("tenant_restore", live.tenant.slug, "--file", str(path), "--yes")
     connection.set_schema_to_public()
     assert table_digests(live.schema) == before
@@ -186,5 +194,7 @@ def test_the_last_nights_copy_restores_too(businesses, tmp_path, settings):
         assert User.objects.get(role="owner").has_usable_password()
     connection.set_schema_to_public()
     with pytest.raises(CommandError, match="no login secrets"):
-        call_command("tenant_restore", live.tenant.slug, "--export", str(nightly.pk), "--yes", "--logins=file")
+        call_command(
+            "tenant_restore", live.tenant.slug, "--export", str(nightly.pk), "--yes", "--logins=file"
+        )
     assert nightly.expires_at - nightly.created_at == timedelta(days=14)
