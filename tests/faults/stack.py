@@ -40,6 +40,7 @@ class Answer:
     seconds: float
     at: float  # time.monotonic() when it was sent
     error: str = ""
+    headers: http.client.HTTPMessage | None = None
 
     def json(self) -> dict:
         return json.loads(self.body)
@@ -75,7 +76,12 @@ class Web:
             response = conn.getresponse()
             text = response.read().decode("utf-8", "replace")
             return Answer(
-                response.status, response.getheader("Retry-After"), text, time.monotonic() - began, began
+                response.status,
+                response.getheader("Retry-After"),
+                text,
+                time.monotonic() - began,
+                began,
+                headers=response.headers,
             )
         except (OSError, http.client.HTTPException) as exc:
             return Answer(0, None, "", time.monotonic() - began, began, error=type(exc).__name__)
