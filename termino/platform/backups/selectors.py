@@ -25,3 +25,18 @@ def nightly_days(tenant: Tenant) -> int:
     from .services import nightly_days as days
 
     return days(tenant)
+
+
+class CannotOpen(Exception):
+    """A stored export's file is missing or cannot be decrypted."""
+
+
+def decrypted(export: BusinessExport):
+    """An open temporary file with the decrypted ZIP (deleted when closed). Raises CannotOpen."""
+    from .crypto import DecryptionError
+    from .services import decrypted_copy
+
+    try:
+        return decrypted_copy(export)
+    except (OSError, DecryptionError) as exc:
+        raise CannotOpen(str(exc)) from exc

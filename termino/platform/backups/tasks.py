@@ -3,15 +3,17 @@ import logging
 from celery import shared_task
 
 from termino.platform.tenancy.models import Tenant
+from termino.shared.tasks import TenantTask
 
 from . import services
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="backups.nightly_export", acks_late=True, ignore_result=True)
+@shared_task(name="backups.nightly_export", base=TenantTask, ignore_result=True)
 def nightly_export(*, schema_name: str) -> int | None:
-    """Tonight's encrypted copy of one business (fanned out by beat). Runs in `public`."""
+    """Tonight's encrypted copy of one business (fanned out by beat). The base class refuses a schema that
+    is no live business; the export itself reads the business and its platform rows in its own snapshot."""
     tenant = Tenant.objects.filter(schema_name=schema_name).first()
     if tenant is None:
         return None
