@@ -159,3 +159,44 @@ def test_the_superadmin_restores_from_a_nightly_copy_with_an_audit_entry(committ
     assert entry.staff == staff and entry.reason == "Ticket 77"
     assert entry.details["erasures_reapplied"] == [ids[3]] and "stored export" in entry.details["source"]
     assert client_for(business.host).get("/login/").status_code == 200
+
+
+def test_after_a_whole_database_restore_no_message_goes_twice(committed_db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from termino.tenants.notifications.models import OutboxMessage
+
+    business = committed_db(f"t-pitr-outbox-{secrets.token_hex(3)}")
+    now = timezone.now()
+    with schema_context(business.schema):
+        for channel, n in (("sms", 1), ("sms", 2), ("email", 3)):
+            OutboxMessage.objects.create(
+                channel=channel,
+                kind="reminder",
+                recipient="+4917012345" if channel == "sms" else "k@example.com",
+                due_at=now - timedelta(minutes=n),
+                idempotency_key=f"restore-test:{n}",
+            )
+        OutboxMessage.objects.create(
+            channel="email",
+            kind="reminder",
+            recipient="k@example.com",
+            due_at=now + timedelta(days=1),
+            idempotency_key="restore-test:later",
+        )
+    connection.set_schema_to_public()
+    out = StringIO()
+    call_command("outbox_after_restore", "--served-until", now.isoformat(), stdout=out)
+    with schema_context(business.schema):
+        rows = {
+            m.idempotency_key: m
+            for m in OutboxMessage.objects.filter(idempotency_key__startswith="restore-test")
+        }
+    connection.set_schema_to_public()
+    assert (
+        rows["restore-test:1"].status == "queued" and rows["restore-test:1"].attempts == 1
+    )  # looked up first
+    assert rows["restore-test:3"].status == "failed" and "resend" in rows["restore-test:3"].reason
+    assert rows["restore-test:later"].status == "queued"  # due after the old server stopped: never sent
