@@ -54,6 +54,7 @@ SHARED_APPS = [
     "termino.platform.accesslog",
     # The privacy notice and the data-processing agreement, built from the operator's entries and the code.
     "termino.platform.legal",
+    "termino.platform.backups",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -112,6 +113,9 @@ MIDDLEWARE = [
     # Development serves them through runserver from the apps' folders.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     "termino.shared.security_headers.ContentSecurityPolicyMiddleware",
+    # A request that failed because PostgreSQL or Redis was away (a restart, a failover) is a 503 with
+    # Retry-After, not a 500; outside everything that reads them, inside the headers above.
+    "termino.shared.outage.OutageMiddleware",
     # Garbage (NUL bytes, broken UTF-8, over-long addresses, oversized or too deeply nested bodies) gets a
     # 4xx here, with the headers above, before the routing looks the host up and views query with the path.
     "termino.shared.guard.middleware.RequestGuardMiddleware",
@@ -163,6 +167,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that is away must fail a request within seconds (a 503, termino.shared.outage), never hang a
+# worker: connecting gives up after DATABASE_CONNECT_TIMEOUT seconds, and TCP keepalives notice a server
+# that vanished mid-connection.
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    {
+        "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5),
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
+)
 # "session": the connection keeps its `SET search_path` (direct to PostgreSQL, or PgBouncer in session
 # mode). "transaction": PgBouncer in transaction mode hands each transaction to any server connection,
 # so the schema is set with `SET LOCAL` inside every transaction and server-side cursors are off.
@@ -174,20 +190,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Redis ---------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:63799/0")
+# Seconds a cache call waits for Redis before giving up: an absent or frozen Redis must not hang requests.
+CACHE_REDIS_TIMEOUT = float(env("CACHE_REDIS_TIMEOUT", "1"))
+_CACHE_SOCKETS = {"socket_connect_timeout": CACHE_REDIS_TIMEOUT, "socket_timeout": CACHE_REDIS_TIMEOUT}
 CACHES = {
-    # Tenant data: every key carries the schema, so one business never reads another's entries.
+    # Tenant data: every key carries the schema, so one business never reads another's entries. Without
+    # Redis it degrades to "nothing cached" (termino/shared/cache.py): reads miss, writes are dropped.
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "termino.shared.cache.DegradingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "termino",
         "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "OPTIONS": _CACHE_SOCKETS,
     },
-    # Platform-wide data (host → tenant routing), keyed the same whatever schema is active.
+    # Platform-wide data (host → tenant routing), keyed the same whatever schema is active. Errors are
+    # raised: routing falls back to the database itself, and a lost invalidation must not pass silently.
     "platform": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "termino-platform",
         "TIMEOUT": 3600,
+        "OPTIONS": _CACHE_SOCKETS,
     },
 }
 
@@ -358,6 +381,26 @@ STATICFILES_DIRS = [BASE_DIR / "termino" / "static"]
 # Uploads (logos) live per business: MEDIA_ROOT/<schema>/…, served at /media/<schema>/… on its own host.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / ".run" / "media")))
 MEDIA_URL = "/media/"
+
+# --- Backups of single businesses (termino.platform.backups; docs/operations.md) ------------------------
+# Stored exports live here, encrypted; by default on the media volume (shared by web and worker pods), in a
+# directory the media view never serves (it serves only MEDIA_ROOT/<the request's own schema>/).
+BUSINESS_EXPORTS_ROOT = Path(env("BUSINESS_EXPORTS_ROOT", str(MEDIA_ROOT / ".exports")))
+# Days a nightly copy is kept, per plan code ("plan:days,…"); plans not named get none.
+NIGHTLY_EXPORT_DAYS = {
+    code.strip(): int(days)
+    for code, _sep, days in (
+        item.partition(":") for item in env("NIGHTLY_EXPORT_DAYS", "professional:14,business:30").split(",")
+    )
+    if code.strip() and days.strip()
+}
+# The copy of a business taken before every restore (so a restore can be undone) is kept this long.
+RESTORE_SAFETY_DAYS = env_int("RESTORE_SAFETY_DAYS", 30)
+# Where an operator puts exports made on a scratch server for the superadmin's restore action.
+RESTORE_INBOX = Path(env("RESTORE_INBOX", str(MEDIA_ROOT / ".restore-inbox")))
+# AES-256 keys of the stored exports: URL-safe base64 of 32 bytes, comma-separated, the first encrypts
+# (`manage.py backup_key` makes one). Empty: derived from SECRET_KEY (development only).
+BACKUP_ENCRYPTION_KEYS = env("BACKUP_ENCRYPTION_KEYS")
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     # Production (DEBUG off) serves collected files under content-hashed names, cached for a year.
@@ -381,6 +424,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# An absent broker fails a publish within seconds instead of waiting for the OS's TCP timeout. (No read
+# timeout: workers sit in blocking reads on the broker by design.)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 3
 # Workers log through LOGGING below (JSON lines with request id and schema), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
@@ -460,6 +507,13 @@ CELERY_BEAT_SCHEDULE["retention-nightly"] = {
     "kwargs": {"task_name": "retention.run"},
 }
 # Access log: the middleware pushes each request to a Redis list; this moves it into the table in bulk.
+# Nightly copies of the businesses whose plan keeps them (termino.platform.backups), then the expired ones go.
+CELERY_BEAT_SCHEDULE["backups-nightly"] = {
+    "task": "tenancy.fan_out",
+    "schedule": crontab(hour=1, minute=30),
+    "kwargs": {"task_name": "backups.nightly_export"},
+}
+CELERY_BEAT_SCHEDULE["backups-prune"] = {"task": "backups.prune", "schedule": crontab(hour=3, minute=30)}
 CELERY_BEAT_SCHEDULE["accesslog-flush"] = {"task": "accesslog.flush", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["accesslog-prune"] = {"task": "accesslog.prune", "schedule": crontab(hour=2, minute=45)}
 # Platform staff log in on the platform host: their login IPs are shortened like a business's (LOGIN_IP_DAYS).

@@ -41,6 +41,7 @@ SECRETS = {
     "LOX24_WEBHOOK_SECRET": "lox24-hook-6e2d",
     "STRIPE_SECRET_KEY": "sk_live_stripe_44f0",
     "STRIPE_WEBHOOK_SECRET": "whsec_stripe_91aa",
+    "BACKUP_ENCRYPTION_KEYS": "YmFja3VwLWtleS1uZXZlci1pbi1jb25maWdtYXAtMDE",
 }
 REQUIRED = {
     "baseDomain": "termino.example",
@@ -52,6 +53,23 @@ CUSTOM_DOMAINS = [
     {"host": "booking.salon-anna.example", "tlsSecretName": "salon-anna-tls"},
     {"host": "termine.physio-berg.example", "tlsSecretName": "physio-berg-tls"},
 ]
+
+
+# Continuous backups with pgBackRest to S3-compatible storage (docs/operations.md).
+BACKUPS = {
+    "backup": {
+        "pgbackrest": {
+            "enabled": True,
+            "database": {"host": "db.internal", "tlsSecretName": "pgbackrest-client-tls"},
+            "repo": {
+                "s3Bucket": "termino-backups",
+                "s3Endpoint": "s3.eu-central-1.amazonaws.com",
+                "s3Region": "eu-central-1",
+                "existingSecret": "pgbackrest-repo",
+            },
+        }
+    }
+}
 
 
 def merged(base: dict, change: dict) -> dict:
@@ -82,6 +100,7 @@ VALUE_SETS = {
     ),
     "pdb-off": merged(REQUIRED, {"web": {"pdb": {"enabled": False}}, "worker": {"pdb": {"enabled": False}}}),
     "citus": merged(REQUIRED, {"citus": {"enabled": True}, "config": {"DATABASE_POOL_MODE": "session"}}),
+    "backups": merged(REQUIRED, BACKUPS),
     "extras": merged(
         REQUIRED,
         {
@@ -496,6 +515,15 @@ def test_pods_restart_when_configuration_or_secrets_change():
         ),
         (merged(REQUIRED, {"ingress": {"extraHosts": [{"host": "booking.salon.example"}]}}), "tlsSecretName"),
         (merged(REQUIRED, {"beat": {"replicas": 2}}), "replicas"),
+        (
+            merged(REQUIRED, merged(BACKUPS, {"backup": {"pgbackrest": {"database": {"host": ""}}}})),
+            "database.host",
+        ),
+        (
+            merged(REQUIRED, merged(BACKUPS, {"backup": {"pgbackrest": {"repo": {"existingSecret": ""}}}})),
+            "existingSecret",
+        ),
+        (merged(REQUIRED, {"secrets": {"BACKUP_ENCRYPTION_KEYS": "not a key"}}), "BACKUP_ENCRYPTION_KEYS"),
     ],
     ids=[
         "no-baseDomain",
@@ -509,6 +537,9 @@ def test_pods_restart_when_configuration_or_secrets_change():
         "citus-with-transaction-pooling",
         "custom-domain-without-tls",
         "beat-replicas",
+        "backups-without-database-host",
+        "backups-without-repository-secret",
+        "bad-backup-key",
     ],
 )
 def test_bad_values_fail_with_a_message_naming_them(values, named):
@@ -536,3 +567,67 @@ def test_chart_metadata():
     assert chart["kubeVersion"] == f">={OLDEST_KUBE_VERSION}-0"
     result = helm("template", RELEASE, str(CHART), values=REQUIRED, kube_version="1.28.0")
     assert result.returncode != 0 and "kubeVersion" in result.stderr
+
+
+# --- Backups: pgBackRest ---------------------------------------------------------------------------------
+
+
+def test_backups_run_a_weekly_full_and_nightly_differential_pgbackrest_into_encrypted_s3():
+    manifests = render(VALUE_SETS["backups"])
+    assert not [m for m in render(REQUIRED) if m["kind"] == "CronJob"]  # off unless asked for
+    conf = find(manifests, "ConfigMap", f"{FULLNAME}-pgbackrest")["data"]["pgbackrest.conf"]
+    for line in (
+        "repo1-type=s3",
+        "repo1-s3-bucket=termino-backups",
+        "repo1-cipher-type=aes-256-cbc",  # encrypted before it leaves; the passphrase is in the Secret
+        "repo1-retention-full=4",
+        "repo1-retention-diff=6",
+        "pg1-host=db.internal",
+        "pg1-host-type=tls",
+    ):
+        assert line in conf.splitlines(), line
+    host = find(manifests, "ConfigMap", f"{FULLNAME}-pgbackrest")["data"]["postgresql-host.conf"]
+    assert "repo1-cipher-type=aes-256-cbc" in host and "tls-server-port=8432" in host
+    for kind, schedule in (("full", "15 1 * * 0"), ("diff", "15 1 * * 1-6")):
+        job = find(manifests, "CronJob", f"{FULLNAME}-backup-{kind}")
+        assert job["spec"]["schedule"] == schedule and job["spec"]["concurrencyPolicy"] == "Forbid"
+        pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        (check,) = pod["initContainers"]
+        (backup,) = pod["containers"]
+        assert check["args"] == ["--stanza=termino", "check"]
+        assert backup["args"] == ["--stanza=termino", f"--type={kind}", "backup"]
+        for container in (check, backup):
+            assert container["image"] == "woblerr/pgbackrest:2.58.0"
+            assert container["envFrom"] == [{"secretRef": {"name": "pgbackrest-repo"}}]
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True and context["allowPrivilegeEscalation"] is False
+            assert TMP in {mount["mountPath"] for mount in container["volumeMounts"]}
+        assert pod["securityContext"]["runAsNonRoot"] is True and pod["automountServiceAccountToken"] is False
+    assert "S3_KEY" not in json.dumps([m for m in manifests if m["kind"] == "ConfigMap"])
+
+
+@pytest.mark.parametrize(
+    ("major", "tag", "renders"),
+    [
+        (18, "2.58.0", True),
+        (18, "2.56.0", True),
+        (18, "2.55.1", False),
+        (18, "2.45", False),  # Debian bookworm's pgBackRest
+        (17, "2.53.1", False),
+        (17, "2.54.0", True),
+        (16, "2.46", True),
+        (16, "2.45", False),
+    ],
+)
+def test_the_pgbackrest_version_must_know_the_postgresql_major_version(major, tag, renders):
+    values = merged(
+        REQUIRED,
+        merged(BACKUPS, {"backup": {"pgbackrest": {"postgresMajorVersion": major, "image": {"tag": tag}}}}),
+    )
+    result = helm("template", RELEASE, str(CHART), values=values)
+    if renders:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0 and f"does not support PostgreSQL {major}" in result.stderr, (
+            result.stderr
+        )

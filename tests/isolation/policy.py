@@ -23,6 +23,7 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "invitations/<pk>": lambda s: s.invitation.pk,
     "team/<pk>": lambda s: s.staff_user.pk,
     "tokens/<pk>": lambda s: s.api_token_obj.pk,
+    "backups/<pk>": lambda s: s.nightly_export.pk,
     "outbox/<pk>": lambda s: s.outbox.pk,
     "requests/<pk>": lambda s: s.privacy_request.pk,
     "duplicates/<pk>": lambda s: s.suspicion.pk,

@@ -5,7 +5,10 @@ searched for the other business's data. Built once for the package inside a tran
 back at the end: A and B are left exactly as they were (sequences aside, as after any rolled-back test).
 """
 
+import hashlib
+import json
 import secrets
+import zipfile
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
@@ -18,6 +21,8 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from termino.platform.backups import crypto
+from termino.platform.backups.models import BusinessExport, ExportKind
 from termino.platform.staffadmin.models import ImpersonationGrant
 from termino.platform.staffadmin.services import impersonation_grant_create
 from termino.platform.tenancy.confirmation import confirmation_token
@@ -70,6 +75,7 @@ class Side:
     import_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     api_token: str = ""
     api_token_obj: object = None
+    nightly_export: object = None
     session_cookie: str = ""
 
     @property
@@ -225,6 +231,8 @@ def build_side(business: Business, label: str) -> Side:
         )
         # Valid for minutes only; the suite may take longer on a busy machine.
         ImpersonationGrant.objects.filter(pk=grant.pk).update(expires_at=timezone.now() + timedelta(hours=2))
+    # A nightly copy of the business (public schema, listed and downloaded at its own host only).
+    side.nightly_export = _nightly_copy(side)
     media = Path(settings.MEDIA_ROOT) / business.schema / MEDIA_PATH
     media.parent.mkdir(parents=True, exist_ok=True)
     media.write_text(side.mark("Datei"))
@@ -232,6 +240,32 @@ def build_side(business: Business, label: str) -> Side:
     side.confirm_token = confirmation_token(tenant=business.tenant)
     side.session_cookie = log_in_as(business, "owner").cookies[settings.SESSION_COOKIE_NAME].value
     return side
+
+
+def _nightly_copy(side: Side) -> BusinessExport:
+    """A stored nightly copy (a small encrypted ZIP) of the side's business, as the nightly task makes it."""
+    directory = Path(settings.BUSINESS_EXPORTS_ROOT) / side.schema
+    directory.mkdir(parents=True, exist_ok=True)
+    plain = directory / f".isolation-{side.hex}.zip"
+    with zipfile.ZipFile(plain, "w") as archive:
+        archive.writestr(
+            "manifest.json", json.dumps({"source": {"schema": side.schema}, "mark": side.mark("Kopie")})
+        )
+    digest = hashlib.sha256(plain.read_bytes()).hexdigest()
+    name = f"isolation-{side.hex}.tex"
+    key = crypto.encrypt_file(plain, directory / name)
+    plain.unlink()
+    now = timezone.now()
+    return BusinessExport.objects.create(
+        tenant=side.business.tenant,
+        kind=ExportKind.NIGHTLY,
+        file_name=f"{side.schema}/{name}",
+        size_bytes=(directory / name).stat().st_size,
+        sha256=digest,
+        key_id=key,
+        created_at=now,
+        expires_at=now + timedelta(days=7),
+    )
 
 
 def seed_import(side: Side) -> None:

@@ -221,3 +221,48 @@ envFrom:
   persistentVolumeClaim:
     claimName: {{ default (printf "%s-media" (include "termino.fullname" .)) .Values.media.existingClaim }}
 {{- end }}
+
+{{/*
+pgBackRest needs a release that knows the PostgreSQL major version's control file and WAL format: older ones
+refuse the cluster ("unexpected control version"). Minimum versions from pgBackRest's release notes: 16 in
+2.46, 17 in 2.54.0 (2.52 predates the final catalog), 18 in 2.56.0 (2.55.0 added it during the beta).
+*/}}
+{{- define "termino.validateBackup" -}}
+{{- $b := .Values.backup.pgbackrest }}
+{{- $_ := required "backup.pgbackrest.database.host is required: the database server where `pgbackrest server` runs" $b.database.host }}
+{{- $_ = required "backup.pgbackrest.database.tlsSecretName is required: a kubernetes.io/tls Secret (with ca.crt) the database host's pgbackrest server trusts" $b.database.tlsSecretName }}
+{{- $_ = required "backup.pgbackrest.repo.s3Bucket is required" $b.repo.s3Bucket }}
+{{- $_ = required "backup.pgbackrest.repo.s3Endpoint is required, e.g. s3.eu-central-1.amazonaws.com" $b.repo.s3Endpoint }}
+{{- $_ = required "backup.pgbackrest.repo.s3Region is required, e.g. eu-central-1" $b.repo.s3Region }}
+{{- $_ = required "backup.pgbackrest.repo.existingSecret is required: a Secret with PGBACKREST_REPO1_S3_KEY, PGBACKREST_REPO1_S3_KEY_SECRET and PGBACKREST_REPO1_CIPHER_PASS" $b.repo.existingSecret }}
+{{- $minimum := get (dict "16" "2.46.0" "17" "2.54.0" "18" "2.56.0") (toString (int $b.postgresMajorVersion)) }}
+{{- $version := trimPrefix "v" (toString $b.image.tag) }}
+{{- if not (semverCompare (printf ">=%s" $minimum) $version) }}
+{{- fail (printf "backup.pgbackrest.image.tag %s: pgBackRest %s does not support PostgreSQL %d, which needs %s or newer (Debian bookworm's 2.45 supports up to PostgreSQL 15)" $b.image.tag $version (int $b.postgresMajorVersion) $minimum) }}
+{{- end }}
+{{- end }}
+
+{{/* A pgbackrest container of the backup CronJobs: its config, its TLS client certificate, the repository's secrets. */}}
+{{- define "termino.pgbackrestContainer" -}}
+{{- $b := .Values.backup.pgbackrest -}}
+image: {{ printf "%s:%s" $b.image.repository (toString $b.image.tag) }}
+imagePullPolicy: {{ $b.image.pullPolicy }}
+command: ["pgbackrest", "--config=/etc/pgbackrest/pgbackrest.conf"]
+envFrom:
+  - secretRef:
+      name: {{ $b.repo.existingSecret }}
+resources:
+  {{- toYaml $b.resources | nindent 2 }}
+securityContext:
+  {{- include "termino.containerSecurityContext" . | nindent 2 }}
+volumeMounts:
+  - name: tmp
+    mountPath: /tmp
+  - name: config
+    mountPath: /etc/pgbackrest/pgbackrest.conf
+    subPath: pgbackrest.conf
+    readOnly: true
+  - name: tls
+    mountPath: /etc/pgbackrest/tls
+    readOnly: true
+{{- end }}

@@ -75,6 +75,35 @@ class ImpersonateForm(ReasonForm):
         ]
 
 
+class RestoreForm(ReasonForm):
+    """Put the business back as it was in one of its exports: stored copies or files in RESTORE_INBOX."""
+
+    source = forms.ChoiceField(label=_("Restore from"))
+    logins = forms.BooleanField(
+        label=_("Also take the logins (people, passwords, API tokens) from the file"),
+        required=False,
+        help_text=_("Normally logins stay as they are now. Nightly copies carry no passwords."),
+    )
+    confirm = forms.CharField(
+        label=_("Type the business’s address to confirm"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+
+    field_order = ["source", "logins", "confirm", "reason"]
+
+    def __init__(self, *args, sources=(), slug: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = list(sources)
+        self.slug = slug
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].strip().lower()
+        if typed != self.slug:
+            raise forms.ValidationError(_("This is not the business’s address; nothing was restored."))
+        return typed
+
+
 class BusinessFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.ChoiceField(label=_("Status"), required=False)

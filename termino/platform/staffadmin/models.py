@@ -31,6 +31,7 @@ class ActionKind(models.TextChoices):
     LEGAL_OPERATOR = "legal_operator", _("Operator details for the legal texts changed")
     SUBPROCESSOR_ADD = "subprocessor_add", _("Sub-processor added")
     SUBPROCESSOR_END = "subprocessor_end", _("Sub-processor ended")
+    RESTORE = "restore", _("Restored from an export")
 
 
 # Actions on a business: each names the business and says why.
@@ -41,6 +42,7 @@ BUSINESS_ACTIONS = (
     ActionKind.SMS_LOCK,
     ActionKind.SMS_UNLOCK,
     ActionKind.IMPERSONATE,
+    ActionKind.RESTORE,
 )
 
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("businesses/<int:pk>/sms-lock/", views.SmsLockView.as_view(), name="sms-lock"),
     path("businesses/<int:pk>/sms-unlock/", views.SmsUnlockView.as_view(), name="sms-unlock"),
     path("businesses/<int:pk>/impersonate/", views.ImpersonateView.as_view(), name="impersonate"),
+    path("businesses/<int:pk>/restore/", views.RestoreView.as_view(), name="restore"),
     path(
         "businesses/<int:pk>/impersonations/<int:grant_pk>/end/",
         views.ImpersonationEndView.as_view(),

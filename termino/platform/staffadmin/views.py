@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -305,6 +305,9 @@ def _detail_context(request, tenant, **forms_given) -> dict:
         "impersonate_form": forms.ImpersonateForm(prefix_id="impersonate", users=users),
         "dpa_acceptances": legal_selectors.dpa_acceptances(tenant)[:10],
         "dpa_current": legal_selectors.dpa_current_number(),
+        "restore_form": forms.RestoreForm(
+            prefix_id="restore", sources=restore_sources(tenant), slug=tenant.slug
+        ),
     }
     context.update(forms_given)
     return context
@@ -445,6 +448,82 @@ class ImpersonationEndView(StaffRequiredMixin, View):
         ):
             messages.success(request, _("The sign-in as user has ended."))
         return redirect("staffadmin:business", pk=tenant.pk)
+
+
+# --- Restoring a business ----------------------------------------------------------------------------
+
+
+def restore_sources(tenant) -> list[tuple[str, str]]:
+    """What a restore can start from: the business's stored exports, then files an operator put into
+    RESTORE_INBOX (e.g. exported from a backup restored into a scratch server)."""
+    from termino.platform.backups import selectors as backups
+    from termino.platform.backups import services as backup_services
+
+    choices = [
+        (
+            f"export:{e.pk}",
+            f"{e.get_kind_display()} · {timezone.localtime(e.created_at):%Y-%m-%d %H:%M} · {e.rows} rows",
+        )
+        for e in backups.business_exports(tenant)
+    ]
+    choices += [(f"inbox:{p.name}", f"{p.name} ({_('file')})") for p in backup_services.inbox_files(tenant)]
+    return choices
+
+
+class RestoreView(BusinessActionView):
+    """Restore one business in place from an export (all or nothing), audited with the reason."""
+
+    form_class = forms.RestoreForm
+    form_name, prefix_id = "restore_form", "restore"
+
+    def make_form(self, tenant, data):
+        return self.form_class(
+            data, prefix_id=self.prefix_id, sources=restore_sources(tenant), slug=tenant.slug
+        )
+
+    def perform(self, tenant, form, ip):
+        from pathlib import Path
+
+        from termino.platform.backups import services as backup_services
+        from termino.platform.backups.models import BusinessExport
+        from termino.platform.tenancy.transfer import TransferError
+
+        kind, _sep, value = form.cleaned_data["source"].partition(":")
+        export = path = None
+        if kind == "export":
+            export = BusinessExport.objects.filter(pk=int(value), tenant_id=tenant.pk).first()
+        else:
+            path = Path(settings.RESTORE_INBOX) / Path(value).name
+        if export is None and path is None:
+            raise InvalidRequest(_("This export no longer exists."))
+        try:
+            result = backup_services.business_restore(
+                tenant=tenant,
+                export=export,
+                path=path,
+                logins="file" if form.cleaned_data["logins"] else "live",
+                reason=form.cleaned_data["reason"],
+                staff=self.request.user,
+                ip=ip,
+            )
+        except TransferError as exc:
+            raise InvalidRequest(
+                _("The restore was refused; nothing was changed: %(why)s") % {"why": exc}
+            ) from exc
+        messages.success(
+            self.request,
+            _(
+                "%(name)s is restored (%(rows)d rows in %(seconds).1f s); %(erased)d erasure(s) "
+                "re-applied. The state before is kept as export %(safety)d."
+            )
+            % {
+                "name": tenant.name,
+                "rows": result.rows,
+                "seconds": result.seconds,
+                "erased": len(result.erasures_reapplied),
+                "safety": result.safety_export.pk,
+            },
+        )
 
 
 # --- The audit log -----------------------------------------------------------------------------------

@@ -116,6 +116,7 @@ class Domain(DomainMixin):
 class PlatformEventKind(models.TextChoices):
     UNCONFIRMED_REMOVED = "unconfirmed_removed", _("Removed: e-mail address not confirmed")
     REMOVAL_WARNED = "removal_warned", _("Owner warned of the removal")
+    RESTORED = "restored", _("Restored from an export (by an operator)")
 
 
 class AppendOnlyError(RuntimeError):

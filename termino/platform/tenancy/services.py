@@ -236,12 +236,15 @@ def owner_create(*, signup: BusinessSignup):
 
 
 def tenant_delete(*, tenant: Tenant) -> None:
-    """Remove a business for good: its schema, domains and row, in one transaction; then its uploads
-    (a later business given the same schema name must not find them)."""
+    """Remove a business for good: its schema, domains and row, in one transaction; then its uploads and
+    stored exports (a later business given the same schema name must not find them)."""
     if tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
         raise ValueError("the platform's own schema cannot be deleted")
     media = Path(settings.MEDIA_ROOT) / tenant.schema_name
+    # Its stored exports (backups app) go too: their rows with the tenant row, their files here.
+    exports = Path(settings.BUSINESS_EXPORTS_ROOT) / tenant.schema_name
     connection.set_schema_to_public()
     with transaction.atomic():
         tenant.delete(force_drop=True)
         transaction.on_commit(lambda: shutil.rmtree(media, ignore_errors=True))
+        transaction.on_commit(lambda: shutil.rmtree(exports, ignore_errors=True))

@@ -19,6 +19,7 @@ TITLES = {
     400: _("Bad request"),
     413: _("Request too large"),
     414: _("Address too long"),
+    503: _("Temporarily unavailable"),
 }
 
 

@@ -8,4 +8,6 @@ urlpatterns = [
     path("password/", views.password_change, name="password"),
     path("tokens/", views.api_tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="token_revoke"),
+    path("backups/", views.backups, name="backups"),
+    path("backups/<int:pk>/download/", views.backup_download, name="backup_download"),
 ]

@@ -9,14 +9,17 @@ revokes only their own.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from termino.platform.backups import selectors as stored_exports
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import InvalidRequest
 from termino.tenants.accounts import selectors, services
+from termino.tenants.privacy.http import audit
+from termino.tenants.privacy.models import EventAction
 
 from .account_forms import AccountForm, ApiTokenForm, PasswordChangeForm
 from .permissions import EVERYONE, OWNER, role_required
@@ -96,3 +99,29 @@ def api_token_revoke(request, pk: int):
         raise Http404  # another person's token, or one revoked a moment ago
     messages.success(request, _("The API token “%(name)s” has been revoked.") % {"name": token.name})
     return redirect("account:tokens")
+
+
+@role_required(*OWNER)
+def backups(request):
+    """The nightly copies of the business its plan keeps, each to download (made without passwords)."""
+    context = {
+        "exports": stored_exports.owner_exports(request.tenant),
+        "keep_days": stored_exports.nightly_days(request.tenant),
+    }
+    return _render(request, "backoffice/account/backups.html", context)
+
+
+@role_required(*OWNER)
+def backup_download(request, pk: int):
+    export = stored_exports.owner_export(request.tenant, pk)
+    if export is None:
+        raise Http404
+    try:
+        handle = stored_exports.decrypted(export)
+    except (OSError, stored_exports.CannotOpen) as exc:
+        raise Http404 from exc
+    audit(request, EventAction.EXPORT, details={"scope": "business", "nightly_copy": export.pk})
+    name = f"{request.tenant.slug}-{export.created_at:%Y-%m-%d}-termino.zip"
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type="application/zip")
+    response["Cache-Control"] = "no-store"
+    return response

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -452,9 +453,48 @@ def outbox_resend(*, message_id: int, requested_by) -> OutboxMessage:
     return resend
 
 
+RESTORED_EMAIL_REASON = (
+    "The database was restored from a backup; this e-mail may have gone out before. Check, then resend."
+)
+RESTORED_SMS_REASON = "The database was restored from a backup; checked with the provider before sending."
+
+
+@transaction.atomic
+def outbox_after_database_restore(*, served_until) -> dict[str, int]:
+    """After the whole database went back to an earlier time (point-in-time recovery), in this business.
+
+    The restored outbox cannot know what was sent after its time. An SMS not recorded as sent is looked up
+    in the provider's postbox before it goes (its attempt count says "tried before", see `_deliver`), so it is
+    recorded rather than sent twice. An e-mail cannot be looked up: one that was due before the old database
+    stopped serving (`served_until`) is failed with a reason to check and resend, preferring a visible failure
+    to a duplicate, as for an e-mail whose worker died.
+    """
+    now = timezone.now()
+    pending = OutboxMessage.objects.filter(
+        status__in=[MessageStatus.QUEUED, MessageStatus.SENDING], provider_message_id=""
+    )
+    sms = pending.filter(channel=Channel.SMS).update(
+        status=MessageStatus.QUEUED,
+        attempts=Greatest(F("attempts"), 1),
+        reason=RESTORED_SMS_REASON,
+        updated_at=now,
+    )
+    emails = pending.filter(channel=Channel.EMAIL, due_at__lte=served_until).update(
+        status=MessageStatus.FAILED, reason=RESTORED_EMAIL_REASON, updated_at=now
+    )
+    return {"sms_checked_first": sms, "emails_failed": emails}
+
+
 def send_soon(*, schema_name: str) -> None:
-    """Ask a worker to send this business's due messages now instead of at the next beat tick."""
-    current_app.send_task("notifications.send_due", kwargs={"schema_name": schema_name})
+    """Ask a worker to send this business's due messages now instead of at the next beat tick.
+
+    Best effort: the message is a committed outbox row, and beat's next tick sends it anyway. Without a
+    broker (Redis away) this must neither fail the request that queued it nor make it wait.
+    """
+    try:
+        current_app.send_task("notifications.send_due", kwargs={"schema_name": schema_name}, retry=False)
+    except Exception:
+        logger.warning("could not ask a worker to send now; the next beat tick will", exc_info=True)
 
 
 # --- The business's own message texts --------------------------------------------------------------------

@@ -18,10 +18,25 @@ is in use; what changes after the snapshot is not in it. Import is one transacti
 spare schema (or migrates one first, committed as an ordinary pool spare), renames it, empties it, loads
 every table with COPY, moves the id sequences on, and creates the public rows through the ORM (their
 signals keep the routing cache true). Any failure rolls all of that back: no tenant row, no schema.
+
+Restore (`tenant_replace`, restore.py) puts an export of a business back over that same live business: its
+schema's rows from the file, its platform rows, logins, audit trail and message history as they are now.
 """
 
 from .common import TransferError, schema_tables
 from .export import ExportResult, tenant_export
 from .importer import ImportResult, tenant_import
+from .restore import RestorePlan, RestoreResult, restore_plan, tenant_replace
 
-__all__ = ["ExportResult", "ImportResult", "TransferError", "schema_tables", "tenant_export", "tenant_import"]
+__all__ = [
+    "ExportResult",
+    "ImportResult",
+    "RestorePlan",
+    "RestoreResult",
+    "TransferError",
+    "restore_plan",
+    "schema_tables",
+    "tenant_export",
+    "tenant_import",
+    "tenant_replace",
+]

@@ -36,6 +36,14 @@ NOT_CARRIED = [
     "access log and login lockout counters: platform records",
 ]
 
+# What a file made with `redact_logins` leaves out: per table, the column made unusable or "rows" (none kept).
+# "!" is Django's mark of an unusable password hash.
+REDACTED = {
+    "accounts_user": "password",
+    "accounts_apitoken": "rows",
+    "django_session": "rows",
+}
+
 Progress = Callable[[str], None]
 
 

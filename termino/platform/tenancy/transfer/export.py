@@ -25,6 +25,7 @@ from .common import (
     MANIFEST,
     NOT_CARRIED,
     PUBLIC,
+    REDACTED,
     Progress,
     TransferError,
     _copy_settings,
@@ -145,9 +146,20 @@ def _file_chunks(path: Path):
 
 
 def tenant_export(
-    *, slug: str, path, force: bool = False, media_root=None, progress: Progress | None = None
+    *,
+    slug: str,
+    path,
+    force: bool = False,
+    media_root=None,
+    progress: Progress | None = None,
+    redact_logins: bool = False,
 ) -> ExportResult:
-    """Write the business `slug` (address or schema name) to the file `path`. Raises TransferError."""
+    """Write the business `slug` (address or schema name) to the file `path`. Raises TransferError.
+
+    `redact_logins`: no login secrets in the file (REDACTED): password hashes become unusable ("!"), API
+    tokens and sessions are left out. Such a file restores a business in place (logins stay as they are
+    there) and may be handed to its owner; imported as a new business, its people set new passwords.
+    """
     say = progress or _quiet
     started = time.monotonic()
     path = Path(path)
@@ -163,7 +175,7 @@ def tenant_export(
         # Readable by its owner only: the file holds password hashes and API tokens, like a backup.
         raw = os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
         with raw, _snapshot(), zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-            manifest = _export_into(archive, _business(slug), media, say)
+            manifest = _export_into(archive, _business(slug), media, say, redact_logins=redact_logins)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -181,7 +193,21 @@ def tenant_export(
     )
 
 
-def _export_into(archive: zipfile.ZipFile, tenant: Tenant, media: Path, say: Progress) -> dict:
+def _select_for_copy(schema: str, table: str, columns, redact: bool) -> str:
+    """What COPY reads for `table`: the table itself, or with login secrets left out (REDACTED)."""
+    column_list = ", ".join(_q(c) for c, _kind in columns)
+    rule = REDACTED.get(table) if redact else None
+    if rule is None:
+        return f"{_q(schema, table)} ({column_list})"
+    if rule == "rows":
+        return f"(SELECT {column_list} FROM {_q(schema, table)} WHERE false)"
+    parts = [f"'!'::{kind} AS {_q(c)}" if c == rule else _q(c) for c, kind in columns]
+    return f"(SELECT {', '.join(parts)} FROM {_q(schema, table)})"
+
+
+def _export_into(
+    archive: zipfile.ZipFile, tenant: Tenant, media: Path, say: Progress, *, redact_logins: bool = False
+) -> dict:
     schema = tenant.schema_name
     say(f"Exporting {tenant.slug} ({schema}) from database {connection.settings_dict['NAME']}")
     public = json.dumps(_public_rows(tenant), ensure_ascii=False, indent=1).encode()
@@ -204,13 +230,14 @@ def _export_into(archive: zipfile.ZipFile, tenant: Tenant, media: Path, say: Pro
         "sequences": [],
         "media": [],
         "not_carried": NOT_CARRIED,
+        "redacted": sorted(REDACTED) if redact_logins else [],
     }
     with connection.cursor() as cursor:
         _copy_settings(cursor)
         for table, columns in sorted(schema_tables(schema).items()):
             began = time.monotonic()
-            column_list = ", ".join(_q(c) for c, _kind in columns)
-            with cursor.copy(f"COPY {_q(schema, table)} ({column_list}) TO STDOUT") as copy:
+            source = _select_for_copy(schema, table, columns, redact_logins)
+            with cursor.copy(f"COPY {source} TO STDOUT") as copy:
                 sha, size, rows = _write_member(archive, f"tables/{table}.copy", (bytes(c) for c in copy))
             manifest["tables"].append(
                 {
