@@ -77,6 +77,10 @@ class RateLimited(Exception):
         self.retry_after = max(1, retry_after)
 
 
+class LimitUnavailable(RateLimited):
+    """Redis could not be reached and a limit fails closed: nothing was counted; try again shortly."""
+
+
 @dataclass
 class Reservation:
     """The events one `take` counted; `release()` un-counts them (the attempt failed, nothing was done)."""
@@ -137,8 +141,9 @@ def take(*checks: tuple[Limit, str]) -> Reservation:
         if all(limit.fail_open for limit, _key in checks):
             logger.warning("rate limit: Redis unreachable, allowing (%s)", checks[0][0].name)
             return Reservation()
-        logger.error("rate limit: Redis unreachable, refusing (%s)", checks[0][0].name)
-        raise RateLimited(checks[0][0], 60) from None
+        closed = next(limit for limit, _key in checks if not limit.fail_open)
+        logger.error("rate limit: Redis unreachable, refusing (%s)", closed.name)
+        raise LimitUnavailable(closed, 5) from None
     if not allowed:
         raise RateLimited(checks[int(index) - 1][0], math.ceil(int(wait_ms) / 1000))
     return Reservation(keys=keys, member=member)

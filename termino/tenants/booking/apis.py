@@ -30,6 +30,7 @@ from termino.shared.errors import ConflictError, InvalidRequest
 from termino.shared.timefields import InstantField
 from termino.tenants.business.models import BusinessSettings
 from termino.tenants.compliance.services import booking_notice_current
+from termino.tenants.crm import selectors as crm_selectors
 from termino.tenants.scheduling import selectors
 from termino.tenants.scheduling.apis import AvailabilityInput, plausible_date
 from termino.tenants.scheduling.models import Service
@@ -216,7 +217,10 @@ class BookingsApi(SmsRateLimitMixin, PublicApi):
     rate_scope = "public_booking"
 
     def sms_phone(self, request) -> str:
+        """The number this booking would text: only with SMS consent (without it, no SMS goes out)."""
         data = request.data if hasattr(request.data, "get") else {}
+        if str(data.get("sms_consent", "")).lower() not in {"true", "1", "on", "yes"}:
+            return ""
         region = getattr(request.tenant, "country", "") or phones.DEFAULT_REGION
         return phones.normalise_or_empty(str(data.get("phone") or "")[: phones.MAX_INPUT], region)
 
@@ -415,12 +419,15 @@ class RescheduleBookingApi(SmsRateLimitMixin, PublicApi):
 
 
 def _customer_phone(token: str) -> str:
-    """The phone number a change of this booking texts (its customer's), for the per-phone limit."""
+    """The phone number a change of this booking texts (its customer's, with SMS consent), for the limits."""
     try:
         customer = services.booking_by_token(token).customer
     except LookupError:
         return ""
-    return getattr(customer, "phone", "") or ""
+    if customer is None or not customer.phone:
+        return ""
+    consents = crm_selectors.consents_latest([customer.pk]).get(customer.pk, {})
+    return customer.phone if crm_selectors.consent_allows(consents, "sms") else ""
 
 
 def _by_token(token: str):

@@ -23,15 +23,17 @@ import math
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import APIException, Throttled
 
 from termino.shared import ratelimit
 from termino.shared.client_ip import client_ip
 from termino.shared.ratelimit import Limit, RateLimited, Reservation
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-# Reads stay open when Redis is down; everything that writes or sends fails closed.
-FAIL_OPEN = {"public_read"}
+# Without Redis the request limits stay open (free times harm nobody, and a booking is the business's
+# revenue; the exclusion constraint, form token and honeypot still hold); the SMS limits fail closed, or
+# an outage would open the door to SMS pumping.
+FAIL_OPEN = {"public_read", "public_booking"}
 PHONE_SCOPES = ("public_sms_phone", "public_sms_phone_platform")
 
 
@@ -67,6 +69,19 @@ def throttled(detail: str, wait: float | None) -> Throttled:
     exc = Throttled(detail=detail)
     exc.wait = math.ceil(wait) if wait else None
     return exc
+
+
+class SmsLimitsUnavailable(APIException):
+    """503: the SMS limits cannot be checked (Redis is away), so no SMS-sending request is taken."""
+
+    status_code = 503
+    default_code = "sms_limits_unavailable"
+
+    def __init__(self, wait: int):
+        super().__init__(
+            _("Text messages are briefly unavailable. Please try again in a minute, or book without SMS.")
+        )
+        self.wait = wait
 
 
 def request_refusal(wait: float | None) -> str:
@@ -117,14 +132,15 @@ class RequestRateLimitMixin:
             return
         try:
             ratelimit.take((rule, ratelimit.key_of(request.tenant.schema_name, client_key(request))))
-        except RateLimited as exc:
+        except RateLimited as exc:  # (request limits fail open: never LimitUnavailable)
             raise throttled(request_refusal(exc.retry_after), exc.retry_after) from None
 
 
 class SmsRateLimitMixin(RequestRateLimitMixin):
     """For API views that send an SMS: the limits above, counted in successful requests.
 
-    The view says which phone number a request would text through `sms_phone(request)` ("" for none).
+    The view says which phone number a request would text through `sms_phone(request)` ("" when it would
+    text nobody: no number, or no SMS consent); a request that texts nobody is not counted here.
     """
 
     sms_reservation: Reservation | None = None
@@ -135,19 +151,20 @@ class SmsRateLimitMixin(RequestRateLimitMixin):
     def check_throttles(self, request):
         super().check_throttles(request)  # the request rate first, counted whatever happens
         schema = request.tenant.schema_name
-        checks = []
         phone = self.sms_phone(request)
-        if phone:
-            checks += [
-                ("public_sms_phone", ratelimit.key_of(schema, phone)),
-                ("public_sms_phone_platform", ratelimit.key_of(phone)),
-            ]
-        checks.append(("public_sms_ip", ratelimit.key_of(schema, client_key(request))))
-        if phone:
-            checks.append(("public_sms_business", ratelimit.key_of(schema)))
+        if not phone:
+            return
+        checks = [
+            ("public_sms_phone", ratelimit.key_of(schema, phone)),
+            ("public_sms_phone_platform", ratelimit.key_of(phone)),
+            ("public_sms_ip", ratelimit.key_of(schema, client_key(request))),
+            ("public_sms_business", ratelimit.key_of(schema)),
+        ]
         rules = [(rule, key) for scope, key in checks if (rule := limit(scope)) is not None]
         try:
             self.sms_reservation = ratelimit.take(*rules)
+        except ratelimit.LimitUnavailable as exc:
+            raise SmsLimitsUnavailable(exc.retry_after) from None
         except RateLimited as exc:
             raise throttled(sms_refusal(exc.limit.name, exc.retry_after), exc.retry_after) from None
 
