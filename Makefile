@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 help:
 	@echo "make run    start Termino (embedded PostgreSQL + Redis, web, worker, beat) on http://localhost:8000/"
-	@echo "make test   ruff and the whole test suite"
+	@echo "make test   ruff, the import contracts and the whole test suite"
 	@echo "make bench  benchmarks, one JSON line per measure"
 	@echo "make image  the container image (needs a Docker engine with BuildKit)"
 
@@ -33,6 +33,7 @@ run: install messages
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 browser:
 	@scripts/ensure-chromium.sh

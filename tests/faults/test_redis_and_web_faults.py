@@ -35,7 +35,7 @@ BOOK = "/api/public/v1/bookings/"
 def site(django_db_setup, django_db_blocker, tmp_path_factory):
     from django_tenants.utils import schema_context
 
-    from termino.tenants.booking.models import BookingSettings
+    from termino.tenants.business.models import BusinessSettings
     from tests.tenants.scheduling.factories import salon
 
     tmp = tmp_path_factory.mktemp("faults")
@@ -46,7 +46,7 @@ def site(django_db_setup, django_db_blocker, tmp_path_factory):
         business = provision(f"t-webfault-{secrets.token_hex(3)}")
         with schema_context(business.schema):
             service, _staff, _room = salon(staff_count=2)
-            BookingSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 1000})
+            BusinessSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 1000})
         connection.set_schema_to_public()
     shop = Bookable(
         host=business.host,

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from termino.tenants.booking.models import BookingSettings
+from termino.tenants.business.models import BusinessSettings
 from tests.tenants.booking.public_helpers import aged_form_token
 from tests.tenants.scheduling.factories import next_monday, salon
 
@@ -49,7 +49,7 @@ def bookable(committed_db, prefix: str) -> Bookable:
     business = committed_db(f"t-{prefix}-{secrets.token_hex(3)}")
     with schema_context(business.schema):
         service, _staff, _room = salon(staff_count=2)
-        BookingSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 1000})
+        BusinessSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 1000})
     connection.set_schema_to_public()
     return Bookable(
         host=business.host,

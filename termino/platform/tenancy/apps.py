@@ -8,4 +8,8 @@ class TenancyConfig(AppConfig):
     verbose_name = _("Businesses")
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (Citus settings check; routing-cache invalidation)
+        from termino.shared.observability import metrics as shared_metrics
+
+        from . import checks, metrics, signals  # noqa: F401  (Citus settings check; routing-cache invalidation)
+
+        shared_metrics.register_live(metrics.businesses_by_status)

@@ -8,7 +8,6 @@ imported, so each worker writes its samples to files there and a scrape of any w
 import os
 
 from django.conf import settings
-from django.db.models import Count
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
@@ -52,7 +51,8 @@ class LiveCollector:
         for (channel, status), count in sorted(counters.messages_read().items()):
             messages.add_metric([channel, status], count)
         yield messages
-        yield tenants_by_status()
+        for collector in _extra_collectors:
+            yield from collector()
 
 
 def queue_names() -> list[str]:
@@ -63,16 +63,14 @@ def queue_names() -> list[str]:
     return sorted(names)
 
 
-def tenants_by_status() -> GaugeMetricFamily:
-    from termino.platform.tenancy.models import Tenant
+# Gauges the platform adds (businesses by status): shared code names no platform model.
+_extra_collectors: list = []
 
-    family = GaugeMetricFamily(
-        "termino_businesses", "Businesses (and spare schemas) by status", labels=["status"]
-    )
-    rows = Tenant.objects.order_by().values_list("status").annotate(n=Count("pk"))
-    for status, count in sorted(rows):
-        family.add_metric([status], count)
-    return family
+
+def register_live(collector) -> None:
+    """Add a function that yields metric families read fresh at every scrape (e.g. from an app's ready())."""
+    if collector not in _extra_collectors:
+        _extra_collectors.append(collector)
 
 
 def render() -> bytes:

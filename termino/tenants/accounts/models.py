@@ -11,11 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class Role(models.TextChoices):
-    OWNER = "owner", _("Owner")
-    MANAGER = "manager", _("Manager")
-    STAFF = "staff", _("Staff")
+from termino.tenants.business.roles import Role
 
 
 class User(AbstractUser):

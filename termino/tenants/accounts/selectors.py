@@ -7,11 +7,11 @@ from django.utils import timezone
 
 from termino.platform.tenancy.routing import primary_url
 from termino.shared import timeutils
+from termino.tenants.business.roles import own_resource_ids
 from termino.tenants.crm.models import Customer
 from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment, Resource, ResourceKind
 
 from .models import ApiToken, Invitation, Role, User
-from .roles import own_resource_ids
 
 
 def dashboard(*, user, tenant) -> dict:

@@ -3,8 +3,8 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from termino.platform.tenancy.models import Tenant
 from termino.platform.tenancy.routing import primary_url
+from termino.platform.tenancy.selectors import tenant_by_schema
 from termino.shared.tasks import TenantTask
 
 from . import password_reset
@@ -19,7 +19,7 @@ def password_reset_mail(*, schema_name: str, address: str, language: str = "") -
     Runs away from the request, so the request takes as long for an unknown address as for a known one.
     The link is built from the business's primary domain. Returns how many mails went out.
     """
-    tenant = Tenant.objects.get(schema_name=schema_name)
+    tenant = tenant_by_schema(schema_name)
     sent = 0
     for user in password_reset.reset_users(address or ""):
         path = password_reset.reset_path(

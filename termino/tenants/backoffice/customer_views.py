@@ -35,6 +35,7 @@ from termino.tenants.privacy.http import audit
 from termino.tenants.privacy.models import EventAction
 from termino.tenants.privacy.selectors import customer_for, sees_restricted
 
+from . import customer_selectors
 from .customer_forms import CustomerFilterForm, CustomerForm, ImportForm, MergeForm, NoteForm, TagForm
 from .permissions import EVERYONE, MANAGERS, RoleRequiredMixin, is_manager
 
@@ -70,7 +71,7 @@ class CustomerListView(RoleRequiredMixin, View):
             query=q, tag=tag, limit=None, region=region, include_restricted=owner
         )
         page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.object_list = selectors.customers_with_stats(page.object_list, region=region)
+        page.object_list = customer_selectors.customers_with_stats(page.object_list, region=region)
         context = {
             "section": "customers",
             "page": page,
@@ -137,7 +138,7 @@ def _detail_context(request, customer: Customer, **forms) -> dict:
         "note_form": forms.get("note_form") or NoteForm(),
         "tag_form": forms.get("tag_form") or TagForm(),
         "time_zone": ZoneInfo(request.tenant.time_zone),
-        **selectors.customer_detail(customer=customer, region=region),
+        **customer_selectors.customer_detail(customer=customer, region=region),
     }
 
 
@@ -355,9 +356,9 @@ class MergeView(RoleRequiredMixin, View):
             for move in plan.moves:
                 move["label"] = labels.get(move["relation"], move["label"])
             plan.phone_display = selectors.phone_display(plan.fields.get("phone", ""), region)
-            selectors.customers_with_stats([keep, duplicate], region=region)
+            customer_selectors.customers_with_stats([keep, duplicate], region=region)
         elif keep:
-            selectors.customers_with_stats([keep], region=region)
+            customer_selectors.customers_with_stats([keep], region=region)
         context.update({"section": "customers", "keep": keep, "duplicate": duplicate, "plan": plan})
         context.setdefault("found", [])
         context.setdefault("candidates", [])
@@ -418,7 +419,7 @@ class DuplicateListView(RoleRequiredMixin, View):
         found = selectors.duplicate_suspicions(include_restricted=sees_restricted(request.user))
         page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
         pairs = list(page.object_list)
-        selectors.customers_with_stats(
+        customer_selectors.customers_with_stats(
             [c for pair in pairs for c in (pair.customer_a, pair.customer_b)], region=region
         )
         for pair in pairs:

@@ -10,7 +10,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
-from termino.tenants.accounts.roles import EVERYONE, MANAGERS, OWNER, is_manager, own_resource_ids
+from termino.tenants.business.roles import EVERYONE, MANAGERS, OWNER, is_manager, own_resource_ids
 
 __all__ = [
     "EVERYONE",

@@ -9,8 +9,9 @@ from django.views.static import serve
 
 from termino.platform.tenancy.routing import primary_url
 from termino.tenants.business.models import BusinessSettings
+from termino.tenants.scheduling.ics import appointment_ics
 
-from . import calendar, selectors, services
+from . import selectors, services
 from .framing import frame_ancestors
 
 API_BASE = "/api/public/v1/"
@@ -54,7 +55,7 @@ def booking_ics(request, token: str):
         appointment = services.booking_by_token(token)
     except LookupError as exc:
         raise Http404 from exc
-    body = calendar.booking_ics(
+    body = appointment_ics(
         appointment=appointment,
         tenant=request.tenant,
         manage_url=primary_url(request.tenant, f"/book/manage/{token}/"),

@@ -2,17 +2,14 @@
 duplicates."""
 
 import re
-from datetime import datetime
 
 import phonenumbers
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Min, Q, QuerySet, Value, When
-from django.utils import timezone
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from termino.shared import phones
-from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 
-from .models import Consent, ConsentKind, Customer, CustomerNote, DuplicateReason, DuplicateSuspicion
+from .models import Consent, ConsentKind, Customer, DuplicateReason, DuplicateSuspicion
 from .services import tag_normalize
 
 # A query of only digits and phone punctuation is a phone number (or part of one).
@@ -136,30 +133,6 @@ def phone_display(phone: str, region: str = "DE") -> str:
     return phones.display(phone, region)
 
 
-def customers_with_stats(customers, *, region: str = "DE", now: datetime | None = None) -> list[Customer]:
-    """The given customers (one page) with `next_appointment`, `no_show_count` and `phone_display` set.
-
-    One query for the page, not an aggregate over the whole table before paginating.
-    """
-    customers = list(customers)
-    now = now or timezone.now()
-    stats = {
-        row["customer_id"]: row
-        for row in Appointment.objects.filter(customer_id__in=[c.pk for c in customers])
-        .values("customer_id")
-        .annotate(
-            next_start=Min("start", filter=Q(status__in=ACTIVE_STATUSES, start__gte=now)),
-            no_shows=Count("id", filter=Q(status=AppointmentStatus.NO_SHOW)),
-        )
-    }
-    for customer in customers:
-        row = stats.get(customer.pk, {})
-        customer.next_appointment = row.get("next_start")
-        customer.no_show_count = row.get("no_shows", 0)
-        customer.phone_display = phone_display(customer.phone, region)
-    return customers
-
-
 def customer_consents(*, customer: Customer) -> tuple[list[dict], list[Consent]]:
     """The current state of each kind of consent, and the whole history (newest first)."""
     history = list(Consent.objects.filter(customer=customer).order_by("-recorded_at", "-id"))
@@ -168,26 +141,6 @@ def customer_consents(*, customer: Customer) -> tuple[list[dict], list[Consent]]
         latest = next((c for c in history if c.kind == kind), None)
         current.append({"kind": kind, "label": label, "latest": latest})
     return current, history
-
-
-HISTORY_LIMIT = 100
-
-
-def customer_detail(*, customer: Customer, region: str = "DE") -> dict:
-    appointments = customer.appointments.exclude(status=AppointmentStatus.HELD).select_related("service")
-    consents, consent_history = customer_consents(customer=customer)
-    customers_with_stats([customer], region=region)
-    notes = CustomerNote.objects.filter(customer=customer).select_related("author")
-    return {
-        "appointments": list(appointments.order_by("-start", "-id")[:HISTORY_LIMIT]),
-        "appointment_count": appointments.count(),
-        "no_show_count": customer.no_show_count,
-        "notes": list(notes.order_by("-created_at", "-id")),
-        "consents": consents,
-        "consent_history": consent_history,
-        "outbox": list(customer.messages.order_by("-due_at", "-id")[:HISTORY_LIMIT]),
-        "message_count": customer.messages.count(),
-    }
 
 
 def merge_candidates(

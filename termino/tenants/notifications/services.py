@@ -48,9 +48,9 @@ from termino.shared.sms.gateways import (
     gateway_from_settings,
 )
 from termino.tenants.accounts.models import Role, User
-from termino.tenants.booking.calendar import booking_ics
 from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm import selectors as crm_selectors
+from termino.tenants.scheduling.ics import appointment_ics
 from termino.tenants.scheduling.models import AppointmentStatus
 
 from . import rendering
@@ -313,7 +313,7 @@ def _send_email(message, *, tenant, subject: str, body: str) -> str:
         manage_url = primary_url(tenant, f"/book/manage/{appointment.manage_token}/")
         email.attach(
             "termin.ics",
-            booking_ics(appointment=appointment, tenant=tenant, manage_url=manage_url),
+            appointment_ics(appointment=appointment, tenant=tenant, manage_url=manage_url),
             "text/calendar",
         )
     email.extra_headers["X-Termino-Message"] = message.idempotency_key

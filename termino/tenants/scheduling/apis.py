@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from termino.shared import timeutils
 from termino.shared.timefields import InstantField
-from termino.tenants.accounts.roles import is_manager, own_resource_ids
+from termino.tenants.business.roles import is_manager, own_resource_ids
 from termino.tenants.crm.models import Customer
 
 from . import lifecycle, selectors, services

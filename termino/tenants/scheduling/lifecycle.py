@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from termino.shared.errors import NotPermitted
-from termino.tenants.accounts.roles import own_resource_ids
+from termino.tenants.business.roles import own_resource_ids
 
 from . import events, services
 from .events import Actor, AppointmentEvent, Snapshot

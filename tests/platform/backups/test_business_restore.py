@@ -28,11 +28,12 @@ from termino.tenants.accounts.models import ApiToken, User
 from termino.tenants.accounts.services import api_token_create
 from termino.tenants.crm import services as crm
 from termino.tenants.crm.models import Customer
-from termino.tenants.notifications.events import appointment_booked
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.privacy.models import PersonalDataEvent
 from termino.tenants.privacy.services import customer_erase
+from termino.tenants.scheduling import lifecycle
 from termino.tenants.scheduling import services as scheduling
+from termino.tenants.scheduling.events import Actor
 from tests.conftest import password_hash
 from tests.platform.tenancy.transfer_probe import table_digests
 from tests.tenants.crm.factories import consent
@@ -60,10 +61,11 @@ def _build(business, customers: int = 8) -> dict:
             consent(person, "privacy", True)
             people.append(person)
         start = next_monday()
-        booked = scheduling.appointment_create(
-            booking=scheduling.Booking(service=service, start=start), customer=people[-1], created_by=owner
+        booked = lifecycle.appointment_book(
+            actor=Actor(source="backoffice", user=owner),
+            booking=scheduling.Booking(service=service, start=start),
+            customer=people[-1],
         )
-        appointment_booked(booked, time_zone=business.tenant.time_zone)
         return {"customers": [p.pk for p in people], "service": service.pk, "appointment": booked.pk}
 
 

@@ -1,4 +1,4 @@
-"""The demo business that `make run` seeds (termino/platform/tenancy/demo.py and the scheduling demo data),
+"""The demo business that `make run` seeds (termino/platform/tenancy/demo.py and termino/tenants/demo.py),
 made for real and removed afterwards."""
 
 import pytest
@@ -7,7 +7,7 @@ from django_tenants.utils import schema_context
 from termino.platform.tenancy import services
 from termino.platform.tenancy.demo import DEMO_STAFF, demo_signup
 from termino.platform.tenancy.models import Tenant
-from termino.tenants.scheduling.demo import demo_business_fill
+from termino.tenants.demo import demo_business_fill
 from tests.conftest import Business
 
 

@@ -3,7 +3,8 @@
 import pytest
 from django_tenants.utils import schema_context
 
-from termino.tenants.crm.selectors import customer_search, customers_with_stats, name_pattern, tags_in_use
+from termino.tenants.backoffice.customer_selectors import customers_with_stats
+from termino.tenants.crm.selectors import customer_search, name_pattern, tags_in_use
 
 from .factories import appointment, customer
 

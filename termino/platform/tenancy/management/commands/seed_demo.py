@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 from termino.platform.tenancy.demo import DEMO_LOGINS, DEMO_SLUG, DEMO_STAFF, demo_signup
 from termino.platform.tenancy.models import Tenant
 from termino.platform.tenancy.services import tenant_provision
-from termino.tenants.scheduling.demo import demo_business_fill
+from termino.tenants.demo import demo_business_fill
 
 
 class Command(BaseCommand):

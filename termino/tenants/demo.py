@@ -10,11 +10,10 @@ from django.contrib.auth import get_user_model
 from termino.shared import timeutils
 from termino.tenants.accounts.models import Role
 from termino.tenants.crm.models import Customer
-
-from .events import Actor
-from .lifecycle import appointment_book
-from .models import AppointmentSource, Resource, ResourceKind, Service, WeeklyHours
-from .services import Booking
+from termino.tenants.scheduling.events import Actor
+from termino.tenants.scheduling.lifecycle import appointment_book
+from termino.tenants.scheduling.models import AppointmentSource, Resource, ResourceKind, Service, WeeklyHours
+from termino.tenants.scheduling.services import Booking
 
 CUSTOMERS = [
     ("Lena", "Fischer"),

@@ -1,4 +1,4 @@
-"""The calendar entry (ICS) of a booking, for the customer's own calendar."""
+"""The calendar entry (ICS) of an appointment: the booking page offers it, confirmation e-mails attach it."""
 
 from datetime import UTC
 
@@ -6,7 +6,8 @@ import icalendar
 from django.utils import timezone
 
 
-def booking_ics(*, appointment, tenant, manage_url: str) -> bytes:
+def appointment_ics(*, appointment, tenant, manage_url: str) -> bytes:
+    """The appointment as a calendar entry (ICS) for the customer's own calendar; UTC times, a stable UID."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Termino//Booking//EN")
     calendar.add("version", "2.0")
