@@ -100,7 +100,25 @@ def retention_periods() -> list[Period]:
             % {"period": days(settings.BILLING_RETENTION_DAYS)},
             "BILLING_RETENTION_DAYS",
         ),
+        Period(
+            _("Nightly encrypted copy of a business's data (plans that include it)"),
+            _("each copy deleted after %(periods)s; it holds no passwords or API keys")
+            % {"periods": nightly_periods()},
+            "NIGHTLY_EXPORT_DAYS",
+        ),
+        Period(
+            _("Copy of a business taken before it is restored from a backup"),
+            _("deleted after %(period)s (it lets the restore be undone)")
+            % {"period": days(settings.RESTORE_SAFETY_DAYS)},
+            "RESTORE_SAFETY_DAYS",
+        ),
     ]
+
+
+def nightly_periods() -> str:
+    """"14 days (professional), 30 days (business)" from NIGHTLY_EXPORT_DAYS; "none" without copies."""
+    kept = sorted(settings.NIGHTLY_EXPORT_DAYS.items(), key=lambda item: item[1])
+    return ", ".join(f"{days(n)} ({plan})" for plan, n in kept) or _("no copies are made")
 
 
 RETENTION_SETTINGS = (
@@ -109,6 +127,8 @@ RETENTION_SETTINGS = (
     "AXES_COOLOFF_TIME",
     "SIGNUP_UNCONFIRMED_REMOVE_DAYS",
     "BILLING_RETENTION_DAYS",
+    "NIGHTLY_EXPORT_DAYS",
+    "RESTORE_SAFETY_DAYS",
 )
 
 

@@ -29,7 +29,8 @@ def _database_url() -> str:
 class Broker:
     def __init__(self, data_dir: Path):
         self.redis = EmbeddedRedis(data_dir, find_free_port(), persist=False)
-        self.app = Celery("fault-test", broker=self.redis.url, backend=self.redis.url)
+        # Not the current app: the project's tasks must keep sending to the session's broker.
+        self.app = Celery("fault-test", broker=self.redis.url, backend=self.redis.url, set_as_current=False)
 
     def start(self) -> "Broker":
         self.redis.start()
