@@ -116,7 +116,7 @@ def retention_periods() -> list[Period]:
 
 
 def nightly_periods() -> str:
-    """"14 days (professional), 30 days (business)" from NIGHTLY_EXPORT_DAYS; "none" without copies."""
+    """Reads like "14 days (professional), 30 days (business)"; "none" without nightly copies."""
     kept = sorted(settings.NIGHTLY_EXPORT_DAYS.items(), key=lambda item: item[1])
     return ", ".join(f"{days(n)} ({plan})" for plan, n in kept) or _("no copies are made")
 
