@@ -41,8 +41,11 @@ browser:
 tools:
 	@scripts/ensure-tools.sh
 
+# Two workers (pytest-xdist), each with its own PostgreSQL and Redis; a file's tests stay on one worker.
+# Against servers given in DATABASE_URL/REDIS_URL one process, since the workers would share them.
+PYTEST_WORKERS ?= $(if $(DATABASE_URL),0,2)
 test: install messages browser tools lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install messages tools
 	@for script in bench/provisioning.py bench/routing.py bench/availability.py bench/reminders.py bench/pgbouncer.py bench/migrations.py; do $(BIN)/python $$script || exit 1; done
