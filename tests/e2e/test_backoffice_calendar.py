@@ -2,15 +2,17 @@
 a new customer, move an appointment, and see the reason when a move collides."""
 
 import re
+from datetime import time, timedelta
 
 import pytest
 from django_tenants.utils import schema_context
 
+from termino.shared import timeutils
 from termino.tenants.crm.models import Customer
 from termino.tenants.scheduling import services as scheduling
 from termino.tenants.scheduling.models import Appointment
 from tests.conftest import PASSWORD, unique_slug
-from tests.tenants.scheduling.factories import next_monday, salon
+from tests.tenants.scheduling.factories import BERLIN, next_monday, salon
 
 from .conftest import DESKTOP, PHONE, screenshot
 
@@ -113,14 +115,33 @@ def test_book_a_caller_into_the_next_free_slot_then_move_the_appointment(live_si
 
 
 def test_calendar_on_a_phone(live_site, browser):
-    business, _service, _staff, _customer, base, context, page = open_calendar(live_site, browser, PHONE)
+    business, service, staff, _customer, base, context, page = open_calendar(live_site, browser, PHONE)
+    # Monday of this week at 09:00 has passed at the pinned "now" (a Wednesday 10:00, tests/clock.py).
+    today = timeutils.today(BERLIN)
+    past = timeutils.local_at(today - timedelta(days=today.weekday()), time(9), BERLIN)
+    assert past < timeutils.now()
+    with schema_context(business.schema):
+        scheduling.appointment_create(
+            booking=scheduling.Booking(service=service, start=past, staff=staff[0]),
+            customer=Customer.objects.create(first_name="Ida", last_name="Reiher"),
+        )
     try:
+        # Ahead of its start an appointment cannot be a no-show, so the dialog does not offer it.
         page.goto(f"{base}/calendar/?date={next_monday().date().isoformat()}")
-        page.locator(".cal-appt", has_text="Kranich").wait_for()
         page.locator(".cal-appt", has_text="Kranich").click()
-        page.locator("#appt-dialog").get_by_role("button", name="No-show").click()
+        dialog = page.locator("#appt-dialog")
+        dialog.wait_for()
+        assert not dialog.get_by_role("button", name="No-show").is_visible()
+        dialog.locator("[data-close]").first.click()
+
+        page.goto(f"{base}/calendar/?date={past.date().isoformat()}")
+        page.locator(".cal-appt", has_text="Reiher").click()
+        dialog.get_by_role("button", name="No-show").click()
         page.locator(".cal-appt.status-no_show").wait_for()
         screenshot(page, "calendar-phone")
-        assert [a.status for a in appointments(business)] == ["no_show"]
+        assert [(a.customer.last_name, a.status) for a in appointments(business)] == [
+            ("Reiher", "no_show"),
+            ("Kranich", "confirmed"),
+        ]
     finally:
         context.close()

@@ -74,6 +74,7 @@ def calendar_page(request):
         "grid": grid,
         "day": day,
         "today": timeutils.today(zone),
+        "now": timeutils.now(),  # no-show and completed are offered once an appointment has begun
         "view": view,
         "by": by,
         "resources": resources,

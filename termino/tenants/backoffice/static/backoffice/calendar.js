@@ -210,7 +210,9 @@
     $("[data-f=status]", apptDialog).textContent = data.statusLabel;
     $("[data-f=source]", apptDialog).textContent = data.source;
     $("[data-f=notes]", apptDialog).textContent = data.notes || "—";
-    $$("[data-when]", apptDialog).forEach((b) => (b.hidden = !b.dataset.when.split(" ").includes(data.status)));
+    $$("[data-when]", apptDialog).forEach(
+      (b) => (b.hidden = !b.dataset.when.split(" ").includes(data.status) || ("afterStart" in b.dataset && !("begun" in data)))
+    );
     resetOffsets(apptDialog);
     $("#move-date").value = data.date;
     $("#move-time").value = data.start;
