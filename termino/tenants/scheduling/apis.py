@@ -24,8 +24,10 @@ from termino.tenants.crm.models import Customer
 from . import lifecycle, selectors, services
 from .availability import END_OF_DAY, is_end_of_day
 from .events import Actor
+from .history import appointment_history
 from .models import (
     Appointment,
+    AppointmentChange,
     AppointmentSource,
     AppointmentStatus,
     Closure,
@@ -311,6 +313,33 @@ class AppointmentOutput(serializers.ModelSerializer):
         return sorted(a.resource_id for a in obj.allocations.all())
 
 
+class StoredInstantField(serializers.DateTimeField):
+    """An instant kept as an ISO string in JSON, shown like every other time: in the business's zone."""
+
+    def to_representation(self, value):
+        return super().to_representation(datetime.fromisoformat(value))
+
+
+class AppointmentStateOutput(serializers.Serializer):
+    start = StoredInstantField()
+    end = StoredInstantField()
+    status = serializers.CharField()
+    resources = serializers.ListField(child=serializers.IntegerField())
+
+
+class AppointmentChangeOutput(serializers.ModelSerializer):
+    changed_by = serializers.SerializerMethodField()
+    before = AppointmentStateOutput(allow_null=True)
+    after = AppointmentStateOutput()
+
+    class Meta:
+        model = AppointmentChange
+        fields = ["at", "kind", "source", "changed_by", "before", "after", "reason"]
+
+    def get_changed_by(self, obj) -> str | None:
+        return obj.changed_by.get_username() if obj.changed_by else None
+
+
 class AppointmentCreateInput(serializers.Serializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all())
     start = InstantField(validators=[plausible_date])
@@ -423,6 +452,13 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             notes=data["notes"],
         )
         return self._answer(appointment, status=201)
+
+    @extend_schema(responses=AppointmentChangeOutput(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        """Every change of the appointment, oldest first: what, when, by whom, through which door."""
+        changes = appointment_history(appointment=self.get_object())
+        return Response(AppointmentChangeOutput(changes, many=True).data)
 
     @extend_schema(request=AppointmentMoveInput, responses=AppointmentOutput)
     @action(detail=True, methods=["post"])

@@ -6,3 +6,8 @@ class SchedulingConfig(AppConfig):
     name = "termino.tenants.scheduling"
     label = "scheduling"
     verbose_name = _("Scheduling")
+
+    def ready(self):
+        from . import events, history
+
+        events.subscribe(history.record)

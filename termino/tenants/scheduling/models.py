@@ -236,3 +236,30 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_id} {self.period}"
+
+
+class AppointmentChange(models.Model):
+    """One line of an appointment's history, written by the `scheduling.history` subscriber in the same
+    transaction as the change itself: what happened, by whom, through which door, from what to what."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField(_("when"))
+    kind = models.CharField(_("change"), max_length=16)
+    source = models.CharField(_("source"), max_length=16, choices=AppointmentSource.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Start, end, status and resources before and after, as ISO strings and ids (no personal data).
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField()
+    # The business's reason given with a cancellation or decline; cleared when the customer is erased.
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("appointment change")
+        verbose_name_plural = _("appointment changes")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["appointment", "at"], name="appointment_change_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
