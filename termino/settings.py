@@ -213,6 +213,10 @@ CACHES = {
         "OPTIONS": _CACHE_SOCKETS,
     },
 }
+# Each process also keeps the hosts it routed in a dictionary, and checks Redis's routing version at most
+# this often: the longest a process serves a business as it was before a change (termino/platform/tenancy/
+# routing.py).
+ROUTING_LOCAL_SECONDS = float(env("ROUTING_LOCAL_SECONDS", "0.25"))
 
 # --- Auth, sessions, cookies -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

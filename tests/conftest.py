@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import translation
 
-from termino.platform.tenancy import services
+from termino.platform.tenancy import routing, services
 from termino.platform.tenancy.models import Tenant, TenantStatus
 
 from . import clock
@@ -164,6 +164,7 @@ def _clean_state():
     """
     for alias in settings.CACHES:
         caches[alias].clear()
+    routing.forget_local_hosts()
     translation.activate("en")
     yield
     connection.set_schema_to_public()

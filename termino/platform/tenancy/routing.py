@@ -1,11 +1,18 @@
-"""Host → tenant, cached so that steady-state routing costs no database query.
+"""Host → tenant, cached so that steady-state routing costs a dictionary lookup.
 
-Entries live in the `platform` cache (Redis, shared by every web process) and are deleted when a
-domain or tenant changes (see signals.py). Unknown hosts are cached briefly too, so a flood of random
-host names cannot turn into a flood of queries.
+Two levels. Each process keeps a dictionary of the hosts it has routed; behind it the `platform` cache
+(Redis, shared by every web process) keeps the same entries, deleted when a domain or tenant changes (see
+signals.py). A change also increments a version in Redis; a process compares its dictionary's version
+with it at most every `ROUTING_LOCAL_SECONDS` and empties the dictionary when it moved, so no process
+serves a suspended, moved or deleted business for longer than that after the change committed (the
+process that made the change forgets at once). Without Redis the dictionary is not trusted at all:
+routing reads the database, as before. Unknown hosts are cached briefly too, so a flood of random host
+names cannot turn into a flood of queries, and the dictionary is bounded.
 """
 
 import logging
+import threading
+import time
 
 from django.conf import settings
 from django.core.cache import caches
@@ -18,6 +25,48 @@ logger = logging.getLogger(__name__)
 
 _MISSING = object()
 UNKNOWN_HOST_TTL = 60
+VERSION_KEY = "routing:version"
+LOCAL_MAX_HOSTS = 20_000
+
+
+class _LocalHosts:
+    """This process's host → tenant dictionary and the routing version it was filled under."""
+
+    def __init__(self):
+        self.entries: dict[str, Tenant | None] = {}
+        self.version = None
+        self.checked_at = float("-inf")
+        self.lock = threading.Lock()
+
+    def fresh(self, cache) -> bool:
+        """True when the dictionary may be used; re-reads the version at most every few hundred ms."""
+        now = time.monotonic()
+        if now - self.checked_at < settings.ROUTING_LOCAL_SECONDS:
+            return True
+        try:
+            version = cache.get(VERSION_KEY, 0)
+        except Exception:
+            self.clear()
+            return False
+        with self.lock:
+            if version != self.version:
+                self.entries = {}
+                self.version = version
+            self.checked_at = now
+        return True
+
+    def put(self, host: str, tenant: Tenant | None) -> None:
+        if len(self.entries) >= LOCAL_MAX_HOSTS:
+            self.entries = {}  # a flood of host names: start again rather than grow
+        self.entries[host] = tenant
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries = {}
+            self.checked_at = float("-inf")
+
+
+_local = _LocalHosts()
 
 
 def normalise_host(host: str) -> str:
@@ -45,28 +94,46 @@ def _lookup(host: str) -> Tenant | None:
 
 def tenant_for_host(host: str) -> Tenant | None:
     cache = caches["platform"]
+    trusted = _local.fresh(cache)
+    if trusted:
+        hit = _local.entries.get(host, _MISSING)
+        if hit is not _MISSING:
+            return hit
     key = _cache_key(host)
     try:
         hit = cache.get(key, _MISSING)
     except Exception:  # the cache is an accelerator: routing keeps working from the database without it
         logger.warning("routing cache unavailable, reading %s from the database", host, exc_info=True)
         return _lookup(host)
-    if hit is not _MISSING:
-        return hit
-    tenant = _lookup(host)
-    try:
-        cache.set(key, tenant, timeout=None if tenant else UNKNOWN_HOST_TTL)
-    except Exception:
-        logger.warning("routing cache unavailable, not caching %s", host, exc_info=True)
-    return tenant
+    if hit is _MISSING:
+        hit = _lookup(host)
+        try:
+            cache.set(key, hit, timeout=None if hit else UNKNOWN_HOST_TTL)
+        except Exception:
+            logger.warning("routing cache unavailable, not caching %s", host, exc_info=True)
+            return hit
+    if trusted and hit is not None:  # unknown hosts stay in Redis only, with their short lifetime
+        _local.put(host, hit)
+    return hit
+
+
+def forget_local_hosts() -> None:
+    """Empty this process's dictionary (what a change made here does; the suite does it between tests)."""
+    _local.clear()
 
 
 def forget_hosts(hosts) -> None:
     keys = [_cache_key(normalise_host(h)) for h in hosts if h]
     if not keys:
         return
+    _local.clear()
     try:
-        caches["platform"].delete_many(keys)
+        cache = caches["platform"]
+        cache.delete_many(keys)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # not set yet
+            cache.add(VERSION_KEY, 1, timeout=None) or cache.incr(VERSION_KEY)
     except Exception:
         # A stale entry would outlive the change: say so loudly, routing data must not drift silently.
         logger.error("could not invalidate routing cache for %s", keys, exc_info=True)

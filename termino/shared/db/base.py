@@ -73,10 +73,37 @@ class DatabaseWrapper(TenantDatabaseWrapper):
             cursor.tenant_db = self
         return cursor
 
+    def set_tenant(self, tenant, include_public=True):
+        # django-tenants forgets the session's search_path on every switch (the routing middleware switches
+        # to public, then to the business), so each request paid a `SET search_path` round trip even when
+        # the connection already served that business. Remember what the session has; close() and every
+        # rollback forget it, since a rollback can revert a SET.
+        super().set_tenant(tenant, include_public)
+        session = getattr(self, "_session_paths", None)
+        if (
+            session is not None
+            and not self.transaction_pooling
+            and session == self._get_cursor_search_paths()
+        ):
+            self.search_path_set_schemas = session
+
+    def close(self):
+        self._session_paths = None
+        super().close()
+
+    def rollback(self):
+        self._session_paths = None
+        super().rollback()
+
+    def savepoint_rollback(self, sid):
+        self._session_paths = None
+        super().savepoint_rollback(sid)
+
     def _handle_search_path(self, cursor=None):
         if self.transaction_pooling:
             return  # each statement sets it (SET LOCAL), never the session
         super()._handle_search_path(cursor)
+        self._session_paths = self.search_path_set_schemas
 
     def search_path_local_sql(self) -> str:
         """`SET LOCAL search_path = "<schema>", "public"; ` for the current schema (cached per schema)."""

@@ -7,6 +7,7 @@ from django.utils import translation
 
 from termino.platform.billing import services
 from termino.platform.billing.models import BillingAccount, Plan
+from termino.platform.tenancy import routing
 from termino.platform.tenancy.models import Tenant
 from tests.conftest import client_for
 
@@ -65,3 +66,4 @@ def subscribe(fake: FakeStripe, business, plan: str = "professional", interval: 
 def forget_routing_cache() -> None:
     """Tests run in a transaction that never commits, so the on-commit cache invalidation never runs."""
     caches["platform"].clear()
+    routing.forget_local_hosts()

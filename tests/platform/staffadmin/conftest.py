@@ -10,6 +10,7 @@ from django.utils import translation
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from termino.platform.tenancy import routing
 from tests.conftest import PASSWORD, client_for, password_hash
 
 _serial = itertools.count(1)
@@ -97,3 +98,4 @@ def staffed(staff):
 def forget_routing_cache() -> None:
     """Tests run in a transaction that never commits, so the on-commit cache invalidation never runs."""
     caches["platform"].clear()
+    routing.forget_local_hosts()

@@ -1,7 +1,11 @@
+import time
+
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from termino.platform.tenancy import routing
 from termino.platform.tenancy.models import Domain, Tenant, TenantStatus
 from tests.conftest import client_for
 
@@ -113,3 +117,45 @@ def test_routing_survives_a_cache_outage(business_a, settings):
     }
     # Django's setting_changed handler rebuilds the cache connections from the new CACHES.
     assert client_for(business_a.host).get("/login/").status_code == 200
+
+
+def test_steady_state_routing_does_not_ask_redis_either(business_a, settings):
+    """The process's own dictionary answers; Redis is asked for the routing version at most every
+    ROUTING_LOCAL_SECONDS."""
+    settings.ROUTING_LOCAL_SECONDS = 60
+    routing.tenant_for_host(business_a.host)
+    redis = caches["platform"]._cache.get_client()
+    before = redis.info("stats")["total_commands_processed"]
+    for _ in range(20):
+        assert routing.tenant_for_host(business_a.host).pk == business_a.tenant.pk
+    # INFO itself is one command.
+    assert redis.info("stats")["total_commands_processed"] - before == 1
+
+
+def test_a_change_made_by_another_process_reaches_this_one_within_the_interval(business_a, settings):
+    settings.ROUTING_LOCAL_SECONDS = 0.2
+    assert routing.tenant_for_host(business_a.host).status == TenantStatus.TRIAL
+    # Another process suspends the business: its signal deletes the Redis entry and moves the version;
+    # this process's dictionary is not told directly.
+    Tenant.objects.filter(pk=business_a.tenant.pk).update(status=TenantStatus.SUSPENDED)
+    platform = caches["platform"]
+    platform.delete(routing._cache_key(business_a.host))
+    platform.set(routing.VERSION_KEY, (platform.get(routing.VERSION_KEY) or 0) + 1, None)
+    assert routing.tenant_for_host(business_a.host).status == TenantStatus.TRIAL  # within the interval
+    time.sleep(0.25)
+    assert routing.tenant_for_host(business_a.host).status == TenantStatus.SUSPENDED
+
+
+def test_without_redis_the_dictionary_is_not_trusted(business_a, settings):
+    """A process that cannot read the routing version cannot know of changes: it reads the database."""
+    settings.ROUTING_LOCAL_SECONDS = 0
+    assert routing.tenant_for_host(business_a.host).status == TenantStatus.TRIAL
+    Tenant.objects.filter(pk=business_a.tenant.pk).update(status=TenantStatus.SUSPENDED)
+    settings.CACHES = {
+        **settings.CACHES,
+        "platform": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        },
+    }
+    assert routing.tenant_for_host(business_a.host).status == TenantStatus.SUSPENDED
