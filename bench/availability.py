@@ -1,9 +1,12 @@
 """Availability and booking at realistic size: 10 staff, 2 rooms, 2,000 appointments over 60 days.
 
 Prints `availability_engine` (the pure engine, in-process; `availability_engine_until_midnight` the same
-business open until 24:00), `availability_api` (GET through a real HTTP server, token auth) for one
-service over 30 days, and `booking_create` (appointments per second through the booking service,
-exclusion constraint and row locks on). `.venv/bin/python bench/availability.py`
+business open until 24:00), `availability_api` (GET through a real HTTP server with the production
+settings, token auth) for one service over 30 days and any staff, `availability_day_api` for one staff
+member and one day, `public_availability_api` / `public_availability_day_api` the same questions on the
+booking page's endpoint (no token; answers cached per business until something changes: `_uncached` with
+the cache off), and `booking_create` (appointments per second through the booking service, exclusion
+constraint and row locks on). `.venv/bin/python bench/availability.py`
 """
 
 import dataclasses
@@ -115,32 +118,54 @@ def main(runs: int = 50) -> None:
         token = api_token_create(user=User.objects.get(), name="bench").key
     connection.set_schema_to_public()
 
-    # Served by gunicorn, as in production: two sync workers on a free port, behind "nginx".
-    with gunicorn(workers=2) as port:
-        path = f"/api/v1/availability/?service={haircut.pk}&start={query_start}&end={query_end}"
-        headers = {
-            "Host": tenancy.business_host("avail-bench"),
-            "Authorization": f"Token {token}",
-            **PROXY_HEADERS,
-        }
-        api = []
+    host = tenancy.business_host("avail-bench")
+    month = f"service={haircut.pk}&start={query_start}&end={query_end}"
+    day = f"service={haircut.pk}&start={query_start}&end={query_start}&resource={staff[0].pk}"
+    staff_headers = {"Host": host, "Authorization": f"Token {token}", **PROXY_HEADERS}
+    visitors = iter(range(10, 250))
+
+    def public_headers() -> dict:
+        """A visitor of their own for each measure: the public endpoint limits requests per address."""
+        return {"Host": host, **PROXY_HEADERS, "X-Forwarded-For": f"198.51.100.{next(visitors)}"}
+
+    def timed(port: int, path: str, headers: dict) -> tuple[list[float], bytes]:
+        """`runs` GETs on one kept-alive connection, as a browser or an API client sends them."""
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        seconds = []
         for n in range(runs + 5):
-            conn = http.client.HTTPConnection("127.0.0.1", port)
             t0 = time.perf_counter()
             conn.request("GET", path, headers=headers)
             response = conn.getresponse()
             body = response.read()
             elapsed = time.perf_counter() - t0
-            conn.close()
             assert response.status == 200, (response.status, body[:300])
             if n >= 5:  # warm-up: both workers have connected and loaded
-                api.append(elapsed)
+                seconds.append(elapsed)
+        conn.close()
+        return seconds, body
+
+    # Served by gunicorn, as in production: two sync workers on a free port, behind "nginx".
+    results = {}
+    with gunicorn(workers=2) as port:
+        results["availability_api"], body = timed(port, f"/api/v1/availability/?{month}", staff_headers)
+        results["availability_day_api"], _ = timed(port, f"/api/v1/availability/?{day}", staff_headers)
+        results["public_availability_api"], _ = timed(
+            port, f"/api/public/v1/availability/?{month}", public_headers()
+        )
+        results["public_availability_day_api"], _ = timed(
+            port, f"/api/public/v1/availability/?{day}", public_headers()
+        )
+    with gunicorn(workers=2, PUBLIC_AVAILABILITY_CACHE_SECONDS="0") as port:
+        results["public_availability_api_uncached"], _ = timed(
+            port, f"/api/public/v1/availability/?{month}", public_headers()
+        )
     api_slots = len(json.loads(body)["slots"])
     log(f"{made} appointments booked; {len(slots)} slots over {QUERY_DAYS} days, {api_slots} via the API")
 
     emit(**summary_ms("availability_engine", engine, slots=len(slots)))
     emit(**summary_ms("availability_engine_until_midnight", late, slots=len(late_slots)))
-    emit(**summary_ms("availability_api", api))
+    for name, seconds in results.items():
+        emit(**summary_ms(name, seconds))
     emit(bench="booking_create", per_s=round(made / booking_seconds), n=made)
 
 

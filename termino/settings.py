@@ -349,6 +349,10 @@ PUBLIC_RATE_LIMITS = {
 }
 # Slots one visitor may hold at once while filling in the booking form: per client IP, and per form (a
 # new hold from the same form replaces its earlier one). A booking releases its form's other holds.
+# The booking page's free slots are cached per business until a booking or any other change of what is
+# free (termino/tenants/booking/slots_cache.py), at most this long, since "now" moves the minimum notice.
+# 0 turns the cache off.
+PUBLIC_AVAILABILITY_CACHE_SECONDS = env_int("PUBLIC_AVAILABILITY_CACHE_SECONDS", 30)
 PUBLIC_HOLDS_PER_IP = env_int("PUBLIC_HOLDS_PER_IP", 2)
 PUBLIC_HOLDS_PER_FORM = env_int("PUBLIC_HOLDS_PER_FORM", 1)
 # "Your data" requests from the booking page, per client IP and per e-mail address at one business.

@@ -35,7 +35,7 @@ from termino.tenants.scheduling import selectors
 from termino.tenants.scheduling.apis import AvailabilityInput, plausible_date
 from termino.tenants.scheduling.models import Service
 
-from . import services
+from . import services, slots_cache
 from .gate import OnlineBookingOpen
 from .models import IdempotentRequest
 from .throttles import RequestRateLimitMixin, SmsRateLimitMixin, client_key, minutes
@@ -119,6 +119,14 @@ class ServicesApi(PublicApi):
 
 
 class AvailabilityApi(PublicApi):
+    """Free slots for the booking page: cached per business under its availability version.
+
+    A cached answer is reused until a write moves the version (a booking, a hold, a change of hours...) or
+    its short lifetime ends; "now" moves too (minimum notice), so the key carries it rounded down to that
+    lifetime. The answer carries an ETag and `Cache-Control: no-cache`: browsers and proxies may keep it
+    but must ask again each time, which costs a 304 when nothing changed and shows a new booking at once.
+    """
+
     @extend_schema(
         parameters=[
             OpenApiParameter("service", int, required=True),
@@ -134,17 +142,24 @@ class AvailabilityApi(PublicApi):
         serializer = AvailabilityInput(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        service = Service.objects.filter(pk=data["service"], active=True, bookable_online=True).first()
-        if service is None:
-            raise serializers.ValidationError({"service": [_("This service cannot be booked online.")]})
-        slots = selectors.free_slots(
-            service=service,
-            start_date=data["start"],
-            end_date=data["end"],
-            time_zone=request.tenant.time_zone,
-            resource_id=data.get("resource"),
-        )
-        return Response({"slots": [s.as_json() for s in slots]})
+        key = slots_cache.key(request.tenant.time_zone, data)
+        if key is not None and slots_cache.etag(key) in request.headers.get("If-None-Match", ""):
+            return slots_cache.not_modified(key)
+        body = slots_cache.get(key)
+        if body is None:
+            offer = selectors.service_free_slots(
+                service_id=data["service"],
+                start_date=data["start"],
+                end_date=data["end"],
+                time_zone=request.tenant.time_zone,
+                resource_id=data.get("resource"),
+                online=True,
+            )
+            if offer is None:
+                raise serializers.ValidationError({"service": [_("This service cannot be booked online.")]})
+            body = {"slots": [s.as_json() for s in offer.slots]}
+            slots_cache.put(key, body)
+        return slots_cache.answer(key, Response(body))
 
 
 # --- Booking -----------------------------------------------------------------------------------------------

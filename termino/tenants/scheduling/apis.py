@@ -550,20 +550,19 @@ class AvailabilityApi(APIView):
     )
     def get(self, request):
         data = _valid(AvailabilityInput, request.query_params)
-        service = Service.objects.filter(pk=data["service"], active=True).first()
-        if service is None:
-            raise serializers.ValidationError({"service": [_("There is no active service with this id.")]})
         resource = data.get("resource")
-        if resource is not None and not service.resources.filter(pk=resource).exists():
-            raise serializers.ValidationError({"resource": [_("This resource does not offer the service.")]})
-        slots = selectors.free_slots(
-            service=service,
+        offer = selectors.service_free_slots(
+            service_id=data["service"],
             start_date=data["start"],
             end_date=data["end"],
             time_zone=request.tenant.time_zone,
             resource_id=resource,
         )
-        return Response({"slots": [{**s.as_json(), "seats_left": s.seats_left} for s in slots]})
+        if offer is None:
+            raise serializers.ValidationError({"service": [_("There is no active service with this id.")]})
+        if resource is not None and resource not in offer.resource_ids:
+            raise serializers.ValidationError({"resource": [_("This resource does not offer the service.")]})
+        return Response({"slots": [{**s.as_json(), "seats_left": s.seats_left} for s in offer.slots]})
 
 
 def _valid(serializer_class, data) -> dict:

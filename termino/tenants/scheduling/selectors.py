@@ -1,6 +1,7 @@
 """Reads of the scheduling core: loading what the availability engine needs, in a handful of queries."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 from termino.shared import timeutils
 
 from . import availability
-from .models import Allocation, Appointment, Closure, Resource, ResourceKind, Service, WeeklyHours
+from .models import Allocation, Appointment, Closure, Resource, Service, WeeklyHours
 
 
 def _utc(epoch: float) -> datetime:
@@ -54,6 +55,36 @@ def free_slots(
     )
 
 
+@dataclass(frozen=True)
+class Offer:
+    """Free slots of a service, and which resources do it (to tell a caller that asked for another)."""
+
+    slots: list[availability.Slot]
+    resource_ids: frozenset[int]
+
+
+def service_free_slots(
+    *,
+    service_id: int,
+    start_date: date,
+    end_date: date,
+    time_zone: str,
+    resource_id: int | None = None,
+    online: bool = False,
+    now: datetime | None = None,
+) -> Offer | None:
+    """Free slots of an active service (bookable online, if `online`) by its id, service included in the one
+    statement that loads everything; None when there is no such service."""
+    loaded = _load(service_id, start_date, end_date, time_zone, resource_id, now, active=True, online=online)
+    if loaded is None:
+        return None
+    inputs = loaded
+    ids = frozenset(calendar.resource_id for calendar in inputs["resources"])
+    if resource_id is not None and resource_id not in ids:
+        return Offer([], ids)
+    return Offer(availability.free_slots(**inputs), ids)
+
+
 def availability_inputs(
     *,
     service: Service,
@@ -64,25 +95,35 @@ def availability_inputs(
     now: datetime | None = None,
 ) -> dict:
     """Everything the availability engine needs, loaded in one statement (one round trip, no ORM)."""
+    return _load(service.pk, start_date, end_date, time_zone, resource_id, now, service=service)
+
+
+def _load(
+    service_id, start_date, end_date, time_zone, resource_id, now, *, service=None, active=False, online=False
+):
     zone = ZoneInfo(time_zone)
     now = now or timezone.now()
     # A day of margin either side: buffers and the engine's conversions may reach past the local days.
     window_start, window_end = timeutils.local_day_bounds(
         start_date - timedelta(days=1), end_date + timedelta(days=1), zone
     )
-    kinds = [ResourceKind.STAFF] + ([ResourceKind.ROOM] if service.requires_room else [])
     with connection.cursor() as cursor:
         cursor.execute(
             _INPUTS_SQL,
             {
-                "service": service.pk,
-                "kinds": kinds,
+                "service": service_id,
+                "active": active,
+                "online": online,
                 "window_start": window_start,
                 "window_end": window_end,
                 "now": now,
             },
         )
-        resource_rows, hour_rows, closure_rows, busy_rows = cursor.fetchone()
+        service_row, resource_rows, hour_rows, closure_rows, busy_rows = cursor.fetchone()
+    if service_row is None:
+        return None
+    if service is None:
+        service = Service(**{field.attname: service_row[field.column] for field in _RULE_FIELDS})
 
     hours: dict[int | None, list[availability.WeeklyInterval]] = defaultdict(list)
     for owner, weekday, opens, closes in hour_rows:
@@ -93,10 +134,10 @@ def availability_inputs(
     for owner, lo, hi in closure_rows:
         closures[owner].append(availability.Interval(_utc(lo), _utc(hi)))
     busy: dict[int, list[availability.Busy]] = defaultdict(list)
-    for owner, lo, hi, service_id, begins, participants in busy_rows:
+    for owner, lo, hi, busy_service, begins, participants in busy_rows:
         busy[owner].append(
             availability.Busy(
-                start=_utc(lo), end=_utc(hi), service_id=service_id, session_start=_utc(begins),
+                start=_utc(lo), end=_utc(hi), service_id=busy_service, session_start=_utc(begins),
                 participants=participants,
             )
         )  # fmt: skip
@@ -124,23 +165,38 @@ def availability_inputs(
     }
 
 
+_RULE_FIELDS = [
+    Service._meta.get_field(name)
+    for name in (
+        "id", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes",
+        "horizon_days", "slot_step_minutes", "capacity", "requires_room",
+    )
+]  # fmt: skip
+
+
 def _time(seconds: int) -> time:
     minutes, second = divmod(seconds, 60)
     hour, minute = divmod(minutes, 60)
     return time(hour % 24, minute, second)  # 24:00 is stored as 00:00 (END_OF_DAY) anyway
 
 
-# The resources that offer the service, their weekly hours and closures, the business's, and the busy time
-# of those resources in the window: active allocations, one row per group session with its participants
-# (a lapsed hold no longer blocks, even before the next booking deletes it). Times come back as epoch
-# seconds: parsing a thousand range and timestamp texts in Python costs more than the query.
+# The service (if active / bookable online, as asked), the resources that offer it, their weekly hours and
+# closures, the business's, and the busy time of those resources in the window: active allocations, one row
+# per group session with its participants (a lapsed hold no longer blocks, even before the next booking
+# deletes it). Times come back as epoch seconds: parsing a thousand range and timestamp texts in Python
+# costs more than the query.
 _INPUTS_SQL = f"""
-WITH res AS (
+WITH svc AS (
+    SELECT {", ".join(f.column for f in _RULE_FIELDS)} FROM {Service._meta.db_table}
+    WHERE id = %(service)s AND (active OR NOT %(active)s) AND (bookable_online OR NOT %(online)s)
+), res AS (
     SELECT r.id, r.kind FROM {Resource._meta.db_table} r
     JOIN {Resource.services.through._meta.db_table} rs ON rs.resource_id = r.id
-    WHERE rs.service_id = %(service)s AND r.active AND r.kind = ANY(%(kinds)s)
+    JOIN svc ON svc.id = rs.service_id
+    WHERE r.active AND (r.kind = 'staff' OR (r.kind = 'room' AND svc.requires_room))
 )
 SELECT
+    (SELECT row_to_json(svc) FROM svc),
     (SELECT coalesce(json_agg(json_build_array(id, kind) ORDER BY id), '[]') FROM res),
     (SELECT coalesce(json_agg(json_build_array(
             h.resource_id, h.weekday, EXTRACT(EPOCH FROM h.start)::int, EXTRACT(EPOCH FROM h."end")::int)

@@ -1,13 +1,15 @@
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from termino.tenants.business.models import BusinessSettings
 from termino.tenants.compliance.models import NoticeVersion
 from termino.tenants.crm.models import Consent, Customer
 from termino.tenants.notifications.models import OutboxMessage
-from termino.tenants.scheduling.models import Appointment
+from termino.tenants.scheduling.models import Appointment, WeeklyHours
 from tests.conftest import client_for
 from tests.tenants.scheduling.factories import next_monday, salon
 
@@ -224,3 +226,41 @@ def test_rate_limit_answers_429_with_retry_after(shop):
     assert int(limited["Retry-After"]) > 0
     assert client.post("/api/public/v1/bookings/", {}, REMOTE_ADDR="10.9.8.7").status_code == 400
     assert client.get("/api/public/v1/services/").status_code == 200  # reading has its own budget
+
+
+def test_public_availability_is_cached_until_something_changes(shop, django_capture_on_commit_callbacks):
+    business, service, staff = shop
+    day = next_monday().date().isoformat()
+    client = client_for(business.host)
+    path = f"/api/public/v1/availability/?service={service.pk}&start={day}&end={day}&resource={staff[0].pk}"
+    first = client.get(path)
+    assert first.status_code == 200 and first["Cache-Control"] == "no-cache" and first["ETag"]
+    assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(path)
+    assert again.json() == first.json() and not [q for q in queries if "scheduling_" in q["sql"]]
+
+    # A booking through the public API moves the version: the slot is gone from the next answer.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert book(business, booking_body(service, next_monday(), resource=staff[0].pk)).status_code == 201
+    after = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200 and after["ETag"] != first["ETag"]
+    assert next_monday().isoformat() not in [s["start"] for s in after.json()["slots"]]
+    assert next_monday().isoformat() in [s["start"] for s in first.json()["slots"]]
+
+    # So does a change of hours made in the backoffice (any write that changes what is free).
+    with schema_context(business.schema):
+        staff[0].hours.all().delete()
+        WeeklyHours.objects.create(resource=staff[0], weekday=0, start=time(15), end=time(16))
+    later = client.get(path)
+    assert [s["start"][11:16] for s in later.json()["slots"]][:1] == ["15:00"]
+
+
+def test_the_cache_is_the_business_own(shop, business_b):
+    business, service, _ = shop
+    day = next_monday().date().isoformat()
+    path = f"/api/public/v1/availability/?service={service.pk}&start={day}&end={day}"
+    assert client_for(business.host).get(path).json()["slots"]
+    # Business B has no such service: the same question at B's address is B's own answer.
+    answer = client_for(business_b.host).get(path)
+    assert answer.status_code == 400 and "service" in answer.json()
