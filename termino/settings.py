@@ -148,6 +148,8 @@ TEMPLATES = [
                 "termino.shared.context_processors.site",
                 "termino.tenants.backoffice.context_processors.billing",
             ],
+            # Prices and phone numbers as the business's country writes them.
+            "libraries": {"display": "termino.shared.display"},
         },
     },
 ]
@@ -219,11 +221,12 @@ CACHES = {
 ROUTING_LOCAL_SECONDS = float(env("ROUTING_LOCAL_SECONDS", "0.25"))
 
 # --- Auth, sessions, cookies -------------------------------------------------------------------------
+# Django's rules, with messages that read well in German ("ähnelt zu sehr Ihrem Benutzernamen").
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "termino.shared.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "termino.shared.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "termino.shared.passwords.CommonPasswordValidator"},
+    {"NAME": "termino.shared.passwords.NumericPasswordValidator"},
 ]
 PASSWORD_HASHERS = [
     "termino.shared.hashers.Argon2idHasher",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 
@@ -45,7 +46,7 @@ def _expiry(age_seconds: int | None) -> str:
     days = round(age_seconds / 86400)
     if days == 365:
         return str(_("1 year"))
-    return str(_("%(days)d days") % {"days": days})
+    return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
 
 
 def cookie_list() -> list[CookieInfo]:

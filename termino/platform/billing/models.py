@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Interval(models.TextChoices):
@@ -26,7 +27,7 @@ class SubscriptionStatus(models.TextChoices):
     TRIALING = "trialing", _("trialing")
     ACTIVE = "active", _("active")
     PAST_DUE = "past_due", _("past due")
-    CANCELED = "canceled", _("canceled")
+    CANCELED = "canceled", pgettext_lazy("subscription status", "canceled")
     UNPAID = "unpaid", _("unpaid")
     PAUSED = "paused", _("paused")
 
@@ -111,7 +112,7 @@ class BillingAccount(models.Model):
     # Set when a payment fails; the business is suspended once it has passed without a payment.
     grace_until = models.DateTimeField(_("grace period until"), null=True, blank=True)
     # When the subscription ended; the retention worker deletes the data BILLING_RETENTION_DAYS later.
-    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(pgettext_lazy("subscription", "cancelled"), null=True, blank=True)
     # Bought SMS packs not used up yet; they do not expire and are used after the monthly allowance.
     extra_sms_credits = models.PositiveIntegerField(_("extra SMS credits"), default=0)
     # Suspended by platform staff (e.g. abuse): Stripe's events and payments do not reopen the business.

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from termino.shared import documents, timeutils
@@ -189,7 +189,8 @@ def subprocessor_end(
         raise InvalidRequest(_("This sub-processor does not exist."))
     if provider.active_until is not None and provider.active_until <= effective_on:
         raise InvalidRequest(
-            _("This sub-processor ends already on %(date)s.") % {"date": provider.active_until}
+            _("This sub-processor ends already on %(date)s.")
+            % {"date": formats.date_format(provider.active_until, "DATE_FORMAT")}
         )
     if effective_on <= provider.active_from:
         raise InvalidRequest(_("The end must be after the day the sub-processor starts."))

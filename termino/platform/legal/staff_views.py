@@ -4,6 +4,7 @@ the published versions. Every change is in the staff audit log."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -135,5 +136,5 @@ def _change_message(change, notified: bool) -> str:
     if notified:
         return _(
             "Saved. Every business owner is told by e-mail that the change takes effect on %(date)s."
-        ) % {"date": change.effective_on.strftime("%d.%m.%Y")}
+        ) % {"date": formats.date_format(change.effective_on, "DATE_FORMAT")}
     return _("Saved without e-mails to the business owners.")

@@ -10,10 +10,11 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 from django_otp import login as otp_login
@@ -60,9 +61,12 @@ class StaffRequiredMixin:
 
 
 def _locked_response(request, template: str, context: dict):
-    context["locked"] = _("Too many failed attempts. Please wait %(minutes)d minutes and try again.") % {
-        "minutes": security.lockout_minutes()
-    }
+    minutes = security.lockout_minutes()
+    context["locked"] = ngettext(
+        "Too many failed attempts. Please wait %(minutes)d minute and try again.",
+        "Too many failed attempts. Please wait %(minutes)d minutes and try again.",
+        minutes,
+    ) % {"minutes": minutes}
     return render(request, template, context, status=429)
 
 
@@ -154,7 +158,13 @@ class _CodeStepView(View):
         if not allowed and info and info.get("locked_until"):
             wait = max(1, int(info["locked_until"].timestamp() - time.time()) + 1)
             form.add_error(
-                "code", _("Too many wrong codes. Please wait %(seconds)d seconds.") % {"seconds": wait}
+                "code",
+                ngettext(
+                    "Too many wrong codes. Please wait %(seconds)d second.",
+                    "Too many wrong codes. Please wait %(seconds)d seconds.",
+                    wait,
+                )
+                % {"seconds": wait},
             )
             return render(request, self.template_name, context, status=429)
         verified = verify_token(user, device.persistent_id, form.cleaned_data["code"])
@@ -394,7 +404,11 @@ class TrialExtendView(BusinessActionView):
         )
         messages.success(
             self.request,
-            _("The trial of %(name)s is extended by %(days)d days.")
+            ngettext(
+                "The trial of %(name)s is extended by %(days)d day.",
+                "The trial of %(name)s is extended by %(days)d days.",
+                form.cleaned_data["days"],
+            )
             % {"name": tenant.name, "days": form.cleaned_data["days"]},
         )
 
@@ -462,7 +476,13 @@ def restore_sources(tenant) -> list[tuple[str, str]]:
     choices = [
         (
             f"export:{e.pk}",
-            f"{e.get_kind_display()} · {timezone.localtime(e.created_at):%Y-%m-%d %H:%M} · {e.rows} rows",
+            " · ".join(
+                (
+                    str(e.get_kind_display()),
+                    formats.date_format(timezone.localtime(e.created_at), "SHORT_DATETIME_FORMAT"),
+                    ngettext("%(n)d row", "%(n)d rows", e.rows) % {"n": e.rows},
+                )
+            ),
         )
         for e in backups.business_exports(tenant)
     ]

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -65,7 +66,11 @@ def resend(request):
         if sent:
             messages.success(
                 request,
-                _("We have sent a new link to %(email)s. It is valid for %(days)d days.")
+                ngettext(
+                    "We have sent a new link to %(email)s. It is valid for %(days)d day.",
+                    "We have sent a new link to %(email)s. It is valid for %(days)d days.",
+                    confirmation.link_valid_for().days,
+                )
                 % {"email": request.tenant.email, "days": confirmation.link_valid_for().days},
             )
         else:

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_tenants.models import DomainMixin, TenantMixin
 
 # Subdomains: lowercase letters, digits and inner hyphens, 3–40 characters.
@@ -20,7 +21,7 @@ class TenantStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     PAST_DUE = "past_due", _("Payment overdue")
     SUSPENDED = "suspended", _("Suspended")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("business status", "Cancelled")  # the contract: "Gekündigt"
 
 
 POOL_STATUSES = (TenantStatus.PREPARING, TenantStatus.SPARE)

@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from termino.shared.client_ip import client_ip
 
@@ -78,7 +78,11 @@ def lockout_response(request, original_response=None, credentials=None):
     if wants_json:
         response = JsonResponse(
             {
-                "detail": _("Too many failed logins. Please try again in %(minutes)d minutes.")
+                "detail": ngettext(
+                    "Too many failed logins. Please try again in %(minutes)d minute.",
+                    "Too many failed logins. Please try again in %(minutes)d minutes.",
+                    minutes,
+                )
                 % {"minutes": minutes}
             },
             status=429,

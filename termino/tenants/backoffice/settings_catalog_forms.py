@@ -16,6 +16,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from termino.shared import timeutils
+from termino.shared.money import PriceField
 from termino.tenants.scheduling.availability import (
     END_OF_DAY,
     WeeklyInterval,
@@ -75,6 +76,7 @@ class ServiceChoices(forms.ModelMultipleChoiceField):
 
 
 class ServiceForm(forms.ModelForm):
+    price = PriceField()  # read in the business's locale, not the browser's (termino/shared/money.py)
     resources = ResourceChoices(
         queryset=Resource.objects.none(),
         required=False,
@@ -121,8 +123,6 @@ class ServiceForm(forms.ModelForm):
             field = self.fields[name]
             field.validators += [MinValueValidator(low), MaxValueValidator(high)]
             field.widget.attrs.update(min=low, max=high)
-        self.fields["price"].validators.append(MinValueValidator(0))
-        self.fields["price"].widget.attrs.update(min=0, step="0.01")
         self.fields["colour"].validators.append(
             RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Choose a colour such as #3b82f6."))
         )

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from termino.shared import phones, timeutils
 from termino.shared.errors import ConflictError, InvalidRequest
@@ -272,7 +273,11 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
     ).count()
     if open_bookings >= rules.max_open_bookings:
         raise InvalidRequest(
-            _("You already have %(n)d open bookings here. Please cancel one or call us.")
+            ngettext(
+                "You already have %(n)d open booking here. Please cancel it or call us.",
+                "You already have %(n)d open bookings here. Please cancel one or call us.",
+                open_bookings,
+            )
             % {"n": open_bookings}
         )
     status = AppointmentStatus.REQUESTED if rules.approval_required else AppointmentStatus.CONFIRMED
@@ -354,7 +359,11 @@ def _check_cutoff(appointment: Appointment, rules: BusinessSettings) -> None:
         raise InvalidRequest(_("This booking is no longer active."))
     if not self_service_open(appointment, rules):
         raise InvalidRequest(
-            _("Changes online are possible until %(hours)d hours before the appointment. Please call us.")
+            ngettext(
+                "Changes online are possible until %(hours)d hour before the appointment. Please call us.",
+                "Changes online are possible until %(hours)d hours before the appointment. Please call us.",
+                rules.cancel_cutoff_hours,
+            )
             % {"hours": rules.cancel_cutoff_hours}
         )
 

@@ -23,6 +23,7 @@ import math
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework.exceptions import APIException, Throttled
 
 from termino.shared import ratelimit
@@ -86,35 +87,52 @@ class SmsLimitsUnavailable(APIException):
 
 def request_refusal(wait: float | None) -> str:
     if wait and wait < 120:
-        return _("Too many requests. Please wait %(seconds)d seconds and try again.") % {
-            "seconds": math.ceil(wait)
-        }
-    return _("Too many requests. Please try again in %(minutes)d minutes.") % {"minutes": minutes(wait)}
+        seconds = math.ceil(wait)
+        return ngettext(
+            "Too many requests. Please wait %(seconds)d second and try again.",
+            "Too many requests. Please wait %(seconds)d seconds and try again.",
+            seconds,
+        ) % {"seconds": seconds}
+    return ngettext(
+        "Too many requests. Please try again in %(minutes)d minute.",
+        "Too many requests. Please try again in %(minutes)d minutes.",
+        minutes(wait),
+    ) % {"minutes": minutes(wait)}
 
 
 def sms_refusal(scope: str, wait: float | None) -> str:
     """Why a request that would send an SMS is refused, and for how long, in words."""
-    values = {"minutes": minutes(wait)}
+    n = minutes(wait)
+    values = {"minutes": n}
     if scope in PHONE_SCOPES:
         return (
-            _(
+            ngettext(
                 "This phone number has been used for too many bookings or changes in a short time. Please "
-                "try again in %(minutes)d minutes or call the business."
+                "try again in %(minutes)d minute or call the business.",
+                "This phone number has been used for too many bookings or changes in a short time. Please "
+                "try again in %(minutes)d minutes or call the business.",
+                n,
             )
             % values
         )
     if scope == "public_sms_ip":
         return (
-            _(
+            ngettext(
                 "Too many bookings or changes from your connection in a short time. Please try again in "
-                "%(minutes)d minutes or call the business."
+                "%(minutes)d minute or call the business.",
+                "Too many bookings or changes from your connection in a short time. Please try again in "
+                "%(minutes)d minutes or call the business.",
+                n,
             )
             % values
         )
     return (
-        _(
+        ngettext(
             "This business is receiving unusually many online bookings right now. Please try again in "
-            "%(minutes)d minutes or call the business."
+            "%(minutes)d minute or call the business.",
+            "This business is receiving unusually many online bookings right now. Please try again in "
+            "%(minutes)d minutes or call the business.",
+            n,
         )
         % values
     )

@@ -388,7 +388,11 @@ def _processing_record(tenant) -> Document:
                     if services
                     else para(_("No services are set up yet.")),
                     para(
-                        _("%(n)d of %(total)d services can be booked online.")
+                        ngettext(
+                            "%(n)d of %(total)d service can be booked online.",
+                            "%(n)d of %(total)d services can be booked online.",
+                            len(services),
+                        )
                         % {"n": len(online), "total": len(services)}
                         + " "
                         + (_("Bookings need approval by the team.") if rules.approval_required else "")

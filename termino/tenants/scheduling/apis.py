@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from termino.shared import timeutils
+from termino.shared.money import ApiPriceField
 from termino.shared.timefields import InstantField
 from termino.tenants.business.roles import is_manager, own_resource_ids
 from termino.tenants.crm.models import Customer
@@ -65,6 +66,7 @@ class ManagersWrite(BasePermission):
 
 class ServiceSerializer(serializers.ModelSerializer):
     resources = serializers.PrimaryKeyRelatedField(many=True, queryset=Resource.objects.all(), required=False)
+    price = ApiPriceField(required=False)  # "39.50": a machine decimal, never a locale's "39,50"
 
     class Meta:
         model = Service
@@ -79,7 +81,6 @@ class ServiceSerializer(serializers.ModelSerializer):
             "slot_step_minutes": {"min_value": 1},
             "horizon_days": {"min_value": 1},
             "capacity": {"min_value": 1},
-            "price": {"min_value": 0},
             "colour": {
                 "validators": [RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Choose a colour such as #3b82f6."))]
             },

@@ -13,6 +13,7 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .availability import interval_text
 
@@ -142,12 +143,13 @@ class Closure(models.Model):
 
 
 class AppointmentStatus(models.TextChoices):
-    HELD = "held", _("Held while booking")
-    REQUESTED = "requested", _("Requested")
-    CONFIRMED = "confirmed", _("Confirmed")
-    CANCELLED = "cancelled", _("Cancelled")
-    NO_SHOW = "no_show", _("No-show")
-    COMPLETED = "completed", _("Completed")
+    # A context of their own: "Cancelled" is "Abgesagt" for an appointment, "Gekündigt" for a business.
+    HELD = "held", pgettext_lazy("appointment status", "Held while booking")
+    REQUESTED = "requested", pgettext_lazy("appointment status", "Requested")
+    CONFIRMED = "confirmed", pgettext_lazy("appointment status", "Confirmed")
+    CANCELLED = "cancelled", pgettext_lazy("appointment status", "Cancelled")
+    NO_SHOW = "no_show", pgettext_lazy("appointment status", "No-show")
+    COMPLETED = "completed", pgettext_lazy("appointment status", "Completed")
 
 
 # Statuses of appointments still to come.

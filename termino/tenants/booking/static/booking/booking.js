@@ -108,7 +108,7 @@
     return addDays(ymd, -weekday);
   }
 
-  function Format(lang, zone, serverNow) {
+  function Format(lang, zone, serverNow, priceLocale) {
     this.locale = lang === "de" ? "de-DE" : lang === "en" ? "en-GB" : lang || "de-DE";
     this.zone = zone;
     var server = serverNow ? Date.parse(serverNow) : NaN;
@@ -124,7 +124,8 @@
     this._dayNum = dtf({ timeZone: "UTC", day: "numeric" });
     this._range = dtf({ timeZone: "UTC", day: "numeric", month: "short", year: "numeric" });
     this._minutes = new Intl.NumberFormat(loc, { style: "unit", unit: "minute", unitDisplay: "short" });
-    this._money = new Intl.NumberFormat(loc, { style: "currency", currency: "EUR" });
+    // Prices as the server writes them: the page's language as written in the business's country.
+    this._money = new Intl.NumberFormat(priceLocale || loc, { style: "currency", currency: "EUR" });
   }
   /** The calendar date of an instant in the business's zone. */
   Format.prototype.ymd = function (date) {
@@ -485,7 +486,7 @@
     this.root = root;
     this.t = loadTexts();
     this.api = new Api(root.getAttribute("data-api") || "/api/public/v1/");
-    this.fmt = new Format(document.documentElement.lang, root.getAttribute("data-tz") || "Europe/Berlin", root.getAttribute("data-now"));
+    this.fmt = new Format(document.documentElement.lang, root.getAttribute("data-tz") || "Europe/Berlin", root.getAttribute("data-now"), root.getAttribute("data-price-locale"));
     this.icsBase = root.getAttribute("data-ics") || "/book/ics/";
     this.liveRegion = $("[data-live]", root);
     this.state = { service: null, staff: null, slot: null, hold: null };
@@ -500,7 +501,6 @@
     });
     this.form = $("[data-form]", root);
     this.bind();
-    this.formatPrices();
     this.show("service", false);
     $("[data-tz-note]", root).textContent = this.t("tzNote", { zone: this.fmt.zone });
     this.ready = this.loadCatalogue();
@@ -510,13 +510,6 @@
     var region = this.liveRegion;
     region.textContent = "";
     setTimeout(function () { region.textContent = text; }, 50);
-  };
-
-  BookingPage.prototype.formatPrices = function () {
-    var fmt = this.fmt;
-    $$("[data-amount]", this.root).forEach(function (node) {
-      node.textContent = fmt.money(node.getAttribute("data-amount"));
-    });
   };
 
   BookingPage.prototype.loadCatalogue = function () {
@@ -777,7 +770,7 @@
     set("service", s.service.name + " (" + fmt.minutes(s.service.duration_minutes) + ")");
     set("staff", this.current === "service" || this.current === "staff" ? "" : s.staffName || this.t("anyStaff"));
     set("when", s.slot && this.current === "details" ? fmt.span(s.slot.start, s.slot.end) : "");
-    set("price", Number(s.service.price) > 0 ? fmt.money(s.service.price) : "");
+    set("price", Number(s.service.price) > 0 ? fmt.money(s.service.price) : this.t("price.free"));
   };
 
   // Form ------------------------------------------------------------------------------------------------
@@ -971,7 +964,7 @@
       [t("label.time"), fmt.time(start) + "–" + fmt.time(new Date(booking.end)) + " " + fmt.zoneAbbr(start)],
       [t("label.staff"), s.staffName],
       [t("label.where"), t("where")],
-      [t("label.price"), Number(s.service.price) > 0 ? fmt.money(s.service.price) : ""],
+      [t("label.price"), Number(s.service.price) > 0 ? fmt.money(s.service.price) : t("price.free")],
     ].forEach(function (row) {
       if (!row[1]) return;
       facts.appendChild(el("div", {}, [el("dt", { text: row[0] }), el("dd", { text: row[1] })]));
@@ -995,7 +988,7 @@
     this.root = root;
     this.t = loadTexts();
     this.api = new Api(root.getAttribute("data-api") || "/api/public/v1/");
-    this.fmt = new Format(document.documentElement.lang, root.getAttribute("data-tz") || "Europe/Berlin", root.getAttribute("data-now"));
+    this.fmt = new Format(document.documentElement.lang, root.getAttribute("data-tz") || "Europe/Berlin", root.getAttribute("data-now"), root.getAttribute("data-price-locale"));
     this.token = root.getAttribute("data-token");
     this.icsBase = root.getAttribute("data-ics") || "/book/ics/";
     this.liveRegion = $("[data-live]", root);
