@@ -258,7 +258,7 @@ def test_drag_over_free_time_to_block_it_or_to_book_it_in_german(live_site, brow
         drag(page, point(page, 0, "11:00"), point(page, 0, "11:30"))
         assert dialog.locator("#book-time").input_value() == "11:00"
         dialog.locator("#book-service").select_option(str(service.pk))
-        dialog.get_by_label("Kundschaft suchen").fill("vog")
+        dialog.get_by_label("Kunden suchen").fill("vog")
         dialog.get_by_role("option", name=re.compile("Lena Vogel")).click()
         dialog.get_by_role("button", name="Buchen", exact=True).click()
         event(page, "Lena Vogel").wait_for()
@@ -373,11 +373,11 @@ def test_book_for_this_customer_from_the_customer_page(live_site, browser, devic
         banner = page.locator("[data-booking-for]")
         assert "Lena Vogel" in banner.inner_text()
         page.locator(".ec-body .ec-day").first.wait_for()
-        page.locator(".ec-next").click()
+        page.locator("button.ec-next").click()
         page.wait_for_load_state("networkidle")
         # Forward until the Monday of the test.
         while next_monday().date().isoformat() not in page.url:
-            page.locator(".ec-next").click()
+            page.locator("button.ec-next").click()
         click_at(page, point(page, 0, "13:00"))
         dialog = page.locator("#book-dialog")
         assert dialog.locator("[data-chosen-name]").inner_text() == "Lena Vogel"

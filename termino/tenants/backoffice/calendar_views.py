@@ -169,13 +169,18 @@ def _wall(moment: datetime, zone: ZoneInfo) -> str:
 def _appointment_event(entry, shown: set[int], zone: ZoneInfo, region: str, now: datetime) -> dict:
     a = entry.appointment
     start, end = timeutils.localtime(a.start, zone), timeutils.localtime(a.end, zone)
+    minutes = int(timeutils.elapsed(a.start, a.end).total_seconds() // 60)
+    shown_end = _wall(a.end, zone)
+    if shown_end <= _wall(a.start, zone):
+        # Across the hour the clocks go back the wall clock ends before it starts: drawn as long as it is.
+        shown_end = (start + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S")  # wall-clock sum
     staff = next((r.pk for r in entry.resources if r.kind == ResourceKind.STAFF), None)
     customer = a.customer
     return {
         "id": str(a.pk),
         "resourceIds": [r.pk for r in entry.resources if r.pk in shown],
         "start": _wall(a.start, zone),
-        "end": _wall(a.end, zone),
+        "end": shown_end,
         "title": str(customer) if customer else _("No customer"),
         "classNames": ["cal-appt", f"status-{a.status}"],
         "styles": [f"--c: {a.service.colour}"],
@@ -190,7 +195,7 @@ def _appointment_event(entry, shown: set[int], zone: ZoneInfo, region: str, now:
             "from": timeutils.wall_time(a.start, zone),
             "until": timeutils.wall_time(a.end, zone),
             "endDate": end.date().isoformat(),
-            "minutes": int(timeutils.elapsed(a.start, a.end).total_seconds() // 60),
+            "minutes": minutes,
             "customer": str(customer) if customer else "",
             "customerUrl": reverse("customers:detail", args=[customer.pk]) if customer else "",
             "phone": phones.display(customer.phone, region) if customer else "",

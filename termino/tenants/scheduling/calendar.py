@@ -65,7 +65,7 @@ def calendar_feed(*, first_day: date, last_day: date, resources: list[Resource],
     for allocation in (
         Allocation.objects.filter(appointment_id__in=shown, active=True)
         .select_related("appointment__service", "appointment__customer", "resource")
-        .order_by("appointment__start", "appointment_id", "resource__kind", "resource_id")
+        .order_by("appointment__start", "appointment_id", "-resource__kind", "resource_id")  # staff, rooms
     ):
         entry = entries.setdefault(allocation.appointment_id, Entry(appointment=allocation.appointment))
         entry.resources.append(allocation.resource)

@@ -161,7 +161,7 @@
     const p = event.extendedProps;
     if (p.kind !== "appointment" && p.kind !== "block") return undefined; // shading, the selection
     if (p.kind === "block") {
-      return { domNodes: [text("span", "t", info.timeText), text("span", "c", event.title)] };
+      return { domNodes: [text("span", "t", p.from + "–" + p.until), text("span", "c", event.title)] };
     }
     if (config.view === "month") {
       return { domNodes: [text("span", "t", p.from), text("span", "c", event.title)] };
@@ -259,6 +259,8 @@
       ],
       eventContent,
       eventClick: (info) => {
+        // Opened with Enter: keep its keypress from pressing the dialog's first button (Close).
+        if (info.jsEvent && info.jsEvent.type === "keydown") info.jsEvent.preventDefault();
         const p = info.event.extendedProps;
         if (p.kind === "appointment") openAppointment(info.event.id, p);
         else if (p.kind === "block") openBlocked(p);
