@@ -156,6 +156,8 @@
     return el;
   }
 
+  const narrow = window.matchMedia("(max-width: 640px)");
+
   function eventContent(info) {
     const event = info.event;
     const p = event.extendedProps;
@@ -164,6 +166,8 @@
       return { domNodes: [text("span", "t", p.from + "–" + p.until), text("span", "c", event.title)] };
     }
     if (config.view === "month") {
+      // A day of a month on a phone is narrow: the name tells more than the time.
+      if (narrow.matches) return { domNodes: [text("span", "c", event.title)] };
       return { domNodes: [text("span", "t", p.from), text("span", "c", event.title)] };
     }
     const label = p.service + (p.status !== "confirmed" ? " · " + p.statusLabel : "");
