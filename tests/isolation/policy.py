@@ -20,6 +20,7 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "resources/<pk>": lambda s: s.resource.pk,
     "hours/<pk>": lambda s: s.hours.pk,
     "closures/<pk>": lambda s: s.closure.pk,
+    "blocks/<pk>": lambda s: s.block.pk,
     "invitations/<pk>": lambda s: s.invitation.pk,
     "team/<pk>": lambda s: s.staff_user.pk,
     "tokens/<pk>": lambda s: s.api_token_obj.pk,

@@ -56,6 +56,7 @@ class Side:
     service: object = None
     hours: object = None
     closure: object = None
+    block: object = None  # time one staff member blocked in the calendar
     customer: object = None
     note: object = None
     appointment: object = None
@@ -106,6 +107,7 @@ class Side:
             *self.holder_data,
             self.other_customer.last_name,
             self.closure.reason,
+            self.block.reason,
             self.staff_user.email,
             self.mark("Importzeile"),
             self.mark("Schluessel"),  # the name of the owner's API token
@@ -152,6 +154,12 @@ def build_side(business: Business, label: str) -> Side:
             start=timezone.now() + timedelta(days=60),
             end=timezone.now() + timedelta(days=61),
             reason=side.mark("Schliessung"),
+        )
+        side.block = Closure.objects.create(
+            resource=side.resource,
+            start=timezone.now() + timedelta(days=62),
+            end=timezone.now() + timedelta(days=62, hours=1),
+            reason=side.mark("Abwesenheit"),
         )
         side.customer = Customer.objects.create(
             first_name="Kim",

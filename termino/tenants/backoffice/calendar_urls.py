@@ -5,8 +5,12 @@ from . import calendar_views as views
 app_name = "calendar"
 urlpatterns = [
     path("", views.calendar_page, name="index"),
+    path("events.json", views.events_feed, name="events"),
     path("book/", views.appointment_book, name="book"),
     path("free.json", views.free_slots, name="free"),
+    path("block/", views.time_block, name="block"),
+    path("blocks/<int:pk>/delete/", views.time_unblock, name="unblock"),
     path("appointments/<int:pk>/move/", views.appointment_move, name="move"),
+    path("appointments/<int:pk>/resize/", views.appointment_resize, name="resize"),
     path("appointments/<int:pk>/status/", views.appointment_status, name="status"),
 ]

@@ -1,16 +1,16 @@
-"""Reads for the backoffice calendar: columns of one day (per staff member or room) or of one week.
+"""Reads for the backoffice calendar: what lies in a range of days for some columns (staff or rooms).
 
-Everything is laid out in the business's local wall-clock minutes, so the template only multiplies by a
-pixel scale. Working time is shown the way the availability engine counts it: a resource's own weekly
-hours (or the business hours when it has none) within the business hours, minus closures.
+The calendar component on the page lays everything out; this module only answers which appointments,
+closures and working times fall into the visible days, in the business's wall-clock time. Working time is
+shown the way the availability engine counts it: a resource's own weekly hours (or the business hours when
+it has none) within the business hours, minus closures (sent separately).
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,49 +20,22 @@ from .availability import day_minutes
 from .models import Allocation, AppointmentStatus, Closure, Resource, Service, WeeklyHours
 from .selectors import free_slots
 
-DEFAULT_DAY = (8 * 60, 18 * 60)  # shown when nothing is open that day
+DEFAULT_DAY = (8 * 60, 18 * 60)  # shown when no hours are set up
 
 
 @dataclass
-class Block:
-    """One appointment in one column, `top`/`length` in minutes from the top of the grid."""
+class Entry:
+    """One appointment and every resource it holds (the room as well in the staff view)."""
 
     appointment: object
-    top: int
-    length: int
-    lane: int = 0
-    lanes: int = 1
+    resources: list[Resource] = field(default_factory=list)
 
 
 @dataclass
-class Column:
-    resource: Resource
-    day: date
-    open: list[tuple[int, int]] = field(default_factory=list)  # (top, length) of working time
-    closures: list[tuple[int, int, str]] = field(default_factory=list)  # (top, length, reason)
-    blocks: list[Block] = field(default_factory=list)
-
-    @property
-    def key(self) -> str:
-        return f"{self.resource.pk}-{self.day.isoformat()}"
-
-
-@dataclass
-class Grid:
-    days: list[date]
-    first_minute: int
-    last_minute: int
-    columns: list[Column]
-
-    @property
-    def hours(self) -> list[tuple[int, str]]:
-        """(top, label) of each full hour in the grid."""
-        first = -(-self.first_minute // 60) * 60
-        return [(m - self.first_minute, f"{m // 60:02d}:00") for m in range(first, self.last_minute, 60)]
-
-    @property
-    def height(self) -> int:
-        return self.last_minute - self.first_minute
+class Feed:
+    entries: list[Entry]
+    closures: list[Closure]
+    open: dict[tuple[int, date], list[tuple[int, int]]]  # (resource, day) → (first, last) local minutes
 
 
 def calendar_resources(*, kind: str, resource_ids: list[int] | None = None) -> list[Resource]:
@@ -75,66 +48,64 @@ def calendar_resources(*, kind: str, resource_ids: list[int] | None = None) -> l
     return list(resources.order_by("name", "pk"))
 
 
-def calendar_grid(*, days: list[date], resources: list[Resource], time_zone: str) -> Grid:
-    """Columns for every (day, resource), with working time, closures and the appointments."""
+def calendar_feed(*, first_day: date, last_day: date, resources: list[Resource], time_zone: str) -> Feed:
+    """Appointments, closures and working time of `resources` from `first_day` to `last_day` (local)."""
     zone = ZoneInfo(time_zone)
-    since, until = timeutils.local_day_bounds(days[0], days[-1], zone)
+    since, until = timeutils.local_day_bounds(first_day, last_day, zone)
     ids = [r.pk for r in resources]
-
-    hours: dict[int | None, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
-    for owner, weekday, opens, closes in WeeklyHours.objects.filter(
-        Q(resource__isnull=True) | Q(resource_id__in=ids)
-    ).values_list("resource_id", "weekday", "start", "end"):
-        hours[owner][weekday].append((day_minutes(opens), day_minutes(closes, end=True)))  # 24:00 = 1440
+    shown = (
+        Allocation.objects.filter(
+            resource_id__in=ids, active=True, appointment__start__lt=until, appointment__end__gt=since
+        )
+        .exclude(appointment__status=AppointmentStatus.HELD, appointment__hold_expires_at__lte=timezone.now())
+        .values("appointment_id")
+    )
+    # One query: every allocation of the shown appointments, with appointment, service, customer, resource.
+    entries: dict[int, Entry] = {}
+    for allocation in (
+        Allocation.objects.filter(appointment_id__in=shown, active=True)
+        .select_related("appointment__service", "appointment__customer", "resource")
+        .order_by("appointment__start", "appointment_id", "-resource__kind", "resource_id")  # staff, rooms
+    ):
+        entry = entries.setdefault(allocation.appointment_id, Entry(appointment=allocation.appointment))
+        entry.resources.append(allocation.resource)
     closures = list(
         Closure.objects.filter(Q(resource__isnull=True) | Q(resource_id__in=ids)).filter(
             start__lt=until, end__gt=since
         )
     )
-    allocations = (
-        Allocation.objects.filter(
-            resource_id__in=ids, active=True, period__overlap=DateTimeTZRange(since, until)
-        )
-        .exclude(appointment__status=AppointmentStatus.HELD, appointment__hold_expires_at__lte=timezone.now())
-        .select_related("appointment__service", "appointment__customer")
-        .prefetch_related("appointment__allocations__resource")
+    return Feed(
+        entries=list(entries.values()),
+        closures=closures,
+        open=_working_time(first_day, last_day, ids),
     )
-    by_column: dict[tuple[int, date], list] = defaultdict(list)
-    for allocation in allocations:
-        appointment = allocation.appointment
-        by_column[(allocation.resource_id, appointment.start.astimezone(zone).date())].append(appointment)
 
-    columns, spans = [], []
-    for day in days:
+
+def _working_time(first_day: date, last_day: date, ids: list[int]) -> dict[tuple[int, date], list]:
+    hours: dict[int | None, dict[int, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    for owner, weekday, opens, closes in WeeklyHours.objects.filter(
+        Q(resource__isnull=True) | Q(resource_id__in=ids)
+    ).values_list("resource_id", "weekday", "start", "end"):
+        hours[owner][weekday].append((day_minutes(opens), day_minutes(closes, end=True)))  # 24:00 = 1440
+    spans = {}
+    day = first_day
+    while day <= last_day:
         business = _merge(hours[None].get(day.weekday(), []))
-        for resource in resources:
-            own = _merge(hours[resource.pk].get(day.weekday(), [])) if resource.pk in hours else business
-            column = Column(resource=resource, day=day, open=_intersect(own, business))
-            spans.extend(column.open)
-            for closure in closures:
-                if closure.resource_id in (None, resource.pk):
-                    span = _local_span(closure.start, closure.end, day, zone)
-                    if span:
-                        column.closures.append((*span, closure.reason))
-            for appointment in sorted(by_column[(resource.pk, day)], key=lambda a: (a.start, a.pk)):
-                span = _local_span(appointment.start, appointment.end, day, zone)
-                if span:
-                    column.blocks.append(Block(appointment=appointment, top=span[0], length=span[1]))
-                    spans.append(span)
-            _lay_out_lanes(column.blocks)
-            columns.append(column)
+        for pk in ids:
+            own = _merge(hours[pk].get(day.weekday(), [])) if pk in hours else business
+            spans[(pk, day)] = _intersect(own, business)
+        day += timedelta(days=1)
+    return spans
 
-    first, last = DEFAULT_DAY
-    if spans:
-        first = min(top for top, _length in spans)
-        last = max(top + length for top, length in spans)
-    first, last = first // 60 * 60, min(-(-last // 60) * 60, 24 * 60)
-    for column in columns:
-        column.open = [(top - first, length) for top, length in column.open]
-        column.closures = [(max(top, first) - first, length, r) for top, length, r in column.closures]
-        for block in column.blocks:
-            block.top -= first
-    return Grid(days=days, first_minute=first, last_minute=last, columns=columns)
+
+def visible_hours() -> tuple[int, int]:
+    """(first, last) local minute worth showing: the earliest opening to the latest closing, whole hours."""
+    hours = list(WeeklyHours.objects.values_list("start", "end"))
+    if not hours:
+        return DEFAULT_DAY
+    first = min(day_minutes(start) for start, _end in hours)
+    last = max(day_minutes(end, end=True) for _start, end in hours)  # an end of 00:00 is 24:00
+    return first // 60 * 60, min(-(-last // 60) * 60, 24 * 60)
 
 
 def next_free_slots(*, service: Service, time_zone: str, count: int = 5, resource_ids=None) -> list:
@@ -157,10 +128,6 @@ def next_free_slots(*, service: Service, time_zone: str, count: int = 5, resourc
     return found
 
 
-def _minutes(moment: time) -> int:
-    return moment.hour * 60 + moment.minute
-
-
 def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(intervals):
@@ -172,52 +139,11 @@ def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _intersect(own, business) -> list[tuple[int, int]]:
-    """(top, length) of the local minutes both lists cover."""
+    """(first, last) of the local minutes both lists cover."""
     spans = []
     for a_start, a_end in own:
         for b_start, b_end in business:
             start, end = max(a_start, b_start), min(a_end, b_end)
             if start < end:
-                spans.append((start, end - start))
+                spans.append((start, end))
     return spans
-
-
-def _local_span(start: datetime, end: datetime, day: date, zone: ZoneInfo) -> tuple[int, int] | None:
-    """(top, length) in local minutes of the part of [start, end) that falls on `day`."""
-    day_start, day_end = timeutils.local_day_bounds(day, day, zone)
-    lo, hi = max(start, day_start), min(end, day_end)
-    if lo >= hi:
-        return None
-    top = _minutes(lo.astimezone(zone).time())
-    length = max(int((hi - lo).total_seconds() // 60), 1)
-    return top, min(length, 24 * 60 - top)
-
-
-def _lay_out_lanes(blocks: list[Block]) -> None:
-    """Side by side where appointments overlap (group sessions, rooms shared by several bookings)."""
-    cluster: list[Block] = []
-    cluster_end = -1
-    for block in blocks:
-        if cluster and block.top >= cluster_end:
-            _assign(cluster)
-            cluster = []
-        cluster.append(block)
-        cluster_end = (
-            max(cluster_end, block.top + block.length) if len(cluster) > 1 else block.top + block.length
-        )
-    if cluster:
-        _assign(cluster)
-
-
-def _assign(cluster: list[Block]) -> None:
-    lane_ends: list[int] = []
-    for block in cluster:
-        for lane, end in enumerate(lane_ends):
-            if end <= block.top:
-                block.lane, lane_ends[lane] = lane, block.top + block.length
-                break
-        else:
-            block.lane = len(lane_ends)
-            lane_ends.append(block.top + block.length)
-    for block in cluster:
-        block.lanes = len(lane_ends)

@@ -16,7 +16,7 @@ from termino.shared import timeutils
 from termino.tenants.accounts.services import api_token_create
 from termino.tenants.scheduling import selectors, services
 from termino.tenants.scheduling.availability import END_OF_DAY, WeeklyInterval
-from termino.tenants.scheduling.calendar import calendar_grid
+from termino.tenants.scheduling.calendar import calendar_feed, visible_hours
 from termino.tenants.scheduling.models import Appointment, WeeklyHours
 from tests.conftest import client_for
 from tests.tenants.booking.public_helpers import booking_body, public_post
@@ -180,16 +180,15 @@ def test_replacing_a_week_keeps_2400_and_refuses_a_night_shift(business_a):
 # --- the calendar and the resource page ------------------------------------------------------------------
 
 
-def test_calendar_grid_shows_working_time_until_midnight(business_a):
+def test_calendar_shows_working_time_until_midnight(business_a):
     with schema_context(business_a.schema):
         _service, (anna, _), _room = salon()
         WeeklyHours.objects.all().delete()
         monday = timeutils.next_weekday(0, BERLIN)
         WeeklyHours.objects.create(weekday=0, start=time(20), end=END_OF_DAY)
-        grid = calendar_grid(days=[monday], resources=[anna], time_zone="Europe/Berlin")
-        assert grid.columns[0].open == [(0, 4 * 60)]  # 20:00–24:00 from the grid's top at 20:00
-        assert (grid.first_minute, grid.last_minute) == (20 * 60, 24 * 60)
-        assert grid.hours[-1] == (3 * 60, "23:00")
+        feed = calendar_feed(first_day=monday, last_day=monday, resources=[anna], time_zone="Europe/Berlin")
+        assert feed.open[(anna.pk, monday)] == [(20 * 60, 24 * 60)]  # 20:00–24:00
+        assert visible_hours() == (20 * 60, 24 * 60)
 
 
 def test_bookable_hours_of_a_resource_read_2400(business_a):
