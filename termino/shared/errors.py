@@ -30,11 +30,17 @@ class ConflictError(Exception):
         self.details = details
 
 
+def http_status(exc: InvalidRequest | NotPermitted | ConflictError) -> int:
+    if isinstance(exc, ConflictError):
+        return status.HTTP_409_CONFLICT
+    if isinstance(exc, NotPermitted):
+        return status.HTTP_403_FORBIDDEN
+    return status.HTTP_400_BAD_REQUEST
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, ConflictError):
-        return Response({"detail": exc.message, **exc.details}, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, InvalidRequest):
-        return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, NotPermitted):
-        return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+        return Response({"detail": exc.message, **exc.details}, status=http_status(exc))
+    if isinstance(exc, InvalidRequest | NotPermitted):
+        return Response({"detail": exc.message}, status=http_status(exc))
     return exception_handler(exc, context)

@@ -9,6 +9,7 @@ component puts the appointment back and the page shows it. Times travel as the b
 Staff members work only in their own column: every action checks the resources it touches.
 """
 
+import functools
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from termino.shared import phones, timeutils
-from termino.shared.errors import ConflictError, InvalidRequest, NotPermitted
+from termino.shared.errors import ConflictError, InvalidRequest, NotPermitted, http_status
 from termino.tenants.crm import services as crm
 from termino.tenants.crm.models import Customer
 from termino.tenants.scheduling import calendar as cal
@@ -264,89 +265,86 @@ def _actor(request) -> Actor:
     return Actor(source=AppointmentSource.BACKOFFICE, user=request.user)
 
 
+def errors_as_json(view):
+    """What the business logic refuses (permission 403, collision 409, impossible 400) as the JSON the
+    calendar shows: `{"detail": message}`. Raised inside a transaction, it was rolled back first."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except (NotPermitted, ConflictError, InvalidRequest) as exc:
+            return _error(exc.message, http_status(exc))
+
+    return wrapper
+
+
 @require_POST
 @role_required(*EVERYONE)
+@errors_as_json
 def appointment_book(request):
     form = BookForm(request.POST, time_zone=request.tenant.time_zone)
     if not form.is_valid():
         return _form_errors(form)
     data = form.cleaned_data
-    try:
-        with transaction.atomic():
-            customer = data.get("customer") or crm.customer_create(
-                first_name=data["first_name"].strip(),
-                last_name=data["last_name"].strip(),
-                email=data["email"],
-                phone=data["phone"],
-                region=request.tenant.country or "DE",
-                created_by=request.user,
-            )
-            appointment = lifecycle.appointment_book(
-                actor=_actor(request),
-                booking=scheduling.Booking(
-                    service=data["service"],
-                    start=data["start"],
-                    staff=data.get("staff"),
-                    room=data.get("room"),
-                ),
-                customer=customer,
-                notes=data["notes"],
-            )
-    except NotPermitted as exc:
-        return _error(exc.message, 403)
-    except ConflictError as exc:
-        return _error(exc.message, 409)
-    except InvalidRequest as exc:
-        return _error(exc.message, 400)
+    with transaction.atomic():
+        customer = data.get("customer") or crm.customer_create(
+            first_name=data["first_name"].strip(),
+            last_name=data["last_name"].strip(),
+            email=data["email"],
+            phone=data["phone"],
+            region=request.tenant.country or "DE",
+            created_by=request.user,
+        )
+        appointment = lifecycle.appointment_book(
+            actor=_actor(request),
+            booking=scheduling.Booking(
+                service=data["service"],
+                start=data["start"],
+                staff=data.get("staff"),
+                room=data.get("room"),
+            ),
+            customer=customer,
+            notes=data["notes"],
+        )
     return JsonResponse({"id": appointment.pk, "message": _("Appointment booked.")}, status=201)
 
 
 @require_POST
 @role_required(*EVERYONE)
+@errors_as_json
 def appointment_move(request, pk: int):
     appointment = _appointment_for(request, pk)
     form = MoveForm(request.POST, time_zone=request.tenant.time_zone)
     if not form.is_valid():
         return _form_errors(form)
-    try:
-        appointment = lifecycle.appointment_move(
-            actor=_actor(request),
-            appointment=appointment,
-            start=form.cleaned_data["start"],
-            staff=form.cleaned_data.get("staff"),
-        )
-    except NotPermitted as exc:
-        return _error(exc.message, 403)
-    except ConflictError as exc:
-        return _error(exc.message, 409)
-    except InvalidRequest as exc:
-        return _error(exc.message, 400)
+    appointment = lifecycle.appointment_move(
+        actor=_actor(request),
+        appointment=appointment,
+        start=form.cleaned_data["start"],
+        staff=form.cleaned_data.get("staff"),
+    )
     return JsonResponse({"id": appointment.pk, "message": _("Appointment moved.")})
 
 
 @require_POST
 @role_required(*EVERYONE)
+@errors_as_json
 def appointment_resize(request, pk: int):
     """A new length (the start stays): the lower edge dragged, or the dialog's length field."""
     appointment = _appointment_for(request, pk)
     form = ResizeForm(request.POST)
     if not form.is_valid():
         return _form_errors(form)
-    try:
-        appointment = lifecycle.appointment_resize(
-            actor=_actor(request), appointment=appointment, minutes=form.cleaned_data["minutes"]
-        )
-    except NotPermitted as exc:
-        return _error(exc.message, 403)
-    except ConflictError as exc:
-        return _error(exc.message, 409)
-    except InvalidRequest as exc:
-        return _error(exc.message, 400)
+    appointment = lifecycle.appointment_resize(
+        actor=_actor(request), appointment=appointment, minutes=form.cleaned_data["minutes"]
+    )
     return JsonResponse({"id": appointment.pk, "message": _("Appointment length changed.")})
 
 
 @require_POST
 @role_required(*EVERYONE)
+@errors_as_json
 def time_block(request):
     """Block a staff member's or room's free time (an absence with a reason); staff only their own."""
     form = BlockForm(request.POST, time_zone=request.tenant.time_zone)
@@ -356,14 +354,9 @@ def time_block(request):
     own = own_resource_ids(request.user)
     if own is not None and data["resource"].pk not in own:
         return _error(_("You can only block time in your own calendar."), 403)
-    try:
-        closure = scheduling.resource_block(
-            resource=data["resource"], start=data["start"], end=data["end"], reason=data["reason"]
-        )
-    except ConflictError as exc:
-        return _error(exc.message, 409)
-    except InvalidRequest as exc:
-        return _error(exc.message, 400)
+    closure = scheduling.resource_block(
+        resource=data["resource"], start=data["start"], end=data["end"], reason=data["reason"]
+    )
     return JsonResponse({"id": closure.pk, "message": _("Time blocked.")}, status=201)
 
 
@@ -381,6 +374,7 @@ def time_unblock(request, pk: int):
 
 @require_POST
 @role_required(*EVERYONE)
+@errors_as_json
 def appointment_status(request, pk: int):
     appointment = _appointment_for(request, pk)
     form = StatusForm(request.POST)
@@ -388,12 +382,7 @@ def appointment_status(request, pk: int):
         return _form_errors(form)
     change = STATUS_ACTIONS[form.cleaned_data["action"]]
     extra = {"reason": form.cleaned_data["reason"]} if change in REASONED else {}
-    try:
-        appointment = change(actor=_actor(request), appointment=appointment, **extra)
-    except NotPermitted as exc:
-        return _error(exc.message, 403)
-    except InvalidRequest as exc:
-        return _error(exc.message, 400)
+    appointment = change(actor=_actor(request), appointment=appointment, **extra)
     return JsonResponse({"id": appointment.pk, "status": appointment.status, "message": _("Saved.")})
 
 
