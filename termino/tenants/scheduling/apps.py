@@ -8,6 +8,7 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Scheduling")
 
     def ready(self):
-        from . import events, history
+        from . import due, events, history
 
         events.subscribe(history.record)
+        due.register()
