@@ -50,7 +50,8 @@ def _sql(template: str) -> str:
 
 def due_claim(*, now: datetime, limit: int = CLAIM_BATCH) -> list[tuple[str, str, str, int]]:
     """Up to `limit` due rows, leased: (schema, status, kind, version)."""
-    until = now + timedelta(seconds=settings.DUE_LEASE_SECONDS)
+    # At least a second: a row leased to `now` would be claimed again in the same cycle.
+    until = now + timedelta(seconds=max(settings.DUE_LEASE_SECONDS, 1))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_sql(CLAIM), {"now": now, "until": until, "limit": limit})
         return cursor.fetchall()
