@@ -55,6 +55,8 @@ SHARED_APPS = [
     # The privacy notice and the data-processing agreement, built from the operator's entries and the code.
     "termino.platform.legal",
     "termino.platform.backups",
+    # The due index: which business has periodic work due when (beat visits only those).
+    "termino.platform.duework",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -443,17 +445,16 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 3
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "refill-schema-pool": {"task": "tenancy.refill_schema_pool", "schedule": 60.0},
-    "send-due-messages": {
-        "task": "tenancy.fan_out",
-        "schedule": 60.0,
-        "kwargs": {"task_name": "notifications.send_due"},
-    },
-    "release-expired-holds": {
-        "task": "tenancy.fan_out",
-        "schedule": 300.0,
-        "kwargs": {"task_name": "booking.release_expired_holds"},
-    },
+    # Periodic work of the businesses (messages due, lapsed holds, …) is dispatched from the due index
+    # (termino.platform.duework): one indexed query, a task only for businesses whose work is due.
+    "due-dispatch": {"task": "duework.dispatch", "schedule": 30.0},
+    # The safety net: every live business's next due times, written into the index (LEAST), so work whose
+    # mark was lost between a commit and the index update is dispatched all the same.
+    "due-sweep": {"task": "tenancy.fan_out", "schedule": 3600.0, "kwargs": {"task_name": "duework.repair"}},
 }
+# A dispatched row is pushed this far ahead while its run waits in the queue and works; a run that never
+# finishes (lost task, killed worker) is dispatched again after it. Longer than a queue backlog lasts.
+DUE_LEASE_SECONDS = env_int("DUE_LEASE_SECONDS", 600)
 
 # --- Signup and e-mail confirmation (termino.platform.tenancy) ----------------------------------------
 # Businesses one client IP may create (an IPv6 client counts per /64 network); refused signups get a page

@@ -8,6 +8,7 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Messages")
 
     def ready(self):
-        from . import events
+        from . import due, events
 
         events.subscribe()
+        due.register()

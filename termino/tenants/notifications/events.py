@@ -5,8 +5,9 @@ lifecycle's events (`termino.tenants.scheduling.events`); no caller queues a mes
   "request received", a "confirmed" after approval, a "declined" with the business's reason, a change,
   a cancellation — and reminders at the business's lead times. They commit with the change or not at all.
 - Once committed (`hand_to_worker`): the business's due messages go to a worker at once, so a
-  confirmation does not wait for beat's next minute; beat's sweep stays the safety net, and the outbox's
-  row claim (SELECT … FOR UPDATE SKIP LOCKED) keeps it to one message when both race.
+  confirmation does not wait for beat; every queued row is also marked in the due index
+  (`termino.platform.duework`), whose dispatcher visits the business when a message is due (reminders),
+  and the outbox's row claim (SELECT … FOR UPDATE SKIP LOCKED) keeps it to one message when both race.
 
 Send times live in the database (the outbox's `due_at`), never in Celery countdowns. Nothing is queued for a
 customer without the matching consent (e-mail needs the privacy notice accepted, SMS the SMS consent) or
@@ -26,6 +27,7 @@ from termino.tenants.crm import selectors as crm_selectors
 from termino.tenants.scheduling import events
 from termino.tenants.scheduling.models import AppointmentStatus
 
+from .due import outbox_due
 from .models import Channel, MessageKind, MessageStatus, OutboxMessage
 
 
@@ -57,7 +59,7 @@ def outside_quiet_hours(moment: datetime, *, zone: ZoneInfo, start_hour: int, en
 
 
 def _queue(appointment, kind: str, channel: str, recipient: str, due_at: datetime, key: str) -> None:
-    OutboxMessage.objects.get_or_create(
+    _message, created = OutboxMessage.objects.get_or_create(
         idempotency_key=key,
         defaults={
             "channel": channel,
@@ -68,6 +70,8 @@ def _queue(appointment, kind: str, channel: str, recipient: str, due_at: datetim
             "due_at": due_at,
         },
     )
+    if created:
+        outbox_due(due_at)
 
 
 def _tell(appointment, kind: str, key: str) -> None:

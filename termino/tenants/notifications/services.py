@@ -54,6 +54,7 @@ from termino.tenants.scheduling.ics import appointment_ics
 from termino.tenants.scheduling.models import AppointmentStatus
 
 from . import rendering
+from .due import outbox_due
 from .models import Channel, MessageKind, MessageStatus, MessageTemplate, OutboxMessage, SmsDay
 
 logger = logging.getLogger(__name__)
@@ -449,6 +450,7 @@ def outbox_resend(*, message_id: int, requested_by) -> OutboxMessage:
         resend_of=original,
         requested_by=requested_by,
     )
+    outbox_due(resend.due_at)
     transaction.on_commit(partial(send_soon, schema_name=connection.schema_name))
     return resend
 
@@ -482,19 +484,22 @@ def outbox_after_database_restore(*, served_until) -> dict[str, int]:
     emails = pending.filter(channel=Channel.EMAIL, due_at__lte=served_until).update(
         status=MessageStatus.FAILED, reason=RESTORED_EMAIL_REASON, updated_at=now
     )
+    # The restored due index knows nothing of what was queued after its time either.
+    outbox_due(now)
     return {"sms_checked_first": sms, "emails_failed": emails}
 
 
 def send_soon(*, schema_name: str) -> None:
-    """Ask a worker to send this business's due messages now instead of at the next beat tick.
+    """Ask a worker to send this business's due messages now instead of at beat's next dispatch.
 
-    Best effort: the message is a committed outbox row, and beat's next tick sends it anyway. Without a
+    Best effort: the message is a committed outbox row marked in the due index, and beat's dispatcher
+    sends it anyway. Without a
     broker (Redis away) this must neither fail the request that queued it nor make it wait.
     """
     try:
         current_app.send_task("notifications.send_due", kwargs={"schema_name": schema_name}, retry=False)
     except Exception:
-        logger.warning("could not ask a worker to send now; the next beat tick will", exc_info=True)
+        logger.warning("could not ask a worker to send now; beat's dispatcher will", exc_info=True)
 
 
 # --- The business's own message texts --------------------------------------------------------------------

@@ -1,13 +1,15 @@
 from celery import shared_task
 
-from termino.platform.tenancy.selectors import tenant_by_schema
 from termino.shared.tasks import TenantTask
 
-from . import services
+from .due import outbox_due, outbox_next_due, outbox_run
 
 
 @shared_task(base=TenantTask, name="notifications.send_due", ignore_result=True)
 def send_due(*, schema_name: str) -> dict:
-    """Send this business's due messages (beat fans this out every minute)."""
-    services.outbox_reconcile()
-    return services.outbox_send_due(tenant=tenant_by_schema(schema_name))
+    """Send this business's due messages now (queued after a commit that left one due; beat's dispatcher
+    runs the same work through `duework.run`). A retry it schedules goes into the due index."""
+    counts = outbox_run()
+    if (next_at := outbox_next_due()) is not None:
+        outbox_due(next_at)
+    return counts

@@ -8,7 +8,8 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Scheduling")
 
     def ready(self):
-        from . import availability_version, events, history
+        from . import availability_version, due, events, history
 
         events.subscribe(history.record)
         availability_version.connect()
+        due.register()

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from termino.shared.errors import NotPermitted
 from termino.tenants.business.roles import own_resource_ids
 
-from . import events, services
+from . import due, events, services
 from .events import Actor, AppointmentEvent, Snapshot
 from .models import Appointment, AppointmentSource, AppointmentStatus, Resource
 
@@ -107,9 +107,11 @@ def appointment_book(
 @transaction.atomic
 def appointment_hold(*, booking: services.Booking, expires_at: datetime) -> Appointment:
     """Keep a slot free while a customer fills in the booking form. A hold is no booking: no event."""
-    return services.appointment_create(
+    hold = services.appointment_create(
         booking=booking, status=S.HELD, source=AppointmentSource.WIDGET, hold_expires_at=expires_at
     )
+    due.hold_expiry_due(expires_at)
+    return hold
 
 
 @transaction.atomic

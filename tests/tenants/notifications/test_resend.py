@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
+from termino.platform.duework import due
 from termino.shared.sms.gateways import Lox24Gateway
 from termino.tenants.crm.models import Consent
 from termino.tenants.notifications import services
@@ -62,9 +63,11 @@ def test_the_send_task_is_asked_for_on_commit(sent, business_a, django_capture_o
     # Captured, not run: the worker would find the row only after a real commit.
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.outbox_resend(message_id=original.pk, requested_by=owner)
-    assert len(callbacks) == 1
-    assert callbacks[0].func is services.send_soon
-    assert callbacks[0].keywords == {"schema_name": business_a.schema}
+    mark, send = callbacks  # the due index learns of it, and a worker is asked to send it now
+    assert mark.func is due.upsert
+    assert mark.keywords["schema"] == business_a.schema and mark.keywords["kind"] == "notifications.outbox"
+    assert send.func is services.send_soon
+    assert send.keywords == {"schema_name": business_a.schema}
 
 
 def test_the_resend_is_rendered_and_sent_again(sent, fake, business_a):

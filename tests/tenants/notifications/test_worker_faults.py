@@ -151,3 +151,29 @@ def test_redis_restarts_while_the_worker_sends(due, fake, broker):
         broker.restart()  # every queued task is gone with it; the rows in the database remain
         final = settle(due, broker)
     assert_each_sent_exactly_once(due, fake, final)
+
+
+def test_dispatcher_and_sweep_racing_send_each_message_once(due, fake, broker):
+    """The messages were written without marks (as if every mark was lost in a crash): the dispatcher alone
+    finds nothing; the sweep finds them. Then sweeps and dispatches race, with a lease of one second so the
+    dispatcher claims the business again while its runs still send, on two worker processes."""
+    fake.delay_replies(0.05)
+    env = worker_env(broker, fake, DUE_LEASE_SECONDS="1")
+    first, second = broker.worker(env), broker.worker(env)
+    try:
+        broker.dispatch()
+        time.sleep(2)
+        assert fake.messages == []  # not in the index: the dispatcher does not know of them
+
+        def race():
+            broker.sweep()
+            broker.dispatch()
+            broker.dispatch()
+
+        assert wait_for(lambda: fake.messages, 30, race)
+        wait_for(lambda: all(r.status == "sent" for r in rows(due)), 60, race)
+        final = rows(due)
+    finally:
+        kill(first)
+        kill(second)
+    assert_each_sent_exactly_once(due, fake, final)

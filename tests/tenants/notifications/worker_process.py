@@ -46,8 +46,16 @@ class Broker:
         self.redis.stop()
 
     def tick(self) -> None:
-        """What beat does every minute: fan the due-message job out to every business."""
+        """Every business's due messages, at once: the send-due task fanned out to every business."""
         self.app.send_task("tenancy.fan_out", kwargs={"task_name": "notifications.send_due"})
+
+    def dispatch(self) -> None:
+        """What beat does every 30 s: a run for each business whose work the due index says is due."""
+        self.app.send_task("duework.dispatch")
+
+    def sweep(self) -> None:
+        """What beat does every hour: every business's next due times written into the due index."""
+        self.app.send_task("tenancy.fan_out", kwargs={"task_name": "duework.repair"})
 
     def env(self, **extra: str) -> dict[str, str]:
         return {"REDIS_URL": self.redis.url, "DATABASE_URL": _database_url(), **extra}

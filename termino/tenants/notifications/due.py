@@ -1,0 +1,41 @@
+"""The outbox as due work (`termino.platform.duework`): reminders and every other message wait in the
+outbox until their `due_at`; beat's dispatcher visits a business only when one of them is due."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Min
+
+from termino.platform.duework import due
+from termino.platform.tenancy.selectors import current_business
+
+from .models import MessageStatus, OutboxMessage
+
+KIND = "notifications.outbox"
+
+
+def outbox_due(at: datetime) -> None:
+    """A message becomes due at `at` (called by every write that queues one)."""
+    due.mark(KIND, at)
+
+
+def outbox_next_due() -> datetime | None:
+    """The earliest queued message, or a row stuck in `sending` (its reconciliation), if any."""
+    queued = OutboxMessage.objects.filter(status=MessageStatus.QUEUED).aggregate(at=Min("due_at"))["at"]
+    stuck = OutboxMessage.objects.filter(status=MessageStatus.SENDING, provider_message_id="").aggregate(
+        at=Min("updated_at")
+    )["at"]
+    if stuck is not None:
+        stuck += timedelta(seconds=settings.OUTBOX_STUCK_AFTER_SECONDS)
+    return min((at for at in (queued, stuck) if at is not None), default=None)
+
+
+def outbox_run() -> dict:
+    from .services import outbox_reconcile, outbox_send_due  # the services mark through this module
+
+    outbox_reconcile()
+    return outbox_send_due(tenant=current_business())
+
+
+def register() -> None:
+    due.register(KIND, run=outbox_run, next_due=outbox_next_due)
