@@ -239,6 +239,7 @@ class BookingRulesForm(forms.ModelForm):
         fields = [
             "cancel_cutoff_hours",
             "approval_required",
+            "auto_complete",
             "max_open_bookings",
             "allowed_origins",
             "sms_countries",
@@ -247,6 +248,7 @@ class BookingRulesForm(forms.ModelForm):
         labels = {
             "cancel_cutoff_hours": _("Customers may cancel or reschedule online until (hours before)"),
             "approval_required": _("New online bookings need my approval"),
+            "auto_complete": _("Mark past appointments as completed"),
             "max_open_bookings": _("Open bookings per customer"),
             "allowed_origins": _("Websites allowed to show your booking page"),
             "sms_countries": _("Countries whose mobile numbers get SMS"),
@@ -258,6 +260,10 @@ class BookingRulesForm(forms.ModelForm):
             ),
             "approval_required": _(
                 "Bookings then arrive as requests; the customer is told the time is not yet confirmed."
+            ),
+            "auto_complete": _(
+                "Confirmed appointments count as completed once their day is over. Mark a no-show in the "
+                "calendar; it stays as it is."
             ),
             "max_open_bookings": _("How many future appointments one customer may book online at a time."),
             "allowed_origins": _(
