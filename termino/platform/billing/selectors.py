@@ -26,7 +26,6 @@ from .packs import SMS_PACKS, SmsPack, sms_pack
 S = TenantStatus
 # Days before the trial's end from which the backoffice shows a reminder.
 TRIAL_REMINDER_DAYS = 5
-SMS_QUOTA_USED_UP = "SMS quota of this month used up"
 LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 
 

@@ -33,7 +33,7 @@ from termino.platform.billing import services as billing_services
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import InvalidRequest
 from termino.tenants.crm.models import Consent, ConsentKind, Customer, CustomerNote
-from termino.tenants.notifications.models import MessageStatus, OutboxMessage
+from termino.tenants.notifications.models import MessageStatus, OutboxMessage, Reason
 from termino.tenants.scheduling import lifecycle
 from termino.tenants.scheduling.events import Actor
 from termino.tenants.scheduling.models import Appointment
@@ -43,7 +43,6 @@ from .models import CUSTOMER_ACTOR, EventAction, PersonalDataEvent, PrivacyReque
 
 logger = logging.getLogger(__name__)
 
-ERASED_REASON = "Customer data erased."
 CLOSE_REASON = "closed by owner"
 # Who acted when it was not a logged-in user (CUSTOMER_ACTOR: the customer through their link).
 SYSTEM_ACTOR = "system"
@@ -130,7 +129,7 @@ def customer_erase(
     messages = OutboxMessage.objects.filter(Q(customer=row) | Q(appointment_id__in=appointment_ids))
     # Messages not sent yet will not be: the worker finds a skipped row without a recipient.
     messages.filter(status=MessageStatus.QUEUED).update(
-        status=MessageStatus.SKIPPED, reason=ERASED_REASON, updated_at=timezone.now()
+        status=MessageStatus.SKIPPED, reason=Reason.ERASED, updated_at=timezone.now()
     )
     messages_blanked = messages.update(recipient="", text="", customer=None, updated_at=timezone.now())
     # Through the lifecycle: the booking page forgets its stored answers naming these appointments.

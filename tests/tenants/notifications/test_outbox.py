@@ -183,7 +183,7 @@ def test_sms_over_the_monthly_quota_is_skipped_with_a_clear_reason(booked, fake)
     assert fake.messages == []
     with schema_context(booked.schema):
         sms = OutboxMessage.objects.get(kind="confirmation", channel="sms")
-        assert sms.status == "skipped" and sms.reason == "SMS quota of this month used up"
+        assert sms.status == "skipped" and sms.reason == "quota_used_up"
 
 
 def test_bought_sms_are_used_once_the_allowance_is_gone(booked, fake):
