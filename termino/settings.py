@@ -130,6 +130,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): staff passed the TOTP step
     "termino.platform.staffadmin.middleware.ImpersonationMiddleware",  # ends staff sessions as a user
+    "termino.platform.tenancy.middleware.ClosedBusinessMiddleware",  # a closed business's page, by who asks
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the 429 page
