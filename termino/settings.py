@@ -438,6 +438,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "kwargs": {"task_name": "notifications.send_due"},
     },
+    # Staff members' agendas of the day, in the morning of each business's zone (notifications.team).
+    "queue-agendas": {
+        "task": "tenancy.fan_out",
+        "schedule": 900.0,
+        "kwargs": {"task_name": "notifications.queue_agendas"},
+    },
     "release-expired-holds": {
         "task": "tenancy.fan_out",
         "schedule": 300.0,

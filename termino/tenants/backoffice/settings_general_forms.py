@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from termino.shared import timeutils
+from termino.shared import phones, timeutils
 from termino.shared.phones import SMS_DEFAULT_REGIONS
 from termino.shared.sms.segments import sms_segments
 from termino.tenants.business.models import SENDER_ID_PATTERN, BusinessSettings, CustomerAddress
@@ -365,7 +365,23 @@ class MessageSettingsForm(forms.Form):
         ),
     )
 
+    team_notice_email = forms.BooleanField(
+        label=_("E-mail us when a customer books, moves or cancels online"), required=False
+    )
+    team_notice_email_to = forms.EmailField(
+        label=_("Send these e-mails to"),
+        required=False,
+        help_text=_("Empty: the owner's e-mail address."),
+    )
+    team_notice_sms_to = forms.CharField(
+        label=_("Also send an SMS to"),
+        required=False,
+        max_length=40,
+        help_text=_("A mobile number, e.g. 0170 1234567. Empty: no SMS. Each SMS counts towards your SMS."),
+    )
+
     REMINDER_FIELDS = ("reminder_1", "reminder_2", "reminder_3")
+    TEAM_FIELDS = ("team_notice_email", "team_notice_email_to", "team_notice_sms_to")
 
     @classmethod
     def initial_from(cls, rules: BusinessSettings) -> dict:
@@ -373,6 +389,7 @@ class MessageSettingsForm(forms.Form):
             "quiet_hours_start": rules.quiet_hours_start,
             "quiet_hours_end": rules.quiet_hours_end,
             "sms_sender_id": rules.sms_sender_id,
+            **{field: getattr(rules, field) for field in cls.TEAM_FIELDS},
         }
         for field, hours in zip(cls.REMINDER_FIELDS, rules.reminder_leads[:3], strict=False):
             initial[field] = hours
@@ -390,6 +407,17 @@ class MessageSettingsForm(forms.Form):
                 )
             )
         return value
+
+    def clean_team_notice_sms_to(self) -> str:
+        raw = self.cleaned_data["team_notice_sms_to"].strip()
+        try:
+            number = phones.normalise(raw)
+        except phones.PhoneError as exc:
+            raise ValidationError(exc.message) from exc
+        refusal = number and phones.sms_refusal(number, BusinessSettings.current().sms_regions)
+        if refusal:
+            raise ValidationError(refusal)
+        return number
 
     def clean(self):
         data = super().clean()

@@ -346,7 +346,17 @@ class MessagesView(SettingsFormView):
         rules.quiet_hours_start = data["quiet_hours_start"]
         rules.quiet_hours_end = data["quiet_hours_end"]
         rules.sms_sender_id = data["sms_sender_id"]
-        rules.save(update_fields=["reminder_hours", "quiet_hours_start", "quiet_hours_end", "sms_sender_id"])
+        for field in MessageSettingsForm.TEAM_FIELDS:
+            setattr(rules, field, data[field])
+        rules.save(
+            update_fields=[
+                "reminder_hours",
+                "quiet_hours_start",
+                "quiet_hours_end",
+                "sms_sender_id",
+                *MessageSettingsForm.TEAM_FIELDS,
+            ]
+        )
 
 
 def _text_variant_name(tenant, rules) -> str:

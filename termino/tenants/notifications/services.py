@@ -164,7 +164,10 @@ def _deliver(message: OutboxMessage, batch: Batch, consents: dict | None = None)
     refusal = _not_allowed(message, consents)
     if refusal:
         return _finish(message, MessageStatus.SKIPPED, reason=refusal)
-    subject, body = rendering.render(message, tenant=tenant, own=batch.own, rules=batch.rules)
+    if message.to_team:  # written when queued
+        subject, body = message.subject, message.text
+    else:
+        subject, body = rendering.render(message, tenant=tenant, own=batch.own, rules=batch.rules)
     callback_data = f"{tenant.schema_name}|{message.idempotency_key}"
     try:
         if message.channel == Channel.SMS and message.attempts > 1:
@@ -295,7 +298,12 @@ def _send_email(message, *, tenant, subject: str, body: str) -> str:
     email = EmailMessage(subject=subject, body=body, to=[message.recipient])
     appointment = message.appointment
     # A cancelled appointment does not go into anyone's calendar.
-    if appointment is not None and appointment.manage_token and message.kind != MessageKind.CANCELLATION:
+    if (
+        appointment is not None
+        and appointment.manage_token
+        and message.kind != MessageKind.CANCELLATION
+        and not message.to_team
+    ):
         manage_url = primary_url(tenant, f"/book/manage/{appointment.manage_token}/")
         email.attach(
             "termin.ics",

@@ -14,6 +14,7 @@ from django_tenants.utils import schema_context
 
 from termino.platform.staffadmin.models import SmsLock
 from termino.shared.sms.gateways import Lox24Gateway
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.notifications import services
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.privacy import services as privacy
@@ -37,6 +38,8 @@ def booked(business_a, fake):
     """An online booking whose confirmations (SMS and e-mail) went out: (appointment, manage token)."""
     with schema_context(business_a.schema):
         service, _staff, _room = salon()
+        # Customer messages only (the team's: tests/tenants/notifications/test_team_notices.py).
+        BusinessSettings.objects.update_or_create(id=1, defaults={"team_notice_email": False})
     response = public_post(business_a.host, "bookings/", booking_body(service, next_monday()))
     assert response.status_code == 201
     with schema_context(business_a.schema):

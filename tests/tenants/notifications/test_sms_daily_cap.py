@@ -32,6 +32,12 @@ def fake():
 
 def book(business, service, numbers) -> None:
     """Online bookings with SMS consent, one per number (confirmation SMS due now)."""
+    with schema_context(business.schema):
+        BusinessSettings.objects.update_or_create(
+            id=1,
+            defaults={"team_notice_email": False},
+            # Customer messages only (the team's: test_team_notices.py).
+        )
     for n in numbers:
         start = timeutils.local_at(next_monday().date(), time(9 + n // 2, 30 * (n % 2)), BERLIN)
         body = booking_body(service, start, phone=f"0170 12345{n:02d}", email=f"kunde{n}@example.com")
