@@ -36,7 +36,7 @@ from termino.tenants.crm.models import Consent, ConsentKind, Customer, CustomerN
 from termino.tenants.notifications.models import MessageStatus, OutboxMessage, Reason
 from termino.tenants.scheduling import lifecycle
 from termino.tenants.scheduling.events import Actor
-from termino.tenants.scheduling.models import Appointment
+from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment
 
 from .exports import customer_export, customers_export, export_json  # noqa: F401  (part of this API)
 from .models import CUSTOMER_ACTOR, EventAction, PersonalDataEvent, PrivacyRequest, RequestKind, RequestStatus
@@ -164,10 +164,37 @@ def customer_erase(
     return result
 
 
+def future_appointments(*, customer: Customer):
+    """The customer's appointments still to come: kept by an erasure, they would block their time without
+    a name, so the erasure page offers to cancel them first."""
+    return (
+        Appointment.objects.filter(customer=customer, status__in=ACTIVE_STATUSES, start__gt=timezone.now())
+        .select_related("service")
+        .prefetch_related("allocations__resource")
+        .order_by("start", "pk")
+    )
+
+
+@transaction.atomic
+def customer_future_cancel(*, customer: Customer, actor, notify: bool) -> int:
+    """Cancel the customer's future appointments before an erasure, telling them or not. Returns how many."""
+    cancelled = 0
+    for appointment in future_appointments(customer=customer):
+        lifecycle.appointment_cancel(
+            actor=Actor(source="privacy", user=actor),
+            appointment=appointment,
+            reason=_("Cancelled before the customer's data was erased"),
+            notify=notify,
+        )
+        cancelled += 1
+    return cancelled
+
+
 def erasure_preview(*, customer: Customer) -> dict:
     """What `customer_erase` would delete and keep, for the confirmation page."""
     appointments = Appointment.objects.filter(customer=customer)
     return {
+        "future": list(future_appointments(customer=customer)),
         "notes": CustomerNote.objects.filter(customer=customer).count(),
         "consents": Consent.objects.filter(customer=customer).count(),
         "messages": OutboxMessage.objects.filter(customer=customer).count(),
