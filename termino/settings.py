@@ -132,6 +132,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): staff passed the TOTP step
     "termino.platform.staffadmin.middleware.ImpersonationMiddleware",  # ends staff sessions as a user
+    "termino.platform.tenancy.middleware.ClosedBusinessMiddleware",  # a closed business's page, by who asks
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the 429 page
@@ -451,6 +452,12 @@ CELERY_BEAT_SCHEDULE = {
     # The safety net: every live business's next due times, written into the index (LEAST), so work whose
     # mark was lost between a commit and the index update is dispatched all the same.
     "due-sweep": {"task": "tenancy.fan_out", "schedule": 3600.0, "kwargs": {"task_name": "duework.repair"}},
+    # Staff members' agendas of the day, in the morning of each business's zone (notifications.team).
+    "queue-agendas": {
+        "task": "tenancy.fan_out",
+        "schedule": 900.0,
+        "kwargs": {"task_name": "notifications.queue_agendas"},
+    },
 }
 # A dispatched row is pushed this far ahead while its run waits in the queue and works; a run that never
 # finishes (lost task, killed worker) is dispatched again after it. Longer than a queue backlog lasts.
@@ -524,6 +531,12 @@ CELERY_BEAT_SCHEDULE["backups-nightly"] = {
     "task": "tenancy.fan_out",
     "schedule": crontab(hour=1, minute=30),
     "kwargs": {"task_name": "backups.nightly_export"},
+}
+# Hourly, so each business's past appointments are completed within an hour of its local midnight.
+CELERY_BEAT_SCHEDULE["complete-past-appointments"] = {
+    "task": "tenancy.fan_out",
+    "schedule": crontab(minute=5),
+    "kwargs": {"task_name": "scheduling.complete_past"},
 }
 CELERY_BEAT_SCHEDULE["backups-prune"] = {"task": "backups.prune", "schedule": crontab(hour=3, minute=30)}
 CELERY_BEAT_SCHEDULE["accesslog-flush"] = {"task": "accesslog.flush", "schedule": 60.0}

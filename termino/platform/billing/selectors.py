@@ -26,7 +26,6 @@ from .packs import SMS_PACKS, SmsPack, sms_pack
 S = TenantStatus
 # Days before the trial's end from which the backoffice shows a reminder.
 TRIAL_REMINDER_DAYS = 5
-SMS_QUOTA_USED_UP = "SMS quota of this month used up"
 LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING, SubscriptionStatus.PAST_DUE)
 
 
@@ -127,7 +126,10 @@ def _banner(tenant, account, status, trial_days_left, now) -> tuple[str | None, 
         )
     if status == S.SUSPENDED:
         if account.held_by_staff:
-            return _("Your account has been suspended. Please contact Termino support."), "err"
+            return _(
+                "Your account has been suspended by Termino support. Paying does not lift this suspension: "
+                "please contact Termino support."
+            ), "err"
         if account.subscription_status in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID):
             return _(
                 "Your account is suspended because a payment is open. "

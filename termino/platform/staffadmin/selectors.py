@@ -27,10 +27,8 @@ from .models import ImpersonationGrant, SmsLock, StaffAction
 
 logger = logging.getLogger(__name__)
 
+
 # What the outbox records on an SMS it skips for a lock (in English, like the outbox's other reasons).
-SMS_LOCKED_REASON = "SMS of this business are locked by Termino support."
-
-
 def sms_locked(tenant) -> bool:
     """Are this business's SMS locked by platform staff (abuse)? Then none may be sent."""
     return SmsLock.objects.filter(tenant_id=tenant.pk).exists()

@@ -17,6 +17,8 @@ from termino.tenants.business.roles import Role
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.STAFF)
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # Opted in: each morning an e-mail with the day's appointments of the person's calendar column.
+    agenda_email = models.BooleanField(_("daily agenda by e-mail"), default=False)
 
     class Meta:
         verbose_name = _("user")

@@ -103,3 +103,8 @@ def api_token_for_key(key: str) -> ApiToken | None:
     if not key.startswith(ApiToken.PREFIX) or len(key) > 200:
         return None
     return ApiToken.objects.select_related("user").filter(token_hash=ApiToken.hash_key(key)).first()
+
+
+def has_calendar_column(*, user) -> bool:
+    """Is the person a staff member with a calendar column of their own (what a daily agenda lists)?"""
+    return Resource.objects.filter(user=user, active=True).exists()

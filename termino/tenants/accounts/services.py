@@ -395,6 +395,18 @@ def user_password_change(*, user: User, password: str) -> User:
     return user
 
 
+def user_agenda_email_set(*, user: User, enabled: bool) -> User:
+    """Turn the person's daily agenda e-mail on or off. It needs an e-mail address and a calendar column
+    of their own (the agenda lists that column's appointments)."""
+    if enabled and not user.email:
+        raise InvalidRequest(_("Your login has no e-mail address to send the agenda to."))
+    if enabled and not Resource.objects.filter(user=user, active=True).exists():
+        raise InvalidRequest(_("You have no calendar column of your own, so there is no agenda to send."))
+    user.agenda_email = enabled
+    user.save(update_fields=["agenda_email"])
+    return user
+
+
 # --- API tokens --------------------------------------------------------------------------------------
 
 

@@ -41,3 +41,9 @@ class ApiTokenForm(forms.Form):
         help_text=_("What the token is for, e.g. “Website sync”. It is listed under this name."),
         widget=forms.TextInput(attrs={"placeholder": _("API token"), "autocomplete": "off"}),
     )
+
+
+class AgendaForm(forms.Form):
+    agenda_email = forms.BooleanField(
+        label=_("Send me my appointments of the day each morning by e-mail"), required=False
+    )

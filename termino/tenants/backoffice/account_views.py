@@ -21,7 +21,7 @@ from termino.tenants.accounts import selectors, services
 from termino.tenants.privacy.http import audit
 from termino.tenants.privacy.models import EventAction
 
-from .account_forms import AccountForm, ApiTokenForm, PasswordChangeForm
+from .account_forms import AccountForm, AgendaForm, ApiTokenForm, PasswordChangeForm
 from .permissions import EVERYONE, OWNER, role_required
 
 
@@ -62,6 +62,24 @@ def password_change(request):
             return redirect("account:password")
         return _render(request, "backoffice/account/password.html", {"form": form}, status=400)
     return _render(request, "backoffice/account/password.html", {"form": form})
+
+
+@role_required(*EVERYONE)
+def agenda(request):
+    """The person's own daily agenda e-mail (their calendar column's appointments, each morning)."""
+    form = AgendaForm(request.POST or None, initial={"agenda_email": request.user.agenda_email})
+    context = {"form": form, "has_column": selectors.has_calendar_column(user=request.user)}
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.user_agenda_email_set(user=request.user, enabled=form.cleaned_data["agenda_email"])
+            except InvalidRequest as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("account:agenda")
+        return _render(request, "backoffice/account/agenda.html", context, status=400)
+    return _render(request, "backoffice/account/agenda.html", context)
 
 
 @role_required(*EVERYONE)

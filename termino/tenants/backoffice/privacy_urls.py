@@ -16,6 +16,11 @@ urlpatterns = [
     path("customers/<int:pk>/unrestrict/", views.customer_unrestrict, name="customer_unrestrict"),
     path("customers/<int:pk>/object/", views.customer_object, name="customer_object"),
     path("customers/<int:pk>/erase/", views.customer_erase, name="customer_erase"),
+    path(
+        "customers/<int:pk>/erase/cancel-future/",
+        views.customer_erase_cancel_future,
+        name="customer_erase_cancel_future",
+    ),
     path("business/export.zip", views.business_export, name="business_export"),
     path("business/close/", views.account_close, name="account_close"),
 ]

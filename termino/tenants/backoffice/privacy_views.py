@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from termino.shared.errors import InvalidRequest
@@ -112,6 +113,29 @@ def customer_object(request, pk):
     services.customer_object_marketing(customer=customer, actor=request.user, ip=client_ip(request))
     messages.success(request, _("Objection to marketing recorded."))
     return _back_to_customer(customer)
+
+
+@role_required(*MANAGERS)
+@require_POST
+def customer_erase_cancel_future(request, pk):
+    """Before an erasure: cancel the customer's future appointments, with or without a message to them."""
+    customer = selectors.customer_for(user=request.user, pk=pk)
+    notify = request.POST.get("notify") == "1"
+    count = services.customer_future_cancel(customer=customer, actor=request.user, notify=notify)
+    if notify:
+        text = ngettext(
+            "%(n)d appointment cancelled; the customer is told before you erase their data.",
+            "%(n)d appointments cancelled; the customer is told before you erase their data.",
+            count,
+        )
+    else:
+        text = ngettext(
+            "%(n)d appointment cancelled without a message.",
+            "%(n)d appointments cancelled without a message.",
+            count,
+        )
+    messages.success(request, text % {"n": count})
+    return redirect("privacy:customer_erase", pk=customer.pk)
 
 
 @role_required(*MANAGERS)

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from termino.shared import timeutils
+from termino.shared import phones, timeutils
 from termino.shared.phones import SMS_DEFAULT_REGIONS
 from termino.shared.sms.segments import sms_segments
 from termino.tenants.business.models import SENDER_ID_PATTERN, BusinessSettings, CustomerAddress
@@ -239,6 +239,7 @@ class BookingRulesForm(forms.ModelForm):
         fields = [
             "cancel_cutoff_hours",
             "approval_required",
+            "auto_complete",
             "max_open_bookings",
             "allowed_origins",
             "sms_countries",
@@ -247,6 +248,7 @@ class BookingRulesForm(forms.ModelForm):
         labels = {
             "cancel_cutoff_hours": _("Customers may cancel or reschedule online until (hours before)"),
             "approval_required": _("New online bookings need my approval"),
+            "auto_complete": _("Mark past appointments as completed"),
             "max_open_bookings": _("Open bookings per customer"),
             "allowed_origins": _("Websites allowed to show your booking page"),
             "sms_countries": _("Countries whose mobile numbers get SMS"),
@@ -258,6 +260,10 @@ class BookingRulesForm(forms.ModelForm):
             ),
             "approval_required": _(
                 "Bookings then arrive as requests; the customer is told the time is not yet confirmed."
+            ),
+            "auto_complete": _(
+                "Confirmed appointments count as completed once their day is over. Mark a no-show in the "
+                "calendar; it stays as it is."
             ),
             "max_open_bookings": _("How many future appointments one customer may book online at a time."),
             "allowed_origins": _(
@@ -359,7 +365,23 @@ class MessageSettingsForm(forms.Form):
         ),
     )
 
+    team_notice_email = forms.BooleanField(
+        label=_("E-mail us when a customer books, moves or cancels online"), required=False
+    )
+    team_notice_email_to = forms.EmailField(
+        label=_("Send these e-mails to"),
+        required=False,
+        help_text=_("Empty: the owner's e-mail address."),
+    )
+    team_notice_sms_to = forms.CharField(
+        label=_("Also send an SMS to"),
+        required=False,
+        max_length=40,
+        help_text=_("A mobile number, e.g. 0170 1234567. Empty: no SMS. Each SMS counts towards your SMS."),
+    )
+
     REMINDER_FIELDS = ("reminder_1", "reminder_2", "reminder_3")
+    TEAM_FIELDS = ("team_notice_email", "team_notice_email_to", "team_notice_sms_to")
 
     @classmethod
     def initial_from(cls, rules: BusinessSettings) -> dict:
@@ -367,6 +389,7 @@ class MessageSettingsForm(forms.Form):
             "quiet_hours_start": rules.quiet_hours_start,
             "quiet_hours_end": rules.quiet_hours_end,
             "sms_sender_id": rules.sms_sender_id,
+            **{field: getattr(rules, field) for field in cls.TEAM_FIELDS},
         }
         for field, hours in zip(cls.REMINDER_FIELDS, rules.reminder_leads[:3], strict=False):
             initial[field] = hours
@@ -384,6 +407,17 @@ class MessageSettingsForm(forms.Form):
                 )
             )
         return value
+
+    def clean_team_notice_sms_to(self) -> str:
+        raw = self.cleaned_data["team_notice_sms_to"].strip()
+        try:
+            number = phones.normalise(raw)
+        except phones.PhoneError as exc:
+            raise ValidationError(exc.message) from exc
+        refusal = number and phones.sms_refusal(number, BusinessSettings.current().sms_regions)
+        if refusal:
+            raise ValidationError(refusal)
+        return number
 
     def clean(self):
         data = super().clean()

@@ -346,7 +346,17 @@ class MessagesView(SettingsFormView):
         rules.quiet_hours_start = data["quiet_hours_start"]
         rules.quiet_hours_end = data["quiet_hours_end"]
         rules.sms_sender_id = data["sms_sender_id"]
-        rules.save(update_fields=["reminder_hours", "quiet_hours_start", "quiet_hours_end", "sms_sender_id"])
+        for field in MessageSettingsForm.TEAM_FIELDS:
+            setattr(rules, field, data[field])
+        rules.save(
+            update_fields=[
+                "reminder_hours",
+                "quiet_hours_start",
+                "quiet_hours_end",
+                "sms_sender_id",
+                *MessageSettingsForm.TEAM_FIELDS,
+            ]
+        )
 
 
 def _text_variant_name(tenant, rules) -> str:
@@ -472,7 +482,7 @@ class OutboxView(SettingsPage, TemplateView):
             form=form,
             filtered=bool(filters),
             page_obj=page_obj,
-            rows=[(m, m.status in services.RESENDABLE) for m in page_obj.object_list],
+            rows=_rows_with_refusals(page_obj.object_list, tenant),
             query=urlencode(query),
             time_zone=tenant.time_zone,
             here=self.request.get_full_path(),
@@ -480,12 +490,19 @@ class OutboxView(SettingsPage, TemplateView):
         return context
 
 
+def _rows_with_refusals(messages, tenant) -> list[tuple[OutboxMessage, str]]:
+    """Each message with why it cannot be sent again ("": "Resend" is offered)."""
+    messages = list(messages)
+    refusals = services.resend_refusals(messages, tenant=tenant)
+    return [(m, refusals[m.pk]) for m in messages]
+
+
 class OutboxResendView(SettingsPage, View):
     """Queue a new copy of a message (the old row stays as it was); back to the log with the outcome."""
 
     def post(self, request, pk: int):
         try:
-            resend = services.outbox_resend(message_id=pk, requested_by=request.user)
+            resend = services.outbox_resend(message_id=pk, requested_by=request.user, tenant=request.tenant)
         except OutboxMessage.DoesNotExist as exc:
             raise Http404 from exc
         except services.ResendRefused as exc:

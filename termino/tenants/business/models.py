@@ -58,6 +58,14 @@ class BusinessSettings(models.Model):
     sms_countries = models.CharField(_("countries for SMS"), max_length=300, blank=True)
     # Empty: the platform's settings.SMS_DAILY_CAP.
     sms_daily_cap = models.PositiveIntegerField(_("SMS per day at most"), null=True, blank=True)
+    # Confirmed appointments whose local day has ended are marked completed by a periodic task.
+    auto_complete = models.BooleanField(_("mark past appointments as completed"), default=True)
+    # The team hears of bookings, moves and cancellations customers make online.
+    team_notice_email = models.BooleanField(_("e-mail the team about online bookings"), default=True)
+    # Empty: the owner's e-mail address.
+    team_notice_email_to = models.EmailField(_("send these e-mails to"), blank=True)
+    # Empty: no SMS to the team. E.164.
+    team_notice_sms_to = models.CharField(_("also send an SMS to"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("business settings")
@@ -77,6 +85,10 @@ class BusinessSettings(models.Model):
             models.CheckConstraint(
                 name="booking_sms_sender_id_format",
                 condition=Q(sms_sender_id="") | Q(sms_sender_id__regex=SENDER_ID_PATTERN),
+            ),
+            models.CheckConstraint(
+                name="business_team_notice_sms_e164",
+                condition=Q(team_notice_sms_to="") | Q(team_notice_sms_to__regex=r"^\+[1-9][0-9]{6,14}$"),
             ),
             models.CheckConstraint(
                 name="booking_sms_countries_format",

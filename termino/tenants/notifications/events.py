@@ -4,6 +4,8 @@ lifecycle's events (`termino.tenants.scheduling.events`); no caller queues a mes
 - In the writing transaction (`on_appointment_event`): outbox rows for the customer — a confirmation, a
   "request received", a "confirmed" after approval, a "declined" with the business's reason, a change,
   a cancellation — and reminders at the business's lead times. They commit with the change or not at all.
+- In the same transaction, `team.on_appointment_event`: the business's own notice when a customer books,
+  moves or cancels online.
 - Once committed (`hand_to_worker`): the business's due messages go to a worker at once, so a
   confirmation does not wait for beat; every queued row is also marked in the due index
   (`termino.platform.duework`), whose dispatcher visits the business when a message is due (reminders),
@@ -149,5 +151,8 @@ def hand_to_worker(event: events.AppointmentEvent) -> None:
 
 def subscribe() -> None:
     """Called by the app's ready(): notifications listen to scheduling, scheduling knows nothing of them."""
+    from . import team
+
     events.subscribe(on_appointment_event)
+    events.subscribe(team.on_appointment_event)  # the team hears of what customers do online
     events.subscribe(hand_to_worker, on_commit=True)

@@ -21,6 +21,68 @@ class MessageKind(models.TextChoices):
     CHANGE = "change", _("Booking change")
     CANCELLATION = "cancellation", _("Cancellation")
     REMINDER = "reminder", _("Reminder")
+    # To the business itself, written when queued (in the team's language), not from a customer text.
+    TEAM_BOOKED = "team_booked", _("Team notice: booked online")
+    TEAM_MOVED = "team_moved", _("Team notice: moved online")
+    TEAM_CANCELLED = "team_cancelled", _("Team notice: cancelled online")
+    AGENDA = "agenda", _("Daily agenda")
+
+
+# Messages to customers: their texts come from `texts.py` or the business's own (`MessageTemplate`).
+CUSTOMER_KINDS = (
+    MessageKind.CONFIRMATION,
+    MessageKind.REQUEST,
+    MessageKind.DECLINED,
+    MessageKind.CHANGE,
+    MessageKind.CANCELLATION,
+    MessageKind.REMINDER,
+)
+TEAM_KINDS = (MessageKind.TEAM_BOOKED, MessageKind.TEAM_MOVED, MessageKind.TEAM_CANCELLED, MessageKind.AGENDA)
+
+
+class Reason(models.TextChoices):
+    """Why a message was skipped or failed, stored as a code and shown in the reader's language. Any other
+    text in `OutboxMessage.reason` comes from the SMS provider or the mail server and is shown as it is."""
+
+    RESTRICTED = "restricted", _("Processing of this customer's data is restricted.")
+    NO_CONSENT = "no_consent", _("The customer has not given (or has withdrawn) consent for this channel.")
+    ERASED = "erased", _("Customer data erased.")
+    SMS_LOCKED = "sms_locked", _("SMS of this business are locked by Termino support.")
+    EMAIL_UNCONFIRMED = (
+        "email_unconfirmed",
+        _(
+            "Not sent: the business has not confirmed its e-mail address yet. SMS go out once it has; "
+            "resend this one from the message log if it is still needed."
+        ),
+    )
+    NOT_MOBILE = "not_mobile", _("Not a mobile number of the countries this business texts: SMS not sent.")
+    DAILY_CAP = (
+        "daily_cap",
+        _(
+            "Daily SMS limit of this business reached: not sent. If the bookings are genuine, raise the "
+            "limit under Settings → Booking rules and send it again."
+        ),
+    )
+    QUOTA_USED_UP = "quota_used_up", _("SMS quota of this month used up.")
+    WORKER_STOPPED_SMS = (
+        "worker_stopped_sms",
+        _("The worker stopped while sending; checked with the provider before sending again."),
+    )
+    WORKER_STOPPED_EMAIL = (
+        "worker_stopped_email",
+        _("The worker stopped while sending; the e-mail may have gone out. Check, then resend."),
+    )
+    RESTORED_SMS = (
+        "restored_sms",
+        _("The database was restored from a backup; checked with the provider before sending."),
+    )
+    RESTORED_EMAIL = (
+        "restored_email",
+        _(
+            "The database was restored from a backup; this e-mail may have gone out before. "
+            "Check, then resend."
+        ),
+    )
 
 
 class MessageStatus(models.TextChoices):
@@ -36,7 +98,9 @@ class OutboxMessage(models.Model):
     channel = models.CharField(max_length=8, choices=Channel.choices)
     kind = models.CharField(max_length=16, choices=MessageKind.choices)
     recipient = models.CharField(max_length=254)
-    text = models.TextField(blank=True)  # rendered when sent, kept for the message log
+    # A customer's message is rendered when sent; a team message when queued. Kept for the message log.
+    subject = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
     appointment = models.ForeignKey(
         "scheduling.Appointment", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )
@@ -45,7 +109,7 @@ class OutboxMessage(models.Model):
     )
     due_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
-    reason = models.CharField(max_length=500, blank=True)
+    reason = models.CharField(max_length=500, blank=True)  # a `Reason` code, or the provider's words
     attempts = models.PositiveIntegerField(default=0)
     provider_message_id = models.CharField(max_length=100, blank=True)
     # Derived from what the message is about (e.g. "confirmation:42:email"): the same event never
@@ -73,6 +137,15 @@ class OutboxMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.channel} → {self.recipient}"
 
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language (a provider's own words as they are)."""
+        return str(Reason(self.reason).label) if self.reason in Reason.values else self.reason
+
+    @property
+    def to_team(self) -> bool:
+        return self.kind in TEAM_KINDS
+
 
 class MessageTemplate(models.Model):
     """A business's own text for one kind of message on one channel, replacing the default text.
@@ -81,7 +154,7 @@ class MessageTemplate(models.Model):
     template code); the form rejects any other.
     """
 
-    kind = models.CharField(max_length=16, choices=MessageKind.choices)
+    kind = models.CharField(max_length=16, choices=[(k.value, k.label) for k in CUSTOMER_KINDS])
     channel = models.CharField(max_length=8, choices=Channel.choices)
     subject = models.CharField(max_length=200, blank=True)  # e-mail only
     body = models.TextField()
@@ -93,9 +166,7 @@ class MessageTemplate(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["kind", "channel"], name="message_template_one_per_kind_channel"),
-            models.CheckConstraint(
-                name="message_template_kind_valid", condition=Q(kind__in=MessageKind.values)
-            ),
+            models.CheckConstraint(name="message_template_kind_valid", condition=Q(kind__in=CUSTOMER_KINDS)),
             models.CheckConstraint(
                 name="message_template_channel_valid", condition=Q(channel__in=Channel.values)
             ),

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from termino.platform.billing import selectors as billing
 from termino.platform.billing import services as billing_services
-from termino.platform.staffadmin.selectors import SMS_LOCKED_REASON, sms_locked
+from termino.platform.staffadmin.selectors import sms_locked
 from termino.platform.tenancy.routing import primary_url
 from termino.platform.tenancy.selectors import email_confirmed
 from termino.shared import phones, timeutils
@@ -55,26 +55,14 @@ from termino.tenants.scheduling.models import AppointmentStatus
 
 from . import rendering
 from .due import outbox_due
-from .models import Channel, MessageKind, MessageStatus, MessageTemplate, OutboxMessage, SmsDay
+from .models import Channel, MessageKind, MessageStatus, MessageTemplate, OutboxMessage, Reason, SmsDay
 
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
-# What the outbox records on an SMS of a business whose signup address is unconfirmed. Skipped, not held:
-# held reminders would go out late after a confirmation, and a queue that waits is claimed every minute.
-EMAIL_UNCONFIRMED_REASON = (
-    "Not sent: the business has not confirmed its e-mail address yet. SMS go out once it has; "
-    "resend this one from the message log if it is still needed."
-)
 MAX_ATTEMPTS = 5
 # How far back the provider's postbox is searched for an earlier attempt (clocks differ a little).
 LOOKUP_MARGIN = timedelta(minutes=10)
-# Reasons in the message log (plain English, as the gateway's own).
-SMS_NOT_MOBILE = "Not a mobile number of the countries this business texts: SMS not sent."
-SMS_DAILY_CAP_REACHED = (
-    "Daily SMS limit of this business reached ({cap} SMS today): not sent. If the bookings are genuine, "
-    "raise the limit under Settings → Booking rules and send it again."
-)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -160,9 +148,9 @@ def _not_allowed(message: OutboxMessage, consents: dict[int, dict[str, bool]]) -
     if customer is None:
         return ""
     if customer.processing_restricted:
-        return "Processing of this customer's data is restricted."
+        return Reason.RESTRICTED
     if not crm_selectors.consent_allows(consents.get(customer.pk, {}), message.channel):
-        return "The customer has not given (or has withdrawn) consent for this channel."
+        return Reason.NO_CONSENT
     return ""
 
 
@@ -177,7 +165,10 @@ def _deliver(message: OutboxMessage, batch: Batch, consents: dict | None = None)
     refusal = _not_allowed(message, consents)
     if refusal:
         return _finish(message, MessageStatus.SKIPPED, reason=refusal)
-    subject, body = rendering.render(message, tenant=tenant, own=batch.own, rules=batch.rules)
+    if message.to_team:  # written when queued
+        subject, body = message.subject, message.text
+    else:
+        subject, body = rendering.render(message, tenant=tenant, own=batch.own, rules=batch.rules)
     callback_data = f"{tenant.schema_name}|{message.idempotency_key}"
     try:
         if message.channel == Channel.SMS and message.attempts > 1:
@@ -189,23 +180,21 @@ def _deliver(message: OutboxMessage, batch: Batch, consents: dict | None = None)
                 return _finish(message, MessageStatus.SENT, provider_id=earlier, text=body)
         if message.channel == Channel.SMS:
             if batch.sms_locked:
-                return _finish(message, MessageStatus.SKIPPED, reason=SMS_LOCKED_REASON, text=body)
+                return _finish(message, MessageStatus.SKIPPED, reason=Reason.SMS_LOCKED, text=body)
+            # Skipped, not held: held reminders would go out late after a confirmation.
             if batch.email_unconfirmed:
-                return _finish(message, MessageStatus.SKIPPED, reason=EMAIL_UNCONFIRMED_REASON, text=body)
+                return _finish(message, MessageStatus.SKIPPED, reason=Reason.EMAIL_UNCONFIRMED, text=body)
             # Checked again here: the number may have been typed in the backoffice, or the countries changed.
             if phones.sms_refusal(message.recipient, batch.rules.sms_regions):
-                return _finish(message, MessageStatus.SKIPPED, reason=SMS_NOT_MOBILE, text=body)
+                return _finish(message, MessageStatus.SKIPPED, reason=Reason.NOT_MOBILE, text=body)
             if message.attempts == 1:  # counted once per message, as the monthly allowance
                 day, cap = timeutils.today(timeutils.zone(tenant.time_zone)), batch.rules.sms_cap
                 if not sms_day_take(day=day, cap=cap):
                     sms_cap_notice(tenant=tenant, day=day, cap=cap)
-                    reason = SMS_DAILY_CAP_REACHED.format(cap=cap)
-                    return _finish(message, MessageStatus.SKIPPED, reason=reason, text=body)
+                    return _finish(message, MessageStatus.SKIPPED, reason=Reason.DAILY_CAP, text=body)
                 if not batch.sms_allowed():
                     sms_day_give_back(day=day)
-                    return _finish(
-                        message, MessageStatus.SKIPPED, reason=billing.SMS_QUOTA_USED_UP, text=body
-                    )
+                    return _finish(message, MessageStatus.SKIPPED, reason=Reason.QUOTA_USED_UP, text=body)
             result = sms.send(
                 sender_id=batch.sender_id,
                 phone=message.recipient,
@@ -310,7 +299,12 @@ def _send_email(message, *, tenant, subject: str, body: str) -> str:
     email = EmailMessage(subject=subject, body=body, to=[message.recipient])
     appointment = message.appointment
     # A cancelled appointment does not go into anyone's calendar.
-    if appointment is not None and appointment.manage_token and message.kind != MessageKind.CANCELLATION:
+    if (
+        appointment is not None
+        and appointment.manage_token
+        and message.kind != MessageKind.CANCELLATION
+        and not message.to_team
+    ):
         manage_url = primary_url(tenant, f"/book/manage/{appointment.manage_token}/")
         email.attach(
             "termin.ics",
@@ -353,12 +347,12 @@ def outbox_reconcile(*, now=None) -> int:
     requeued = stuck.filter(channel=Channel.SMS).update(
         status=MessageStatus.QUEUED,
         due_at=now,
-        reason="The worker stopped while sending; checked with the provider before sending again.",
+        reason=Reason.WORKER_STOPPED_SMS,
         updated_at=now,
     )
     failed = stuck.filter(channel=Channel.EMAIL).update(
         status=MessageStatus.FAILED,
-        reason="The worker stopped while sending; the e-mail may have gone out. Check, then resend.",
+        reason=Reason.WORKER_STOPPED_EMAIL,
         updated_at=now,
     )
     return requeued + failed
@@ -397,33 +391,68 @@ class ResendRefused(InvalidRequest):
     """This message may not be sent again; `message` says why, in words staff understand."""
 
 
-def resend_refusal(message: OutboxMessage) -> str:
-    """Why `message` cannot be sent again, or "" if it can."""
+@dataclass
+class ResendChecks:
+    """What the checks of a page of the message log share, read once: consents, SMS countries and blocks."""
+
+    consents: dict[int, dict[str, bool]]
+    sms_regions: tuple[str, ...]
+    sms_blocked: str  # why no SMS can go out at all now, or ""
+
+    @classmethod
+    def load(cls, tenant, messages) -> "ResendChecks":
+        sms_blocked = ""
+        if sms_locked(tenant):
+            sms_blocked = str(Reason.SMS_LOCKED.label)
+        elif not email_confirmed(tenant):
+            sms_blocked = _("No SMS go out until the business has confirmed its e-mail address.")
+        return cls(
+            consents=crm_selectors.consents_latest(m.customer_id for m in messages if m.customer_id),
+            sms_regions=BusinessSettings.current().sms_regions,
+            sms_blocked=sms_blocked,
+        )
+
+
+def resend_refusal(message: OutboxMessage, *, tenant, checks: ResendChecks | None = None) -> str:
+    """Why `message` cannot be sent again (so it would not succeed), or "" if it can."""
+    checks = checks or ResendChecks.load(tenant, [message])
     if message.status not in RESENDABLE:
         return _("Only sent, delivered, failed or skipped messages can be sent again.")
-    if message.customer_id is None:
-        return _("The customer no longer exists, so their consent cannot be checked.")
+    if not message.to_team and message.customer_id is None:
+        return _("The customer's data has been erased, or the customer no longer exists.")
     if not message.recipient or "…" in message.recipient:  # masked by the retention rules
         return _("The address of this message has been deleted under the data retention rules.")
+    if message.channel == Channel.SMS:
+        if checks.sms_blocked:
+            return checks.sms_blocked
+        if phones.sms_refusal(message.recipient, checks.sms_regions):
+            return str(Reason.NOT_MOBILE.label)
+    if message.to_team:
+        return "" if message.text else _("The text of this message is no longer stored.")
     # The same rule as for new messages: e-mail needs the privacy notice accepted, SMS the SMS consent.
-    consents = crm_selectors.consents_latest([message.customer_id]).get(message.customer_id, {})
-    if not crm_selectors.consent_allows(consents, message.channel):
+    if not crm_selectors.consent_allows(checks.consents.get(message.customer_id, {}), message.channel):
         if message.channel == Channel.SMS:
             return _("The customer has not given, or has withdrawn, their consent to SMS messages.")
         return _("The customer has not given, or has withdrawn, their consent to e-mails.")
-    if message.kind != MessageKind.CANCELLATION:
-        appointment = message.appointment
-        if appointment is None:
-            return _("The appointment no longer exists.")
-        if appointment.status == AppointmentStatus.CANCELLED:
-            return _("The appointment has been cancelled since.")
-        if appointment.start <= timezone.now():
-            return _("The appointment has already begun.")
+    appointment = message.appointment
+    if appointment is None:
+        return _("The appointment no longer exists.")
+    if message.kind != MessageKind.CANCELLATION and appointment.status == AppointmentStatus.CANCELLED:
+        return _("The appointment has been cancelled since.")
+    if appointment.start <= timezone.now():
+        return _("The appointment has already begun.")
     return ""
 
 
+def resend_refusals(messages, *, tenant) -> dict[int, str]:
+    """`resend_refusal` of each message of a page of the log, by id, with the shared reads done once."""
+    messages = list(messages)
+    checks = ResendChecks.load(tenant, messages)
+    return {m.pk: resend_refusal(m, tenant=tenant, checks=checks) for m in messages}
+
+
 @transaction.atomic
-def outbox_resend(*, message_id: int, requested_by) -> OutboxMessage:
+def outbox_resend(*, message_id: int, requested_by, tenant) -> OutboxMessage:
     """Queue a new message with the same kind, channel and recipient, due now and rendered when sent.
 
     The original row stays as it is (a crash or retry could otherwise send it twice). Raises
@@ -435,7 +464,7 @@ def outbox_resend(*, message_id: int, requested_by) -> OutboxMessage:
         .select_related("customer", "appointment")
         .get(pk=message_id)
     )
-    refusal = resend_refusal(original)
+    refusal = resend_refusal(original, tenant=tenant)
     if refusal:
         raise ResendRefused(refusal)
     number = original.resends.count() + 1
@@ -447,18 +476,15 @@ def outbox_resend(*, message_id: int, requested_by) -> OutboxMessage:
         customer=original.customer,
         due_at=timezone.now(),
         idempotency_key=f"resend:{original.pk}:{number}",
+        # A team message was written when first queued; a customer's is rendered again when sent.
+        subject=original.subject if original.to_team else "",
+        text=original.text if original.to_team else "",
         resend_of=original,
         requested_by=requested_by,
     )
     outbox_due(resend.due_at)
     transaction.on_commit(partial(send_soon, schema_name=connection.schema_name))
     return resend
-
-
-RESTORED_EMAIL_REASON = (
-    "The database was restored from a backup; this e-mail may have gone out before. Check, then resend."
-)
-RESTORED_SMS_REASON = "The database was restored from a backup; checked with the provider before sending."
 
 
 @transaction.atomic
@@ -478,11 +504,11 @@ def outbox_after_database_restore(*, served_until) -> dict[str, int]:
     sms = pending.filter(channel=Channel.SMS).update(
         status=MessageStatus.QUEUED,
         attempts=Greatest(F("attempts"), 1),
-        reason=RESTORED_SMS_REASON,
+        reason=Reason.RESTORED_SMS,
         updated_at=now,
     )
     emails = pending.filter(channel=Channel.EMAIL, due_at__lte=served_until).update(
-        status=MessageStatus.FAILED, reason=RESTORED_EMAIL_REASON, updated_at=now
+        status=MessageStatus.FAILED, reason=Reason.RESTORED_EMAIL, updated_at=now
     )
     # The restored due index knows nothing of what was queued after its time either.
     outbox_due(now)

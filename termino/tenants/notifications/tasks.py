@@ -1,7 +1,9 @@
 from celery import shared_task
 
+from termino.platform.tenancy.selectors import current_business
 from termino.shared.tasks import TenantTask
 
+from . import team
 from .due import outbox_due, outbox_next_due, outbox_run
 
 
@@ -13,3 +15,13 @@ def send_due(*, schema_name: str) -> dict:
     if (next_at := outbox_next_due()) is not None:
         outbox_due(next_at)
     return counts
+
+
+@shared_task(base=TenantTask, name="notifications.queue_agendas", ignore_result=True)
+def queue_agendas(*, schema_name: str) -> int:
+    """Each morning, the opted-in staff members' agendas of the day (beat fans this out every 15 minutes;
+    each agenda is queued once a day), then sent at once."""
+    queued = team.agendas_queue(tenant=current_business())
+    if queued:
+        send_due(schema_name=schema_name)
+    return queued

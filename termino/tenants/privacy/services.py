@@ -33,17 +33,16 @@ from termino.platform.billing import services as billing_services
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import InvalidRequest
 from termino.tenants.crm.models import Consent, ConsentKind, Customer, CustomerNote
-from termino.tenants.notifications.models import MessageStatus, OutboxMessage
+from termino.tenants.notifications.models import MessageStatus, OutboxMessage, Reason
 from termino.tenants.scheduling import lifecycle
 from termino.tenants.scheduling.events import Actor
-from termino.tenants.scheduling.models import Appointment
+from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment
 
 from .exports import customer_export, customers_export, export_json  # noqa: F401  (part of this API)
 from .models import CUSTOMER_ACTOR, EventAction, PersonalDataEvent, PrivacyRequest, RequestKind, RequestStatus
 
 logger = logging.getLogger(__name__)
 
-ERASED_REASON = "Customer data erased."
 CLOSE_REASON = "closed by owner"
 # Who acted when it was not a logged-in user (CUSTOMER_ACTOR: the customer through their link).
 SYSTEM_ACTOR = "system"
@@ -130,7 +129,7 @@ def customer_erase(
     messages = OutboxMessage.objects.filter(Q(customer=row) | Q(appointment_id__in=appointment_ids))
     # Messages not sent yet will not be: the worker finds a skipped row without a recipient.
     messages.filter(status=MessageStatus.QUEUED).update(
-        status=MessageStatus.SKIPPED, reason=ERASED_REASON, updated_at=timezone.now()
+        status=MessageStatus.SKIPPED, reason=Reason.ERASED, updated_at=timezone.now()
     )
     messages_blanked = messages.update(recipient="", text="", customer=None, updated_at=timezone.now())
     # Through the lifecycle: the booking page forgets its stored answers naming these appointments.
@@ -165,10 +164,37 @@ def customer_erase(
     return result
 
 
+def future_appointments(*, customer: Customer):
+    """The customer's appointments still to come: kept by an erasure, they would block their time without
+    a name, so the erasure page offers to cancel them first."""
+    return (
+        Appointment.objects.filter(customer=customer, status__in=ACTIVE_STATUSES, start__gt=timezone.now())
+        .select_related("service")
+        .prefetch_related("allocations__resource")
+        .order_by("start", "pk")
+    )
+
+
+@transaction.atomic
+def customer_future_cancel(*, customer: Customer, actor, notify: bool) -> int:
+    """Cancel the customer's future appointments before an erasure, telling them or not. Returns how many."""
+    cancelled = 0
+    for appointment in future_appointments(customer=customer):
+        lifecycle.appointment_cancel(
+            actor=Actor(source="privacy", user=actor),
+            appointment=appointment,
+            reason=_("Cancelled before the customer's data was erased"),
+            notify=notify,
+        )
+        cancelled += 1
+    return cancelled
+
+
 def erasure_preview(*, customer: Customer) -> dict:
     """What `customer_erase` would delete and keep, for the confirmation page."""
     appointments = Appointment.objects.filter(customer=customer)
     return {
+        "future": list(future_appointments(customer=customer)),
         "notes": CustomerNote.objects.filter(customer=customer).count(),
         "consents": Consent.objects.filter(customer=customer).count(),
         "messages": OutboxMessage.objects.filter(customer=customer).count(),

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from termino.shared import timeutils
 from termino.shared.errors import NotPermitted
 from termino.tenants.business.roles import own_resource_ids
 
@@ -24,6 +26,9 @@ from .events import Actor, AppointmentEvent, Snapshot
 from .models import Appointment, AppointmentSource, AppointmentStatus, Resource
 
 S = AppointmentStatus
+# Changes nobody made by hand: the periodic completion of past appointments.
+SYSTEM = Actor(source="system")
+COMPLETE_BATCH = 500
 
 
 def _own(actor: Actor) -> list[int] | None:
@@ -231,3 +236,37 @@ def appointments_anonymise(*, actor: Actor, appointment_ids: Iterable[int], chan
             )
         )
     return count
+
+
+@transaction.atomic
+def appointments_complete_past(*, zone: ZoneInfo, limit: int = COMPLETE_BATCH) -> int:
+    """Mark confirmed appointments completed once their local day has ended (and they have); the system acts.
+
+    Rows another run holds are skipped (SKIP LOCKED) and a completed row no longer matches, so runs at the
+    same time complete each appointment once and publish one event for it. No-shows, cancellations and
+    requests are left as they are. Returns how many this call completed (at most `limit`); call again
+    until it returns 0.
+    """
+    now = timeutils.now()
+    today_starts = timeutils.local_midnight(timeutils.today(zone), zone)
+    rows = list(
+        Appointment.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=S.CONFIRMED, start__lt=today_starts, end__lte=now)
+        .select_related("service")
+        .prefetch_related("allocations")
+        .order_by("start", "pk")[:limit]
+    )
+    Appointment.objects.filter(pk__in=[a.pk for a in rows]).update(
+        status=S.COMPLETED, changed_by=None, updated_at=now
+    )
+    for appointment in rows:
+        resources = tuple(sorted(a.resource_id for a in appointment.allocations.all()))
+        before = Snapshot(appointment.start, appointment.end, S.CONFIRMED, resources, appointment.customer_id)
+        appointment.status, appointment.changed_by = S.COMPLETED, None
+        after = Snapshot(appointment.start, appointment.end, S.COMPLETED, resources, appointment.customer_id)
+        events.publish(
+            AppointmentEvent(
+                kind=events.COMPLETED, appointment=appointment, after=after, actor=SYSTEM, before=before
+            )
+        )
+    return len(rows)

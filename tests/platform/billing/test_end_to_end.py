@@ -56,7 +56,7 @@ def test_subscribe_fail_suspend_pay_active(business_a, fake_stripe, django_captu
         assert services.billing_overdue_suspend(now=grace_until + timedelta(minutes=1)) == 1
     assert status_of(business_a) == TenantStatus.SUSPENDED
     closed = booking.get("/book/")
-    assert closed.status_code == 403 and b"suspended" in closed.content
+    assert closed.status_code == 403 and b"Online booking is currently not available" in closed.content
 
     # The owner updates the card in the portal; the open invoice is paid: active, bookings open again.
     webhook(fake_stripe.pay_open_invoice(sub_id))

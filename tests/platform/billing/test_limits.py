@@ -88,7 +88,6 @@ def test_taking_quota_uses_the_allowance_then_credits_then_refuses(business_a):
     assert account_of(business_a).extra_sms_credits == 0
     sms(business_a)
     assert services.sms_quota_take(tenant=business_a.tenant) is False
-    assert selectors.SMS_QUOTA_USED_UP == "SMS quota of this month used up"
 
 
 def test_staff_seats_count_logins_and_open_invitations(business_a):

@@ -203,7 +203,7 @@ def test_a_status_change_reaches_routing_once_committed(business_a, django_captu
         services.tenant_status_set(tenant=business_a.tenant, status=TenantStatus.SUSPENDED, reason="test")
     response = client_for(business_a.host, "en").get("/book/")
     assert response.status_code == 403
-    assert b"suspended" in response.content
+    assert b"Online booking is currently not available" in response.content
 
 
 def test_a_staff_suspension_holds_whatever_stripe_reports(business_a, fake_stripe):

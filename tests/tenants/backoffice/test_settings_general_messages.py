@@ -34,6 +34,11 @@ def sent(business_a):
     """A widget booking whose two confirmations went out (reminders still queued)."""
     with schema_context(business_a.schema):
         service, _staff, _room = salon()
+        BusinessSettings.objects.update_or_create(
+            id=1,
+            defaults={"team_notice_email": False},
+            # Customer messages only (the team's: test_team_notices.py).
+        )
     assert public_post(business_a.host, "bookings/", booking_body(service, next_monday())).status_code == 201
     with FakeLox24() as fake, schema_context(business_a.schema):
         services.outbox_send_due(tenant=business_a.tenant, sms=Lox24Gateway(fake.url, fake.token))

@@ -114,18 +114,20 @@ def test_sms_are_skipped_with_a_reason_while_unconfirmed_and_sent_once_confirmed
     assert public_post(business.host, "bookings/", booking_body(service, start)).status_code == 201
     unconfirm(business)
     with schema_context(business.schema):
-        assert outbox.outbox_send_due(tenant=business.tenant, sms=gateway) == {"skipped": 1, "sent": 1}
+        # Sent: the customer's e-mail and the team's notice.
+        assert outbox.outbox_send_due(tenant=business.tenant, sms=gateway) == {"skipped": 1, "sent": 2}
         sms = OutboxMessage.objects.get(channel="sms", kind="confirmation")
-        assert sms.status == "skipped" and "not confirmed its e-mail address" in sms.reason
+        assert sms.status == "skipped" and sms.reason == "email_unconfirmed"
         assert sms.text  # what would have been sent stays visible in the message log
     assert fake.messages == [] and fake.requests == 0
-    assert [m.to for m in mail.outbox] == [["lena.fischer@example.com"]]  # e-mails to customers go out
+    # E-mails go out: to the customer, and the team's notice to the owner.
+    assert sorted(m.to for m in mail.outbox) == [["lena.fischer@example.com"], [business.owner_username]]
 
     confirm(business, django_capture_on_commit_callbacks)
     later = booking_body(service, start + timedelta(hours=2))
     assert public_post(business.host, "bookings/", later).status_code == 201
     with schema_context(business.schema):
-        assert outbox.outbox_send_due(tenant=business.tenant, sms=gateway) == {"sent": 2}
+        assert outbox.outbox_send_due(tenant=business.tenant, sms=gateway) == {"sent": 3}
     assert len(fake.messages) == 1 and fake.messages[0]["phone"] == "+491701234567"
 
 

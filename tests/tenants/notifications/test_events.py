@@ -23,6 +23,11 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def shop(business_a):
     with schema_context(business_a.schema):
         service, _staff, _room = salon()
+        BusinessSettings.objects.update_or_create(
+            id=1,
+            defaults={"team_notice_email": False},
+            # Customer messages only (the team's: test_team_notices.py).
+        )
     return business_a, service
 
 

@@ -78,7 +78,10 @@ def test_approval_request_then_confirmed_or_declined_through_a_real_worker(commi
     business = committed_db("t-approval")
     with schema_context(business.schema):
         service, _staff, _room = salon()
-        BusinessSettings.objects.update_or_create(id=1, defaults={"approval_required": True})
+        # Customer messages only (the team's: test_team_notices.py).
+        BusinessSettings.objects.update_or_create(
+            id=1, defaults={"approval_required": True, "team_notice_email": False}
+        )
     connection.set_schema_to_public()
     owner = log_in_as(business, "owner")
     with FakeLox24() as fake:

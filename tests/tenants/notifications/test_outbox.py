@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from termino.shared.sms.gateways import Lox24Gateway
+from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Consent, Customer
 from termino.tenants.notifications import services
 from termino.tenants.notifications.models import OutboxMessage
@@ -29,6 +30,11 @@ def booked(business_a):
     """A widget booking with e-mail and SMS consent: two confirmations queued."""
     with schema_context(business_a.schema):
         service, _staff, _room = salon()
+        BusinessSettings.objects.update_or_create(
+            id=1,
+            defaults={"team_notice_email": False},
+            # Customer messages only (the team's: test_team_notices.py).
+        )
     response = public_post(business_a.host, "bookings/", booking_body(service, next_monday()))
     assert response.status_code == 201
     return business_a
@@ -183,7 +189,7 @@ def test_sms_over_the_monthly_quota_is_skipped_with_a_clear_reason(booked, fake)
     assert fake.messages == []
     with schema_context(booked.schema):
         sms = OutboxMessage.objects.get(kind="confirmation", channel="sms")
-        assert sms.status == "skipped" and sms.reason == "SMS quota of this month used up"
+        assert sms.status == "skipped" and sms.reason == "quota_used_up"
 
 
 def test_bought_sms_are_used_once_the_allowance_is_gone(booked, fake):

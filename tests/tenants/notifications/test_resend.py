@@ -6,6 +6,7 @@ from django.utils import timezone, translation
 from django_tenants.utils import schema_context
 
 from termino.platform.duework import due
+from termino.platform.tenancy.selectors import current_business
 from termino.shared.sms.gateways import Lox24Gateway
 from termino.tenants.crm.models import Consent
 from termino.tenants.notifications import services
@@ -44,7 +45,7 @@ def snapshot(message):
 def test_a_resend_is_a_new_row_and_the_old_one_stays(sent):
     original, owner = sent
     before = snapshot(original)
-    resend = services.outbox_resend(message_id=original.pk, requested_by=owner)
+    resend = services.outbox_resend(message_id=original.pk, requested_by=owner, tenant=current_business())
     assert resend.pk != original.pk and resend.idempotency_key == f"resend:{original.pk}:1"
     assert (resend.channel, resend.kind, resend.recipient) == (
         original.channel,
@@ -54,7 +55,7 @@ def test_a_resend_is_a_new_row_and_the_old_one_stays(sent):
     assert resend.status == "queued" and resend.text == "" and resend.due_at <= timezone.now()
     assert resend.resend_of == original and resend.requested_by == owner
     assert snapshot(original) == before
-    again = services.outbox_resend(message_id=original.pk, requested_by=owner)
+    again = services.outbox_resend(message_id=original.pk, requested_by=owner, tenant=current_business())
     assert again.idempotency_key == f"resend:{original.pk}:2"
 
 
@@ -62,7 +63,7 @@ def test_the_send_task_is_asked_for_on_commit(sent, business_a, django_capture_o
     original, owner = sent
     # Captured, not run: the worker would find the row only after a real commit.
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.outbox_resend(message_id=original.pk, requested_by=owner)
+        services.outbox_resend(message_id=original.pk, requested_by=owner, tenant=current_business())
     mark, send = callbacks  # the due index learns of it, and a worker is asked to send it now
     assert mark.func is due.upsert
     assert mark.keywords["schema"] == business_a.schema and mark.keywords["kind"] == "notifications.outbox"
@@ -72,7 +73,7 @@ def test_the_send_task_is_asked_for_on_commit(sent, business_a, django_capture_o
 
 def test_the_resend_is_rendered_and_sent_again(sent, fake, business_a):
     original, owner = sent
-    resend = services.outbox_resend(message_id=original.pk, requested_by=owner)
+    resend = services.outbox_resend(message_id=original.pk, requested_by=owner, tenant=current_business())
     counts = services.outbox_send_due(tenant=business_a.tenant, sms=Lox24Gateway(fake.url, fake.token))
     assert counts == {"sent": 1}
     assert len(fake.messages) == 2 and fake.messages[1]["text"] == fake.messages[0]["text"]
@@ -88,7 +89,7 @@ def test_no_resend_after_consent_is_withdrawn(sent, channel, consent):
     original = OutboxMessage.objects.get(kind="confirmation", channel=channel)
     Consent.objects.create(customer=original.customer, kind=consent, granted=False, source="backoffice")
     with pytest.raises(services.ResendRefused, match="withdrawn"):
-        services.outbox_resend(message_id=original.pk, requested_by=owner)
+        services.outbox_resend(message_id=original.pk, requested_by=owner, tenant=current_business())
     assert not OutboxMessage.objects.filter(resend_of=original).exists()
 
 
@@ -96,34 +97,39 @@ def test_queued_messages_are_not_resent(sent):
     _sms, owner = sent
     reminder = OutboxMessage.objects.filter(kind="reminder", status="queued").first()
     with pytest.raises(services.ResendRefused, match="Only sent"):
-        services.outbox_resend(message_id=reminder.pk, requested_by=owner)
+        services.outbox_resend(message_id=reminder.pk, requested_by=owner, tenant=current_business())
 
 
 def test_no_reminder_for_a_cancelled_appointment(sent):
     original, owner = sent
     Appointment.objects.filter(pk=original.appointment_id).update(status="cancelled")
     with pytest.raises(services.ResendRefused, match="cancelled"):
-        services.outbox_resend(message_id=original.pk, requested_by=owner)
+        services.outbox_resend(message_id=original.pk, requested_by=owner, tenant=current_business())
 
 
 def test_failed_and_skipped_messages_can_be_resent(sent):
     original, owner = sent
     for status in ("failed", "skipped", "delivered"):
         OutboxMessage.objects.filter(pk=original.pk).update(status=status)
-        assert services.outbox_resend(message_id=original.pk, requested_by=owner).status == "queued"
+        assert (
+            services.outbox_resend(
+                message_id=original.pk, requested_by=owner, tenant=current_business()
+            ).status
+            == "queued"
+        )
 
 
 def test_unknown_message(sent):
     _sms, owner = sent
     with pytest.raises(OutboxMessage.DoesNotExist):
-        services.outbox_resend(message_id=10**9, requested_by=owner)
+        services.outbox_resend(message_id=10**9, requested_by=owner, tenant=current_business())
 
 
 def test_a_message_whose_address_was_masked_by_retention_is_not_resent(business_a):
     from termino.tenants.notifications.services import resend_refusal
 
-    with translation.override("en"):
+    with translation.override("en"), schema_context(business_a.schema):
         message = OutboxMessage(
             status="sent", channel="sms", recipient="+49…", customer_id=1, kind="reminder"
         )
-        assert "data retention" in resend_refusal(message)
+        assert "data retention" in resend_refusal(message, tenant=business_a.tenant)

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from termino.platform.billing.models import Plan
-from termino.platform.billing.selectors import SMS_QUOTA_USED_UP
 from termino.shared import timeutils
 from termino.shared.sms.gateways import Lox24Gateway
 from termino.tenants.business.models import BusinessSettings
@@ -24,8 +23,6 @@ from tests.fakes.lox24 import FakeLox24
 from tests.tenants.booking.public_helpers import booking_body, public_post, race
 from tests.tenants.scheduling.factories import BERLIN, next_monday, salon
 
-CAP_REASON = "Daily SMS limit of this business reached"
-
 
 @pytest.fixture
 def fake():
@@ -35,6 +32,12 @@ def fake():
 
 def book(business, service, numbers) -> None:
     """Online bookings with SMS consent, one per number (confirmation SMS due now)."""
+    with schema_context(business.schema):
+        BusinessSettings.objects.update_or_create(
+            id=1,
+            defaults={"team_notice_email": False},
+            # Customer messages only (the team's: test_team_notices.py).
+        )
     for n in numbers:
         start = timeutils.local_at(next_monday().date(), time(9 + n // 2, 30 * (n % 2)), BERLIN)
         body = booking_body(service, start, phone=f"0170 12345{n:02d}", email=f"kunde{n}@example.com")
@@ -71,7 +74,7 @@ def test_the_daily_cap_holds_sms_back_and_tells_the_owner_once_a_day(business_a,
     assert len(fake.messages) == 3
     statuses = list(confirmations(business_a).values())
     assert [s for s, _ in statuses] == ["sent"] * 3 + ["skipped"] * 2
-    assert all(reason.startswith(f"{CAP_REASON} (3 SMS today)") for _, reason in statuses[3:])
+    assert all(reason == "daily_cap" for _, reason in statuses[3:])
     [notice] = owner_notices(business_a, mailoutbox)
     assert notice.subject == "Tageshöchstzahl an SMS erreicht – Alpha Salon"  # the owner's language
     assert "3 SMS" in notice.body and "/settings/outbox/" in notice.body
@@ -97,7 +100,7 @@ def test_an_sms_the_monthly_quota_refuses_does_not_count_for_the_day(business_a,
     book(business_a, service, range(2))
     Plan.objects.filter(accounts__tenant=business_a.tenant).update(sms_per_month=0)
     assert send(business_a, fake) == {"sent": 2, "skipped": 2}  # the e-mails go, the SMS do not
-    assert {reason for _, reason in confirmations(business_a).values()} == {SMS_QUOTA_USED_UP}
+    assert {reason for _, reason in confirmations(business_a).values()} == {"quota_used_up"}
     with schema_context(business_a.schema):
         assert SmsDay.objects.get().sent == 0
 
@@ -114,7 +117,7 @@ def test_an_sms_goes_only_to_a_mobile_number_of_the_allowed_countries(business_a
     send(business_a, fake)
     assert fake.messages == []
     for status, reason in confirmations(business_a).values():
-        assert status == "skipped" and reason == services.SMS_NOT_MOBILE
+        assert status == "skipped" and reason == "not_mobile"
 
 
 def test_50_workers_at_once_send_exactly_the_cap(committed_db, fake, mailoutbox):
@@ -163,4 +166,4 @@ def test_50_workers_at_once_send_exactly_the_cap(committed_db, fake, mailoutbox)
     with schema_context(business.schema):
         assert SmsDay.objects.get().sent == 20
         reasons = set(OutboxMessage.objects.filter(status="skipped").values_list("reason", flat=True))
-        assert len(reasons) == 1 and reasons.pop().startswith(f"{CAP_REASON} (20 SMS today)")
+        assert reasons == {"daily_cap"}
