@@ -10,6 +10,7 @@ from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
 from termino.shared import cookies
@@ -43,21 +44,16 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
+@require_GET
 def welcome(request, token: str):
     """Where signup sends the new owner: the one-time pass logs her in and the page moves on at once.
 
-    A pass that is used, expired or of another business leads to the login page with a word why (or
-    home, when this browser is logged in already: she pressed "back").
+    A pass that is used, expired or of another business gets a page that says so (410) with the way to
+    the login, and changes nothing (no session is written for it).
     """
     user = handover_redeem(token)
     if user is None:
-        if request.user.is_authenticated:
-            return redirect("today:index")
-        messages.info(
-            request,
-            _("This sign-in link has expired or was used already. Please log in with your e-mail address."),
-        )
-        return redirect("accounts:login")
+        return render(request, "accounts/welcome_gone.html", status=410)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     response = redirect("today:index")
     cookies.set_cookie(response, settings.USERNAME_COOKIE_NAME, user.get_username())

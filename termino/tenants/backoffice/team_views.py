@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from termino.shared import cookies
 from termino.shared.errors import InvalidRequest
 from termino.tenants.accounts import services
-from termino.tenants.accounts.models import Invitation
+from termino.tenants.accounts.models import Invitation, User
 
 from .permissions import MANAGERS, role_required
 from .team_forms import AcceptForm
@@ -34,7 +34,7 @@ def team_invite(request):
 
 @role_required(*MANAGERS)
 def member_edit(request, pk: int):
-    return redirect("people:edit", pk=pk)
+    return redirect("people:edit", pk=get_object_or_404(User, pk=pk).pk)
 
 
 @require_POST
