@@ -247,7 +247,7 @@ USERNAME_COOKIE_AGE = 365 * 24 * 60 * 60
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:home"
+LOGIN_REDIRECT_URL = "today:index"
 LOGOUT_REDIRECT_URL = "accounts:login"
 # Every cookie is strictly necessary and listed on /cookies/ (termino/shared/cookies.py). The CSRF and
 # language cookies end with the browser session like the session cookie; none is readable by scripts.

@@ -52,7 +52,7 @@ BACKOFFICE = [
     "/customers/",
     "/customers/{customer}/",
     "/customers/export.csv",
-    "/team/",
+    "/people/",
     "/settings/",
     "/settings/outbox/",
     "/account/",

@@ -146,7 +146,7 @@ def csrf_client(business, role="owner") -> Client:
         ("/account/", {"owner_name": "X", "company_name": "Y"}),
         ("/account/password/", {"old_password": "x", "new_password1": "y", "new_password2": "y"}),
         ("/customers/new/", {"last_name": "Forged"}),
-        ("/team/invite/", {"email": "forged@example.com", "name": "Forged", "role": "manager"}),
+        ("/people/new/", {"email": "forged@example.com", "name": "Forged", "role": "manager"}),
         ("/settings/booking/", {"cancel_cutoff_hours": "1"}),
         ("/logout/", {}),
     ],

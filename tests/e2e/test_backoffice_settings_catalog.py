@@ -114,7 +114,7 @@ def test_catalogue_pages_on_a_phone(live_site, browser):
         for path, name in [
             ("/settings/services/", "services"),
             (f"/settings/services/{service.pk}/", "service-form"),
-            ("/settings/resources/", "resources"),
+            ("/settings/rooms/", "resources"),
             ("/settings/hours/", "hours"),
             ("/settings/closures/", "closures"),
         ]:

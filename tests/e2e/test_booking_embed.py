@@ -108,3 +108,30 @@ def test_a_site_not_listed_cannot_frame_the_booking_page(live_site, browser, oth
         assert frame is None or "Haarschnitt" not in (frame.content() or "")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("lang", "device"), [("de", DESKTOP), ("en", PHONE)], ids=["desktop-de", "phone-en"])
+def test_the_snippet_on_a_site_not_listed_explains_what_to_do(live_site, browser, other_site, lang, device):
+    _business, base = embedding_business(live_site, "https://somewhere-else.example")
+    other_site["pages"]["/"] = (
+        f'<!doctype html><html lang="{lang}"><body><h1>Salon website</h1>'
+        f'<script src="{base}/embed.js" data-mode="inline"></script><p>Footer</p></body></html>'
+    )
+    context = browser.new_context(**device)
+    page = context.new_page()
+    try:
+        page.goto(other_site["origin"] + "/")
+        notice = page.locator(".termino-embed-notice")
+        notice.wait_for()
+        expected = {"de": "noch nicht freigeschaltet", "en": "not switched on for this website yet"}[lang]
+        assert expected in notice.inner_text() and other_site["origin"] in notice.inner_text()
+        assert notice.get_by_role("link").get_attribute("href") == f"{base}/book/"
+        assert page.locator("iframe").count() == 0  # no grey broken box
+        screenshot(page, f"embed-not-listed-{lang}")
+        # Listed a moment later, the same page shows the booking at the next load (the answer is not cached).
+        with schema_context(_business.schema):
+            BusinessSettings.objects.filter(id=1).update(allowed_origins=other_site["origin"])
+        page.reload()
+        page.wait_for_selector("iframe")
+    finally:
+        context.close()

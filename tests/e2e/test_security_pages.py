@@ -18,7 +18,7 @@ PAGES = [
     "/calendar/",
     "/customers/",
     "/settings/",
-    "/team/",
+    "/people/",
     "/account/",
     "/account/logins/",
     "/account/tokens/",

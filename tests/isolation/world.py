@@ -27,7 +27,8 @@ from termino.platform.staffadmin.models import ImpersonationGrant
 from termino.platform.staffadmin.services import impersonation_grant_create
 from termino.platform.tenancy.confirmation import confirmation_token
 from termino.tenants.accounts import password_reset
-from termino.tenants.accounts.models import Invitation
+from termino.tenants.accounts.handover import handover_issue
+from termino.tenants.accounts.models import Invitation, SignInHandover
 from termino.tenants.accounts.services import api_token_create
 from termino.tenants.booking import services as booking_services
 from termino.tenants.business.models import BusinessSettings
@@ -73,6 +74,7 @@ class Side:
     reset_uid: str = ""
     reset_token: str = ""
     confirm_token: str = ""
+    welcome_token: str = ""
     import_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     api_token: str = ""
     api_token_obj: object = None
@@ -197,6 +199,9 @@ def build_side(business: Business, label: str) -> Side:
             expires_at=timezone.now() + Invitation.VALID_FOR,
             invited_by=side.owner,
         )
+        # Signup's one-time pass into the backoffice; valid for a minute only, the suite takes longer.
+        side.welcome_token = handover_issue(user=side.owner)
+        SignInHandover.objects.update(expires_at=timezone.now() + timedelta(hours=2))
         side.outbox = OutboxMessage.objects.create(
             channel="sms",
             kind="reminder",

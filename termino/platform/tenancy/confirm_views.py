@@ -77,7 +77,7 @@ def resend(request):
             messages.info(request, _("Your e-mail address is confirmed already."))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "accounts:home"
+        target = "today:index"
     return redirect(target)
 
 

@@ -1,14 +1,18 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.timesince import timeuntil
 from django.views.generic import FormView, TemplateView
+from django_tenants.utils import schema_context
 
 from termino.shared import timeutils
 from termino.shared.client_ip import client_ip
 from termino.shared.ratelimit import RateLimited
-from termino.shared.welcome import welcome_token_issue
+from termino.tenants.accounts.handover import handover_issue
+from termino.tenants.accounts.models import Role, User
 
 from .forms import TAKEN, SignupForm
 from .routing import primary_url
@@ -49,8 +53,12 @@ class SignupView(FormView):
         except SubdomainTaken:
             form.add_error("slug", TAKEN)
             return self.form_invalid(form)
-        token = welcome_token_issue(schema_name=tenant.schema_name, username=signup.email)
-        return HttpResponseRedirect(primary_url(tenant, f"/login/?welcome={token}"))
+        # Straight into the backoffice, logged in: a one-time pass redeemed at the business's own host.
+        with schema_context(tenant.schema_name):
+            token = handover_issue(user=User.objects.get(role=Role.OWNER))
+        return HttpResponseRedirect(
+            primary_url(tenant, reverse("accounts:welcome", args=[token], urlconf=settings.ROOT_URLCONF))
+        )
 
 
 def signup_limited(request, retry_after: int):

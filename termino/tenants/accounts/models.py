@@ -284,3 +284,38 @@ class LoginEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username or '-'} {self.outcome} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SignInHandover(models.Model):
+    """A one-time pass from the platform's signup page into the new business's backoffice.
+
+    Signup (public host) makes one for the owner and redirects to the business's host, which redeems it
+    once, within VALID_FOR, and logs the owner in: she does not type the password she just chose again.
+    Only a SHA-256 of the token, keyed with the schema name, is stored, so neither a copy of the database
+    nor the same token at another business opens anything. Redeeming deletes the row.
+    """
+
+    VALID_FOR = timedelta(seconds=60)
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="handover_token_hash_hex",
+                condition=Q(token_hash__regex=r"^[0-9a-f]{64}$"),  # noqa: S106 (a pattern, not a secret)
+            ),
+            models.CheckConstraint(
+                name="handover_expiry_after_creation", condition=Q(expires_at__gt=F("created_at"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"sign-in pass of user {self.user_id}"
+
+    @staticmethod
+    def hash_token(token: str, *, schema_name: str) -> str:
+        return hashlib.sha256(f"{schema_name}:{token}".encode()).hexdigest()

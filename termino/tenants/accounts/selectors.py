@@ -1,15 +1,15 @@
+from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.db.models.functions import Lower
-from django.utils import timezone
 
 from termino.platform.tenancy.routing import primary_url
 from termino.shared import timeutils
 from termino.tenants.business.roles import own_resource_ids
 from termino.tenants.crm.models import Customer
-from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment, Resource, ResourceKind
+from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment, Resource, ResourceKind, Service
 
 from .models import ApiToken, Invitation, Role, User
 
@@ -55,6 +55,52 @@ def team_member_list():
     )
 
 
+@dataclass
+class Person:
+    """One row of the People page: a login, a staff calendar column, or both (or an open invitation)."""
+
+    name: str
+    user: User | None = None
+    column: Resource | None = None
+    invitation: Invitation | None = None
+
+    @property
+    def services(self) -> list[Service]:
+        return list(self.column.services.all()) if self.column else []
+
+    @property
+    def in_calendar(self) -> bool:
+        return self.column is not None and self.column.active
+
+    @property
+    def active(self) -> bool:
+        has_login = self.user is not None and self.user.is_active
+        return has_login or self.in_calendar or self.invitation is not None
+
+
+def people_list() -> list[Person]:
+    """Everyone who works here, as one list: logins (with their column), staff columns without a login
+    (with the open invitation to it, if any), and open invitations without a column. Active first; the
+    owner first among logins."""
+    ordered = Service.objects.order_by("name", "pk")
+    services = Prefetch("services", queryset=ordered)
+    users = list(team_member_list().prefetch_related(Prefetch("resource__services", queryset=ordered)))
+    open_invitations = list(invitation_pending_list())
+    by_column = {i.resource_id: i for i in open_invitations if i.resource_id is not None}
+    columns = (
+        Resource.objects.filter(kind=ResourceKind.STAFF, user__isnull=True)
+        .prefetch_related(services)
+        .order_by("-active", Lower("name"), "id")
+    )
+    people = [
+        Person(name=u.get_full_name() or u.get_username(), user=u, column=getattr(u, "resource", None))
+        for u in users
+    ]
+    people += [Person(name=c.name, column=c, invitation=by_column.get(c.pk)) for c in columns]
+    people += [Person(name=i.name, invitation=i) for i in open_invitations if i.resource_id is None]
+    return sorted(people, key=lambda p: not p.active)  # stable: each group keeps its own order
+
+
 def invitation_pending_list():
     """Invitations not accepted yet, expired ones included (they can be sent again)."""
     return (
@@ -62,21 +108,6 @@ def invitation_pending_list():
         .select_related("resource", "invited_by")
         .order_by("-created_at", "-id")
     )
-
-
-def staff_columns_free(*, keep: Resource | None = None) -> list[Resource]:
-    """Staff calendar columns nobody works in and nobody is invited to; `keep` is always included."""
-    reserved = Invitation.objects.filter(
-        accepted_at__isnull=True, expires_at__gt=timezone.now(), resource__isnull=False
-    ).values("resource_id")
-    columns = list(
-        Resource.objects.filter(kind=ResourceKind.STAFF, active=True, user__isnull=True)
-        .exclude(pk__in=reserved)
-        .order_by(Lower("name"), "id")
-    )
-    if keep is not None and keep not in columns:
-        columns.insert(0, keep)
-    return columns
 
 
 def account_summary(*, tenant) -> dict:

@@ -407,6 +407,138 @@ def user_agenda_email_set(*, user: User, enabled: bool) -> User:
     return user
 
 
+# --- People: a login, a calendar column, or both -------------------------------------------------------
+# The People page shows logins and staff columns as one list. A column is linked to at most one login
+# (Resource.user is one-to-one in the database); "appears in the calendar" is the column being active.
+
+
+def _column_services_set(column: Resource, services) -> None:
+    if services is not None:
+        column.services.set(list(services))
+
+
+@transaction.atomic
+def person_add(
+    *, tenant, acting_user: User, name: str, email: str, role: str, in_calendar: bool, services=()
+) -> tuple[Resource | None, Invitation | None]:
+    """Someone new: a calendar column (bookable at once) and/or an invitation to log in, in one go.
+
+    With both, the invitation names the new column, so the person works in it once they accept. Nothing
+    is stored when the invitation cannot be made or sent.
+    """
+    if acting_user.role not in MANAGERS:
+        raise PermissionDenied
+    name = " ".join(name.split())
+    if not email and not in_calendar:
+        raise InvalidField(
+            "in_calendar",
+            _("Give an e-mail address for a login, or let the person appear in the calendar (or both)."),
+        )
+    if email and role == Role.STAFF and not in_calendar:
+        raise InvalidField("in_calendar", _("A staff member works in their own calendar column."))
+    column = None
+    if in_calendar:
+        column = Resource.objects.create(kind=ResourceKind.STAFF, name=name)
+        _column_services_set(column, services)
+    invitation = None
+    if email:
+        invitation = user_invite(
+            tenant=tenant, invited_by=acting_user, email=email, name=name, role=role, resource=column
+        )
+    return column, invitation
+
+
+@transaction.atomic
+def user_column_ensure(*, member: User, acting_user: User, services=None) -> Resource:
+    """The person appears in the calendar: their column (made and linked now if they have none) is
+    active; `services` are added to what it offers. "I work here myself" on the start page is this."""
+    member = User.objects.select_for_update().get(pk=member.pk)  # one column per person, also in a race
+    _check_may_manage(acting_user, member)
+    column = Resource.objects.filter(user=member).first()
+    if column is None:
+        name = member.get_full_name() or member.get_username()
+        column = Resource.objects.create(kind=ResourceKind.STAFF, name=name, user=member)
+    elif not column.active:
+        column.active = True
+        column.save(update_fields=["active"])
+    if services is not None:
+        column.services.add(*services)
+    return column
+
+
+@transaction.atomic
+def person_update(
+    *, member: User, acting_user: User, name: str, role: str, is_active: bool, in_calendar: bool, services
+) -> User:
+    """A person with a login, as on the People page: name, role, access, calendar column and services.
+
+    Leaving the calendar deactivates the column (its appointments stay), it is never unlinked.
+    """
+    if role == Role.STAFF and not in_calendar:
+        raise InvalidField("in_calendar", _("A staff member works in their own calendar column."))
+    column = Resource.objects.filter(user=member).first()
+    member = user_update(
+        member=member,
+        acting_user=acting_user,
+        name=name,
+        role=role,
+        is_active=is_active,
+        resource=column,
+        new_resource_name=" ".join(name.split()) if in_calendar and column is None else "",
+    )
+    column = Resource.objects.select_for_update().filter(user=member).first()
+    if column is not None:
+        column.active = in_calendar
+        column.save(update_fields=["active"])
+        _column_services_set(column, services)
+    return member
+
+
+@transaction.atomic
+def column_update(
+    *,
+    tenant,
+    column: Resource,
+    acting_user: User,
+    name: str,
+    in_calendar: bool,
+    services,
+    invite_email: str = "",
+    role: str = Role.STAFF,
+) -> Resource:
+    """A calendar column without a login: its name, whether it appears in the calendar, its services;
+    with `invite_email`, the person is invited to log in and work in it (all or nothing)."""
+    if acting_user.role not in MANAGERS:
+        raise PermissionDenied
+    column = Resource.objects.select_for_update().get(pk=column.pk, kind=ResourceKind.STAFF)
+    column.name = " ".join(name.split())
+    column.active = in_calendar
+    column.save(update_fields=["name", "active"])
+    _column_services_set(column, services)
+    if invite_email:
+        user_invite(
+            tenant=tenant,
+            invited_by=acting_user,
+            email=invite_email,
+            name=column.name,
+            role=role,
+            resource=column,
+        )
+    return column
+
+
+@transaction.atomic
+def person_deactivate(*, acting_user: User, member: User | None = None, column: Resource | None = None):
+    """No more login (sessions and tokens end) and no more calendar column; appointments and notes stay."""
+    if member is not None:
+        member = user_deactivate(member=member, acting_user=acting_user)
+        column = Resource.objects.filter(user=member).first()
+    elif acting_user.role not in MANAGERS:
+        raise PermissionDenied
+    if column is not None:
+        Resource.objects.filter(pk=column.pk).update(active=False)
+
+
 # --- API tokens --------------------------------------------------------------------------------------
 
 

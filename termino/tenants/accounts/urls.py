@@ -4,9 +4,9 @@ from . import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("welcome/<str:token>/", views.welcome, name="welcome"),
     path("password/forgot/", views.PasswordResetRequestView.as_view(), name="password_reset"),
     path("password/forgot/sent/", views.PasswordResetSentView.as_view(), name="password_reset_sent"),
     path(

@@ -4,21 +4,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
 from termino.shared import cookies
 from termino.shared.ratelimit import RateLimited
-from termino.shared.welcome import welcome_token_redeem
 
-from . import password_reset, selectors
+from . import password_reset
 from .forms import PasswordResetRequestForm, ResetPasswordForm
+from .handover import handover_redeem
 from .tasks import password_reset_mail
 from .tokens import reset_tokens
 
@@ -31,15 +31,8 @@ class LoginView(auth_views.LoginView):
 
     def get_initial(self):
         initial = super().get_initial()
-        username = welcome_token_redeem(self.request.GET.get("welcome", ""))
-        self.welcomed = bool(username)
-        initial["username"] = username or self.request.COOKIES.get(settings.USERNAME_COOKIE_NAME, "")
+        initial["username"] = self.request.COOKIES.get(settings.USERNAME_COOKIE_NAME, "")
         return initial
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["welcomed"] = getattr(self, "welcomed", False)
-        return context
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -51,14 +44,20 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
-class HomeView(LoginRequiredMixin, TemplateView):
-    template_name = "accounts/home.html"
+@require_GET
+def welcome(request, token: str):
+    """Where signup sends the new owner: the one-time pass logs her in and the page moves on at once.
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(selectors.dashboard(user=self.request.user, tenant=self.request.tenant))
-        context["section"] = "today"
-        return context
+    A pass that is used, expired or of another business gets a page that says so (410) with the way to
+    the login, and changes nothing (no session is written for it).
+    """
+    user = handover_redeem(token)
+    if user is None:
+        return render(request, "accounts/welcome_gone.html", status=410)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    response = redirect("today:index")
+    cookies.set_cookie(response, settings.USERNAME_COOKIE_NAME, user.get_username())
+    return response
 
 
 # --- Forgotten password ----------------------------------------------------------------------------------
@@ -126,7 +125,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     # A business's people are logged in with their new password; platform staff are not (TOTP first).
     post_reset_login = True
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
-    success_url = reverse_lazy("accounts:home")
+    success_url = reverse_lazy("today:index")
     request_url_name = "accounts:password_reset"
 
     def get_user(self, uidb64):

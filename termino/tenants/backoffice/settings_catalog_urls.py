@@ -10,7 +10,9 @@ urlpatterns = [
     path("services/<int:pk>/", views.ServiceFormView.as_view(), name="service_edit"),
     path("services/<int:pk>/delete/", views.ServiceDeleteView.as_view(), name="service_delete"),
     path("services/<int:pk>/deactivate/", views.ServiceDeactivateView.as_view(), name="service_deactivate"),
-    path("resources/", views.ResourceListView.as_view(), name="resources"),
+    # Staff members are people now (the People page); this list keeps the rooms and equipment.
+    path("rooms/", views.ResourceListView.as_view(), name="resources"),
+    path("resources/", views.StaffMovedView.as_view(), name="staff_moved"),
     path("resources/new/", views.ResourceFormView.as_view(), name="resource_create"),
     path("resources/<int:pk>/", views.ResourceFormView.as_view(), name="resource_edit"),
     path("resources/<int:pk>/hours/", views.ResourceHoursView.as_view(), name="resource_hours"),

@@ -65,11 +65,20 @@ class ServiceListView(CatalogView):
             staff = [r for r in resources if r.kind == ResourceKind.STAFF]
             rooms = [r for r in resources if r.kind == ResourceKind.ROOM]
             problems = []
-            if service.active and not any(r.active for r in staff):
-                problems.append(_("No active staff member offers it, so it cannot be booked."))
+            unstaffed = service.active and not any(r.active for r in staff)
+            if unstaffed:
+                problems.append(_("Nobody does it yet, so customers cannot book it."))
             if service.active and service.requires_room and not any(r.active for r in rooms):
                 problems.append(_("It needs a room, but no active room is ticked."))
-            rows.append({"service": service, "staff": staff, "rooms": rooms, "problems": problems})
+            rows.append(
+                {
+                    "service": service,
+                    "staff": staff,
+                    "rooms": rooms,
+                    "problems": problems,
+                    "unstaffed": unstaffed,
+                }
+            )
         return self.render({"rows": rows})
 
 
@@ -97,6 +106,12 @@ class ServiceFormView(CatalogView):
         else:
             service = services.service_update(service=service, resources=resources, **data)
         messages.success(request, _("“%(name)s” is saved.") % {"name": service.name})
+        if service.active and not any(r.kind == ResourceKind.STAFF and r.active for r in resources):
+            messages.warning(
+                request,
+                _("Nobody does “%(name)s” yet, so customers cannot book it: choose who does it.")
+                % {"name": service.name},
+            )
         return redirect("settings:services")
 
     def show(self, form, service, *, status=200):
@@ -152,11 +167,15 @@ class ResourceListView(CatalogView):
     template_name = "resources.html"
 
     def get(self, request):
-        resources = list(selectors.resource_list())
-        groups = [
-            (kind, label, [r for r in resources if r.kind == kind]) for kind, label in ResourceKind.choices
-        ]
-        return self.render({"groups": groups})
+        rooms = [r for r in selectors.resource_list() if r.kind == ResourceKind.ROOM]
+        return self.render({"groups": [(ResourceKind.ROOM, ResourceKind.ROOM.label, rooms)]})
+
+
+class StaffMovedView(CatalogView):
+    """The old list of staff and rooms: staff members are on the People page now."""
+
+    def get(self, request):
+        return redirect("people:list")
 
 
 class ResourceFormView(CatalogView):

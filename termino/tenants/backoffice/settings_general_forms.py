@@ -15,6 +15,7 @@ from termino.shared import phones, timeutils
 from termino.shared.phones import SMS_DEFAULT_REGIONS
 from termino.shared.sms.segments import sms_segments
 from termino.tenants.business.models import SENDER_ID_PATTERN, BusinessSettings, CustomerAddress
+from termino.tenants.business.services import MAX_ORIGINS
 from termino.tenants.notifications import rendering
 from termino.tenants.notifications.models import Channel, MessageKind, MessageStatus
 
@@ -26,7 +27,6 @@ LOGO_MAX_SIDE = 4000
 LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 
 REMINDER_MAX_HOURS = 14 * 24
-MAX_ORIGINS = 20
 TEXT_MAX = 20_000
 
 

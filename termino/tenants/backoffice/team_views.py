@@ -1,13 +1,10 @@
-"""The team: who works here, with which role and calendar column; invitations by e-mail.
-
-Owners and managers use these pages (managers look after staff members); staff members get 403.
-The invitee's page (`accept`) is anonymous: the link's token is the key.
+"""Invitations by e-mail: sending again, withdrawing, and the invitee's page to join (`accept`, anonymous:
+the link's token is the key). The list of people and the forms to add and edit them are people_views.
 """
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -17,67 +14,27 @@ from django.views.decorators.http import require_POST
 
 from termino.shared import cookies
 from termino.shared.errors import InvalidRequest
-from termino.tenants.accounts import selectors, services
-from termino.tenants.accounts.models import Invitation, Role, User
+from termino.tenants.accounts import services
+from termino.tenants.accounts.models import Invitation, User
 
 from .permissions import MANAGERS, role_required
-from .team_forms import AcceptForm, InviteForm, MemberForm
-
-
-def _may_manage(acting_user, member) -> bool:
-    """As services._check_may_manage, for showing or hiding the edit links."""
-    return acting_user.role == Role.OWNER or member.pk == acting_user.pk or member.role == Role.STAFF
-
-
-def _may_grant(acting_user, role) -> bool:
-    return role == Role.STAFF or acting_user.role == Role.OWNER
-
-
-def _render(request, template: str, context: dict, status: int = 200):
-    return render(request, template, {"section": "team", **context}, status=status)
-
-
-def _add_error(form, exc: InvalidRequest) -> None:
-    field = getattr(exc, "field", None)
-    form.add_error(field if field in form.fields else None, exc.message)
+from .team_forms import AcceptForm
 
 
 @role_required(*MANAGERS)
 def team_list(request):
-    members = list(selectors.team_member_list())
-    for member in members:
-        member.can_edit = _may_manage(request.user, member)
-    invitations = list(selectors.invitation_pending_list())
-    for invitation in invitations:
-        invitation.can_manage = _may_grant(request.user, invitation.role)
-    return _render(request, "backoffice/team/list.html", {"members": members, "invitations": invitations})
+    """The Team page became People (logins and calendar columns in one list): old links keep working."""
+    return redirect("people:list")
 
 
 @role_required(*MANAGERS)
 def team_invite(request):
-    form = InviteForm(request.POST or None, acting_user=request.user)
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                invitation = services.user_invite(
-                    tenant=request.tenant,
-                    invited_by=request.user,
-                    email=data["email"],
-                    name=data["name"],
-                    role=data["role"],
-                    resource=data["resource"],
-                    new_resource_name=data["new_resource_name"],
-                )
-            except InvalidRequest as exc:
-                _add_error(form, exc)
-            else:
-                messages.success(
-                    request, _("The invitation has been sent to %(email)s.") % {"email": invitation.email}
-                )
-                return redirect("team:list")
-        return _render(request, "backoffice/team/invite.html", {"form": form}, status=400)
-    return _render(request, "backoffice/team/invite.html", {"form": form})
+    return redirect("people:new")
+
+
+@role_required(*MANAGERS)
+def member_edit(request, pk: int):
+    return redirect("people:edit", pk=get_object_or_404(User, pk=pk).pk)
 
 
 @require_POST
@@ -92,7 +49,7 @@ def invitation_resend(request, pk: int):
         messages.success(
             request, _("The invitation has been sent again to %(email)s.") % {"email": invitation.email}
         )
-    return redirect("team:list")
+    return redirect("people:list")
 
 
 @require_POST
@@ -107,36 +64,7 @@ def invitation_revoke(request, pk: int):
         messages.success(
             request, _("The invitation to %(email)s has been withdrawn.") % {"email": invitation.email}
         )
-    return redirect("team:list")
-
-
-@role_required(*MANAGERS)
-def member_edit(request, pk: int):
-    member = get_object_or_404(User, pk=pk)
-    if not _may_manage(request.user, member):
-        raise PermissionDenied
-    form = MemberForm(request.POST or None, member=member, acting_user=request.user)
-    context = {"form": form, "member": member}
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.user_update(
-                    member=member,
-                    acting_user=request.user,
-                    name=data["name"],
-                    role=data["role"],
-                    is_active=data["is_active"],
-                    resource=data["resource"],
-                    new_resource_name=data["new_resource_name"],
-                )
-            except InvalidRequest as exc:
-                _add_error(form, exc)
-            else:
-                messages.success(request, _("The changes have been saved."))
-                return redirect("team:list")
-        return _render(request, "backoffice/team/edit.html", context, status=400)
-    return _render(request, "backoffice/team/edit.html", context)
+    return redirect("people:list")
 
 
 def _calendar_url() -> str:
@@ -169,7 +97,7 @@ def accept(request, token: str):
             except services.InvitationGone:
                 return render(request, "backoffice/team/accept_invalid.html", {"reason": "gone"}, status=410)
             except InvalidRequest as exc:
-                _add_error(form, exc)
+                form.add_error(None, exc.message)
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 response = HttpResponseRedirect(_calendar_url())

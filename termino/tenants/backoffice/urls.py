@@ -3,6 +3,8 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("termino.tenants.backoffice.today_urls")),
+    path("people/", include("termino.tenants.backoffice.people_urls")),
     path("calendar/", include("termino.tenants.backoffice.calendar_urls")),
     path("customers/", include("termino.tenants.backoffice.customer_urls")),
     path("settings/", include("termino.tenants.backoffice.settings_urls")),

@@ -5,6 +5,7 @@ from . import views
 app_name = "booking"
 urlpatterns = [
     path("", views.booking_page, name="page"),
+    path("embed-check/", views.embed_check, name="embed-check"),
     path("manage/<str:token>/", views.manage_page, name="manage"),
     path("ics/<str:token>.ics", views.booking_ics, name="ics"),
     path("privacy/", include("termino.tenants.booking.privacy_views")),

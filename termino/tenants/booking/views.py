@@ -2,8 +2,10 @@ import json
 from pathlib import Path
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.static import serve
 
@@ -87,15 +89,56 @@ def _may_name_a_file(root: Path, path: str) -> bool:
     )
 
 
+def _not_allowed_texts(tenant) -> dict[str, dict[str, str]]:
+    """What embed.js shows instead of a frame the browser would refuse, in German and English (it picks
+    by the website's language): a word for visitors, and what the owner has to do."""
+    texts = {}
+    for language in ("de", "en"):
+        with translation.override(language):
+            texts[language] = {
+                "title": _("Online booking is not switched on for this website yet."),
+                "owner": _(
+                    "For the owner of %(business)s: add this website's address, %(origin)s, in your "
+                    "Termino backoffice under Settings → Booking rules → Websites allowed to show your "
+                    "booking page."
+                )
+                % {"business": tenant.name, "origin": "{origin}"},
+                "link": _("Book on our booking page instead"),
+            }
+    return texts
+
+
 @require_GET
 def embed_js(request):
     """The loader a business puts on its own website: inline iframe or a button opening a modal."""
     response = TemplateResponse(
         request,
         "booking/embed.js",
-        # JSON-encoded: the URL comes from the Domain row, and this keeps it a plain JS string literal.
-        {"book_url_json": json.dumps(primary_url(request.tenant, "/book/?embed=1"))},
+        # JSON-encoded: URLs and names come from the database; this keeps them plain JS literals.
+        {
+            "book_url_json": json.dumps(primary_url(request.tenant, "/book/?embed=1")),
+            "page_url_json": json.dumps(primary_url(request.tenant, "/book/")),
+            "check_url_json": json.dumps(primary_url(request.tenant, "/book/embed-check/")),
+            "texts_json": json.dumps(_not_allowed_texts(request.tenant)),
+        },
         content_type="application/javascript; charset=utf-8",
     )
     response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_GET
+def embed_check(request):
+    """Whether the website `origin` may frame the booking page (embed.js asks before it makes the frame).
+
+    A browser that frame-ancestors refuses shows a grey broken box and tells the framing page nothing, so
+    the loader asks first and shows a readable notice instead. The answer is no secret (the booking
+    page's CSP header lists the same origins), hence readable from any origin; it is never cached, so
+    an origin the owner has just added counts at once.
+    """
+    origin = request.GET.get("origin", "").strip().rstrip("/")[:300]
+    own = primary_url(request.tenant, "").rstrip("/")
+    allowed = bool(origin) and (origin == own or origin in BusinessSettings.current().origins)
+    response = JsonResponse({"allowed": allowed})
+    response["Access-Control-Allow-Origin"] = "*"
     return response

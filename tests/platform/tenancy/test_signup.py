@@ -46,7 +46,7 @@ def test_signup_creates_business_domain_schema_and_owner():
     response = post_signup(data)
     assert response.status_code == 302
     slug = data["slug"]
-    assert re.fullmatch(rf"http://{slug}\.localhost:8000/login/\?welcome=[\w-]+", response["Location"])
+    assert re.fullmatch(rf"http://{slug}\.localhost:8000/welcome/[\w-]{{43}}/", response["Location"])
 
     tenant = Tenant.objects.get(slug=slug)
     assert tenant.status == TenantStatus.TRIAL
@@ -65,15 +65,17 @@ def test_signup_creates_business_domain_schema_and_owner():
     assert not User.objects.filter(username="max@schnittig.example").exists()  # not in public
 
 
-def test_redirect_prefills_the_login_name_once():
+def test_signup_lands_the_owner_logged_in_at_her_backoffice():
     data = form_data()
     location = post_signup(data)["Location"]
     path = location.split(":8000", 1)[1]
     client = client_for(f"{data['slug']}.localhost")
-    first = client.get(path)
-    assert b'value="max@schnittig.example"' in first.content
-    again = client.get(path)
-    assert b"max@schnittig.example" not in again.content  # the token is single-use
+    landed = client.get(path)
+    assert landed.status_code == 302 and landed["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200
+    assert home.context["user"].username == "max@schnittig.example"
+    assert "max@schnittig.example" not in location  # no login name, let alone a password, in the link
 
 
 @pytest.mark.parametrize(

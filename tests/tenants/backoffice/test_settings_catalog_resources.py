@@ -1,4 +1,4 @@
-"""Settings → Staff and rooms: list, create, edit, and each one's weekly working hours."""
+"""Settings → Rooms (staff members are on People): list, create, edit, and each one's working hours."""
 
 from datetime import time
 
@@ -17,15 +17,16 @@ def hours_of(business, resource):
         return list(WeeklyHours.objects.filter(resource=resource).values_list("weekday", "start", "end"))
 
 
-def test_list_shows_staff_and_rooms_with_their_hours(business_a):
+def test_list_shows_rooms_with_their_hours_and_points_to_people(business_a):
     make_user(business_a, "staff", staff_name="Clara")
     with schema_context(business_a.schema):
         room = Resource.objects.create(kind="room", name="Kabine")
+        Resource.objects.create(kind="room", name="Liege")
         WeeklyHours.objects.create(resource=room, weekday=0, start=time(8), end=time(12))
-    page = log_in_as(business_a, "manager").get("/settings/resources/")
+    page = log_in_as(business_a, "manager").get("/settings/rooms/")
     html = page.content.decode()
     assert page.status_code == 200 and page.context["section"] == "settings"
-    assert "Clara" in html and "Login: staff-" in html and "Kabine" in html
+    assert "Clara" not in html and "Kabine" in html and 'href="/people/"' in html
     assert "Same as the opening hours" in html and "Own working hours" in html
 
 
@@ -38,7 +39,7 @@ def test_create_and_edit_a_room(business_a):
         "/settings/resources/new/",
         {"kind": "room", "name": "Kabine", "services": [massage.pk], "active": "on"},
     )
-    assert response.status_code == 302 and response["Location"] == "/settings/resources/"
+    assert response.status_code == 302 and response["Location"] == "/settings/rooms/"
     with schema_context(business_a.schema):
         room = Resource.objects.get(name="Kabine")
         assert room.kind == "room" and room.active and list(room.services.all()) == [massage]

@@ -1,13 +1,47 @@
 /* Termino booking widget loader. Put on your website:
  *   <script src="https://<your-address>/embed.js" data-mode="inline"></script>
  *   <script src="https://<your-address>/embed.js" data-mode="button" data-label="Book now"></script>
- * The booking page runs in an iframe on the business's own domain and needs no cookies. */
+ * The booking page runs in an iframe on the business's own domain and needs no cookies.
+ *
+ * Browsers refuse to show the booking page in a frame on a website the business has not listed
+ * (CSP frame-ancestors) and show a grey broken box, telling this page nothing. So the loader first asks
+ * the server whether this website's origin is listed, and if not shows a notice instead: for visitors a
+ * link to the booking page itself, for the owner what to add where. If the question cannot be answered
+ * (network), the frame is made as before. */
 (function () {
   "use strict";
   var script = document.currentScript;
   var url = {{ book_url_json|safe }};
+  var pageUrl = {{ page_url_json|safe }};
+  var checkUrl = {{ check_url_json|safe }};
+  var texts = {{ texts_json|safe }};
   var origin = new URL(url).origin;
   var mode = (script && script.dataset.mode) || "inline";
+
+  function notice() {
+    var lang = (document.documentElement.lang || navigator.language || "en").slice(0, 2).toLowerCase();
+    var t = texts[lang] || texts.en;
+    var box = document.createElement("div");
+    box.setAttribute("role", "note");
+    box.className = "termino-embed-notice";
+    box.style.cssText = "font:15px/1.5 system-ui,sans-serif;color:#1f2933;background:#fff7e6;border:1px solid #f0b429;border-radius:10px;padding:1rem 1.25rem;max-width:40rem";
+    var title = document.createElement("strong");
+    title.textContent = t.title;
+    var link = document.createElement("a");
+    link.href = pageUrl;
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.textContent = t.link;
+    link.style.cssText = "display:inline-block;margin:.5rem 0;color:#1d4ed8;font-weight:600";
+    var owner = document.createElement("p");
+    owner.textContent = t.owner.replace("{origin}", window.location.origin);
+    owner.style.cssText = "margin:.25rem 0 0;font-size:13px;color:#52606d";
+    box.appendChild(title);
+    box.appendChild(document.createElement("br"));
+    box.appendChild(link);
+    box.appendChild(owner);
+    return box;
+  }
 
   function frame() {
     var iframe = document.createElement("iframe");
@@ -56,7 +90,15 @@
     return button;
   }
 
-  var node = mode === "button" ? modal() : frame();
-  if (script && script.parentNode) script.parentNode.insertBefore(node, script.nextSibling);
-  else document.body.appendChild(node);
+  function place(node) {
+    if (script && script.parentNode) script.parentNode.insertBefore(node, script.nextSibling);
+    else document.body.appendChild(node);
+  }
+
+  function widget() { return mode === "button" ? modal() : frame(); }
+
+  fetch(checkUrl + "?origin=" + encodeURIComponent(window.location.origin), { credentials: "omit", cache: "no-store" })
+    .then(function (response) { return response.json(); })
+    .then(function (answer) { place(answer.allowed ? widget() : notice()); })
+    .catch(function () { place(widget()); });
 })();

@@ -1,4 +1,5 @@
-"""The team pages: list, invite, resend/withdraw, edit, and the invitee's accept page."""
+"""The People page (logins and calendar columns as one list): add, invite, resend/withdraw, edit, deactivate,
+the invitee's accept page, and the old Team and Staff URLs."""
 
 import re
 from datetime import timedelta
@@ -12,7 +13,7 @@ from django_tenants.utils import schema_context
 
 from termino.platform.tenancy.models import Domain
 from termino.tenants.accounts.models import Invitation, Role, User
-from termino.tenants.scheduling.models import Resource
+from termino.tenants.scheduling.models import Resource, Service
 from tests.conftest import PASSWORD, client_for
 from tests.tenants.backoffice.helpers import log_in_as, make_user
 
@@ -22,13 +23,23 @@ NEW_PASSWORD = "Sonnen-Uhr-Zeit-77"
 ACCEPT_LINK = re.compile(r"(https?://[^/\s]+)/team/accept/([\w-]+)/")
 
 
+@pytest.fixture(autouse=True)
+def _room_for_a_team():
+    """These tests invite several people: the session's businesses get the largest plan (rolled back with
+    the test). The plan limit itself is tested on its own."""
+    from termino.platform.billing.models import BillingAccount, Plan
+
+    BillingAccount.objects.filter(tenant__slug__in=["alpha-salon", "beta-praxis"]).update(
+        plan=Plan.objects.get(code="business")
+    )
+
+
 def invite_data(**overrides) -> dict:
     return {
         "email": "Lena@Example.com",
         "name": "Lena Fischer",
         "role": "staff",
-        "column": "new",
-        "new_column_name": "",
+        "in_calendar": "on",
     } | overrides
 
 
@@ -45,8 +56,8 @@ def link_in(mail) -> tuple[str, str]:
 
 def invited(business, mailoutbox, **overrides) -> str:
     """Invite someone as the owner; returns the token from the e-mail."""
-    response = log_in_as(business).post("/team/invite/", invite_data(**overrides))
-    assert response.status_code == 302, response.content.decode()[:2000]
+    response = log_in_as(business).post("/people/new/", invite_data(**overrides))
+    assert response.status_code == 302, re.findall(r"<li>(.*?)</li>", response.content.decode())
     return link_in(mailoutbox[-1])[1]
 
 
@@ -54,21 +65,23 @@ def invited(business, mailoutbox, **overrides) -> str:
 
 
 @pytest.mark.parametrize(
-    "path", ["/team/", "/team/invite/", "/team/1/", "/account/"], ids=["list", "invite", "edit", "account"]
+    "path",
+    ["/people/", "/people/new/", "/people/1/", "/people/columns/1/", "/team/", "/account/"],
+    ids=["list", "add", "edit", "column", "old-team", "account"],
 )
 def test_staff_members_are_refused(business_a, path):
     assert log_in_as(business_a, "staff").get(path).status_code == 403
 
 
 def test_anonymous_visitors_and_sessions_of_another_business_go_to_the_login(business_a, business_b):
-    assert client_for(business_a.host).get("/team/")["Location"].startswith("/login/")
+    assert client_for(business_a.host).get("/people/")["Location"].startswith("/login/")
     client_b = log_in_as(business_b)
     stolen = client_for(business_a.host)
     stolen.cookies = client_b.cookies
-    for path in ("/team/", "/team/invite/", "/account/"):
+    for path in ("/people/", "/people/new/", "/account/"):
         response = stolen.get(path)
         assert response.status_code == 302 and response["Location"].startswith("/login/")
-    response = stolen.post("/team/invite/", invite_data())
+    response = stolen.post("/people/new/", invite_data())
     assert response.status_code == 302 and not invitations(business_a)
 
 
@@ -78,16 +91,16 @@ def test_anonymous_visitors_and_sessions_of_another_business_go_to_the_login(bus
 def test_list_shows_members_and_open_invitations(business_a, mailoutbox):
     staff = make_user(business_a, "staff", staff_name="Chair 1")
     invited(business_a, mailoutbox, email="mia@example.com", name="Mia Wolf")
-    page = log_in_as(business_a, "manager").get("/team/")
+    page = log_in_as(business_a, "manager").get("/people/")
     assert page.status_code == 200
     html = page.content.decode()
     assert staff.email in html and "Chair 1" in html and business_a.owner_username in html
     assert "Mia Wolf" in html and "mia@example.com" in html
-    assert "Open invitations" in html and "Send again" in html and "Withdraw" in html
-    assert f'href="/team/{staff.pk}/"' in html  # managers edit staff members …
+    assert "Invited" in html and "Send again" in html and "Withdraw" in html
+    assert f'href="/people/{staff.pk}/"' in html  # managers edit staff members …
     with schema_context(business_a.schema):
         owner_pk = User.objects.get(role=Role.OWNER).pk
-    assert f'href="/team/{owner_pk}/"' not in html  # … but not the owner
+    assert f'href="/people/{owner_pk}/"' not in html  # … but not the owner
 
 
 # --- Inviting ----------------------------------------------------------------------------------------
@@ -95,18 +108,18 @@ def test_list_shows_members_and_open_invitations(business_a, mailoutbox):
 
 def test_owner_invites_a_staff_member(business_a, mailoutbox):
     client = log_in_as(business_a)
-    page = client.get("/team/invite/")
+    page = client.get("/people/new/")
     assert page.status_code == 200 and 'value="manager"' in page.content.decode()
-    response = client.post("/team/invite/", invite_data())
-    assert response.status_code == 302 and response["Location"] == "/team/"
+    response = client.post("/people/new/", invite_data())
+    assert response.status_code == 302 and response["Location"] == "/people/"
     (invitation,) = invitations(business_a)
-    assert (invitation.email, invitation.role, invitation.new_resource_name) == (
+    assert (invitation.email, invitation.role, invitation.resource.name) == (
         "lena@example.com",
         "staff",
         "Lena Fischer",
     )
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["lena@example.com"]
-    assert "lena@example.com" in client.get("/team/").content.decode()
+    assert "lena@example.com" in client.get("/people/").content.decode()
 
 
 def test_the_link_uses_the_primary_domain_whatever_host_the_request_came_with(business_a, mailoutbox):
@@ -116,7 +129,7 @@ def test_the_link_uses_the_primary_domain_whatever_host_the_request_came_with(bu
         client.post("/login/", {"username": business_a.owner_username, "password": PASSWORD}).status_code
         == 302
     )
-    response = client.post("/team/invite/", invite_data(), HTTP_X_FORWARDED_HOST="evil.example")
+    response = client.post("/people/new/", invite_data(), HTTP_X_FORWARDED_HOST="evil.example")
     assert response.status_code == 302
     origin, token = link_in(mailoutbox[0])
     assert origin == f"http://{business_a.host}:8000"
@@ -130,48 +143,67 @@ def test_the_link_uses_the_primary_domain_whatever_host_the_request_came_with(bu
         ({"email": "not-an-address"}, "Enter a valid email address."),
         ({"name": ""}, "This field is required."),
         ({"role": "owner"}, "Select a valid choice."),
-        ({"role": "staff", "column": ""}, "A staff member needs a calendar column."),
-        ({"column": "999999"}, "Select a valid choice."),
+        ({"role": "staff", "in_calendar": ""}, "A staff member works in their own calendar column."),
+        ({"email": "", "in_calendar": ""}, "Give an e-mail address for a login"),
+        ({"services": "999999"}, "Select a valid choice."),
     ],
-    ids=["email", "name", "owner-role", "staff-without-column", "unknown-column"],
+    ids=["email", "name", "owner-role", "staff-without-column", "neither", "unknown-service"],
 )
 def test_invalid_invitations_are_explained_and_nothing_is_stored(business_a, mailoutbox, overrides, message):
-    response = log_in_as(business_a).post("/team/invite/", invite_data(**overrides))
+    response = log_in_as(business_a).post("/people/new/", invite_data(**overrides))
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not invitations(business_a) and not mailoutbox
+    with schema_context(business_a.schema):
+        assert not Resource.objects.filter(name="Lena Fischer").exists()
 
 
 def test_an_existing_login_cannot_be_invited(business_a, mailoutbox):
     response = log_in_as(business_a).post(
-        "/team/invite/", invite_data(email=business_a.owner_username.upper())
+        "/people/new/", invite_data(email=business_a.owner_username.upper())
     )
     assert response.status_code == 400
     assert "A member of your team already uses this e-mail address." in response.content.decode()
     assert not invitations(business_a) and not mailoutbox
+    with schema_context(business_a.schema):  # the column made with it is gone too
+        assert not Resource.objects.filter(name="Lena Fischer").exists()
 
 
 def test_a_manager_invites_staff_but_not_managers(business_a, mailoutbox):
     client = log_in_as(business_a, "manager")
-    assert 'value="manager"' not in client.get("/team/invite/").content.decode()
-    assert client.post("/team/invite/", invite_data(role="manager")).status_code == 400
+    assert 'value="manager"' not in client.get("/people/new/").content.decode()
+    assert client.post("/people/new/", invite_data(role="manager")).status_code == 400
     assert not invitations(business_a)
-    assert client.post("/team/invite/", invite_data()).status_code == 302
+    assert client.post("/people/new/", invite_data()).status_code == 302
     assert [i.role for i in invitations(business_a)] == ["staff"]
 
 
-def test_an_existing_free_column_can_be_offered(business_a, mailoutbox):
+def test_a_person_without_login_is_bookable_and_can_be_invited_later(business_a, mailoutbox):
     with schema_context(business_a.schema):
-        free = Resource.objects.create(kind="staff", name="Chair 7")
-        room = Resource.objects.create(kind="room", name="Room 1")
+        cut = Service.objects.create(name="Schnitt", duration_minutes=30)
     client = log_in_as(business_a)
-    html = client.get("/team/invite/").content.decode()
-    assert f'value="{free.pk}"' in html and f'value="{room.pk}"' not in html
-    assert client.post("/team/invite/", invite_data(column=str(room.pk))).status_code == 400
-    assert client.post("/team/invite/", invite_data(column=str(free.pk))).status_code == 302
-    assert invitations(business_a)[0].resource_id == free.pk
-    # Now promised to Lena, the column is no longer offered to others.
-    assert f'value="{free.pk}"' not in client.get("/team/invite/").content.decode()
+    response = client.post(
+        "/people/new/", {"name": "Chair 7", "email": "", "in_calendar": "on", "services": [cut.pk]}
+    )
+    assert response.status_code == 302 and not mailoutbox
+    with schema_context(business_a.schema):
+        column = Resource.objects.get(name="Chair 7")
+        assert (column.kind, column.user_id, column.active) == ("staff", None, True)
+        assert list(column.services.all()) == [cut]
+    html = client.get("/people/").content.decode()
+    assert f'href="/people/columns/{column.pk}/"' in html and "No login" in html
+    # Later the person gets a login for the same column.
+    response = client.post(
+        f"/people/columns/{column.pk}/",
+        {"name": "Chair 7", "in_calendar": "on", "services": [cut.pk], "email": "Lena@example.com"},
+    )
+    assert response.status_code == 302
+    assert invitations(business_a)[0].resource_id == column.pk
+    assert "already" not in client.get(f"/people/columns/{column.pk}/").content.decode()
+    token = link_in(mailoutbox[-1])[1]
+    client_for(business_a.host).post(f"/team/accept/{token}/", accept_data())
+    with schema_context(business_a.schema):
+        assert Resource.objects.get(pk=column.pk).user.username == "lena@example.com"
 
 
 # --- Resend and withdraw -----------------------------------------------------------------------------
@@ -192,7 +224,7 @@ def test_resend_and_withdraw(business_a, mailoutbox):
 
 
 def test_staff_and_other_businesses_cannot_touch_invitations(business_a, business_b, mailoutbox):
-    invited(business_a, mailoutbox, role="manager", column="")
+    invited(business_a, mailoutbox, role="manager", in_calendar="")
     pk = invitations(business_a)[0].pk
     for client in (log_in_as(business_a, "staff"), log_in_as(business_a, "manager")):
         assert client.post(f"/team/invitations/{pk}/revoke/").status_code == 403
@@ -207,23 +239,17 @@ def test_staff_and_other_businesses_cannot_touch_invitations(business_a, busines
 
 
 def edit_data(**overrides) -> dict:
-    return {
-        "name": "Tom Tailor",
-        "role": "staff",
-        "column": "new",
-        "new_column_name": "Tom",
-        "is_active": "on",
-    } | (overrides)
+    return {"name": "Tom Tailor", "role": "staff", "in_calendar": "on", "is_active": "on"} | overrides
 
 
 def test_owner_edits_a_staff_member(business_a):
     staff = make_user(business_a, "staff", staff_name="Chair 1")
     client = log_in_as(business_a)
-    page = client.get(f"/team/{staff.pk}/")
+    page = client.get(f"/people/{staff.pk}/")
     assert page.status_code == 200 and "Chair 1" in page.content.decode()
     with schema_context(business_a.schema):
         column = Resource.objects.get(user=staff)
-    response = client.post(f"/team/{staff.pk}/", edit_data(role="manager", column=str(column.pk)))
+    response = client.post(f"/people/{staff.pk}/", edit_data(role="manager"))
     assert response.status_code == 302
     with schema_context(business_a.schema):
         staff.refresh_from_db()
@@ -234,22 +260,22 @@ def test_owner_edits_a_staff_member(business_a):
 def test_invalid_edit_changes_nothing(business_a):
     staff = make_user(business_a, "staff", staff_name="Chair 1")
     client = log_in_as(business_a)
-    for data in (edit_data(name=""), edit_data(role="owner"), edit_data(column="")):
-        assert client.post(f"/team/{staff.pk}/", data).status_code == 400
+    for data in (edit_data(name=""), edit_data(role="owner"), edit_data(in_calendar="")):
+        assert client.post(f"/people/{staff.pk}/", data).status_code == 400
     with schema_context(business_a.schema):
         staff.refresh_from_db()
         assert (staff.first_name, staff.role, staff.is_active) == ("Staff", "staff", True)
-        assert Resource.objects.get(user=staff).name == "Chair 1"
+        assert Resource.objects.get(user=staff).active
 
 
 def test_the_owner_edits_themselves_without_role_or_access(business_a):
     client = log_in_as(business_a)
     with schema_context(business_a.schema):
         owner = User.objects.get(role=Role.OWNER)
-    html = client.get(f"/team/{owner.pk}/").content.decode()
+    html = client.get(f"/people/{owner.pk}/").content.decode()
     assert 'name="role"' not in html and 'name="is_active"' not in html
     # A forged role or deactivation is ignored: the owner stays the active owner.
-    response = client.post(f"/team/{owner.pk}/", {"name": "Erika Muster", "role": "staff", "column": ""})
+    response = client.post(f"/people/{owner.pk}/", {"name": "Erika Muster", "role": "staff"})
     assert response.status_code == 302
     with schema_context(business_a.schema):
         owner.refresh_from_db()
@@ -262,8 +288,9 @@ def test_managers_cannot_edit_the_owner_or_other_managers(business_a):
         owner = User.objects.get(role=Role.OWNER)
     client = log_in_as(business_a, "manager")
     for member in (owner, other):
-        assert client.get(f"/team/{member.pk}/").status_code == 403
-        assert client.post(f"/team/{member.pk}/", edit_data(column="")).status_code == 403
+        assert client.get(f"/people/{member.pk}/").status_code == 403
+        assert client.post(f"/people/{member.pk}/", edit_data(in_calendar="")).status_code == 403
+        assert client.post(f"/people/{member.pk}/deactivate/").status_code == 403
     with schema_context(business_a.schema):
         assert User.objects.get(pk=owner.pk).role == "owner"
         assert User.objects.get(pk=other.pk).first_name == "Manager"
@@ -272,22 +299,27 @@ def test_managers_cannot_edit_the_owner_or_other_managers(business_a):
 def test_a_user_of_a_is_not_found_at_b(business_a, business_b):
     staff = make_user(business_a, "staff", staff_name="Chair 1")
     client_b = log_in_as(business_b)
-    response = client_b.get(f"/team/{staff.pk}/")
+    with schema_context(business_a.schema):
+        column = Resource.objects.create(kind="staff", name="Only At A")
+    response = client_b.get(f"/people/{staff.pk}/")
     assert response.status_code in (403, 404) or staff.username not in response.content.decode()
-    client_b.post(f"/team/{staff.pk}/", edit_data(name="Hijacked", column=""))
+    client_b.post(f"/people/{staff.pk}/", edit_data(name="Hijacked", in_calendar=""))
+    client_b.post(f"/people/{staff.pk}/deactivate/")
+    assert client_b.get(f"/people/columns/{column.pk}/").status_code == 404
+    assert client_b.post(f"/people/columns/{column.pk}/deactivate/").status_code == 404
+    assert "Only At A" not in client_b.get("/people/").content.decode()
     with schema_context(business_a.schema):
         assert User.objects.get(pk=staff.pk).first_name == "Staff"
-    assert client_b.get("/team/999999/").status_code == 404
+        assert User.objects.get(pk=staff.pk).is_active and Resource.objects.get(pk=column.pk).active
+    assert client_b.get("/people/999999/").status_code == 404
 
 
 def test_deactivated_member_is_logged_out_and_cannot_log_in(business_a):
     staff = make_user(business_a, "staff", staff_name="Chair 1")
     staff_client = log_in_as(business_a, user=staff)
     assert staff_client.get("/").status_code == 200
-    with schema_context(business_a.schema):
-        column = Resource.objects.get(user=staff)
     response = log_in_as(business_a).post(
-        f"/team/{staff.pk}/", edit_data(name="Staff Member", column=str(column.pk), is_active="")
+        f"/people/{staff.pk}/", edit_data(name="Staff Member", is_active="")
     )
     assert response.status_code == 302
     with schema_context(business_a.schema):
@@ -362,3 +394,46 @@ def test_unknown_expired_and_foreign_links_get_a_friendly_page(business_a, busin
     for business in (business_a, business_b):
         with schema_context(business.schema):
             assert not User.objects.filter(username="lena@example.com").exists()
+
+
+# --- Deactivating, and the old addresses -------------------------------------------------------------
+
+
+def test_deactivate_ends_the_login_and_takes_the_person_out_of_the_calendar(business_a):
+    staff = make_user(business_a, "staff", staff_name="Chair 1")
+    with schema_context(business_a.schema):
+        column_only = Resource.objects.create(kind="staff", name="Aushilfe")
+    client = log_in_as(business_a)
+    assert client.get(f"/people/{staff.pk}/deactivate/").status_code == 405
+    assert client.post(f"/people/{staff.pk}/deactivate/").status_code == 302
+    assert client.post(f"/people/columns/{column_only.pk}/deactivate/").status_code == 302
+    with schema_context(business_a.schema):
+        assert not User.objects.get(pk=staff.pk).is_active
+        assert not Resource.objects.get(user=staff).active
+        assert not Resource.objects.get(pk=column_only.pk).active
+    html = client.get("/people/").content.decode()
+    assert html.count("Deactivated") >= 2
+
+
+def test_the_owner_cannot_be_deactivated(business_a):
+    with schema_context(business_a.schema):
+        owner = User.objects.get(role=Role.OWNER)
+    client = log_in_as(business_a)
+    assert client.post(f"/people/{owner.pk}/deactivate/").status_code == 302
+    with schema_context(business_a.schema):
+        assert User.objects.get(pk=owner.pk).is_active
+
+
+def test_old_team_and_staff_addresses_lead_to_people(business_a):
+    staff = make_user(business_a, "staff", staff_name="Chair 1")
+    client = log_in_as(business_a)
+    assert client.get("/team/")["Location"] == "/people/"
+    assert client.get("/team/invite/")["Location"] == "/people/new/"
+    assert client.get(f"/team/{staff.pk}/")["Location"] == f"/people/{staff.pk}/"
+    assert client.get("/settings/resources/")["Location"] == "/people/"
+
+
+def test_a_person_with_login_and_column_is_one_row(business_a):
+    staff = make_user(business_a, "staff", staff_name="Chair 1")
+    html = log_in_as(business_a).get("/people/").content.decode()
+    assert html.count(f'data-member="{staff.pk}"') == 1 and "data-column=" not in html
