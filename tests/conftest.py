@@ -11,6 +11,7 @@ import itertools
 from dataclasses import dataclass
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.cache import caches
@@ -165,6 +166,9 @@ def _clean_state():
     for alias in settings.CACHES:
         caches[alias].clear()
     routing.forget_local_hosts()
+    # An embedded Celery worker (celery.contrib.testing) marks the process as a worker, whose tasks may not
+    # wait for results; a worker started by an earlier test must not turn this test's `.get()` into an error.
+    _set_task_join_will_block(False)
     translation.activate("en")
     yield
     connection.set_schema_to_public()

@@ -44,6 +44,29 @@ def open_calendar(live_site, browser, device=DESKTOP, locale="en-GB"):
     return business, service, staff, customer, base, context, page
 
 
+# How Chromium's Intl writes a short date (the dialog's), by language.
+GERMAN_MONTHS = [
+    "Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez.",
+]  # fmt: skip
+ENGLISH_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def dialog_date(monday, english: bool) -> str:
+    if english:
+        return f"Mon, {monday.day} {ENGLISH_MONTHS[monday.month - 1]} {monday.year}"
+    return f"Mo., {monday.day}. {GERMAN_MONTHS[monday.month - 1]} {monday.year}"
+
+
+def last_monday_morning():
+    """The latest Monday 09:00 (Berlin) before the pinned "now": an appointment that has begun."""
+    today = timeutils.today(BERLIN)
+    past = timeutils.local_at(today - timedelta(days=today.weekday()), time(9), BERLIN)
+    if past >= timeutils.now():  # a Monday before 09:00
+        past = timeutils.local_at(today - timedelta(days=7), time(9), BERLIN)
+    assert past < timeutils.now()
+    return past
+
+
 def appointments(business):
     with schema_context(business.schema):
         return list(Appointment.objects.select_related("customer").order_by("start"))
@@ -148,7 +171,8 @@ def test_book_a_caller_into_the_next_free_slot_then_move_the_appointment(live_si
         event(page, "Nina Neu").click()
         appt = page.locator("#appt-dialog")
         assert appt.locator("[data-f=phone]").inner_text() == "0171 2345678"  # national format
-        assert appt.locator("[data-f=when]").inner_text() == "Mon, 18 Jan 2027, 14:00–14:30"
+        when = f"{dialog_date(next_monday(), english=True)}, 14:00–14:30"
+        assert appt.locator("[data-f=when]").inner_text() == when
         appt.get_by_text("Move", exact=True).click()
         appt.locator("#move-time").fill("10:00")
         appt.locator("#move-staff").select_option(str(staff[1].pk))
@@ -284,10 +308,7 @@ def test_month_view_and_the_keyboard_on_a_phone(live_site, browser, locale):
     business, service, staff, _customer, base, context, page = open_calendar(
         live_site, browser, PHONE, locale
     )
-    # Monday of this week at 09:00 has passed at the pinned "now" (a Wednesday 10:00, tests/clock.py).
-    today = timeutils.today(BERLIN)
-    past = timeutils.local_at(today - timedelta(days=today.weekday()), time(9), BERLIN)
-    assert past < timeutils.now()
+    past = last_monday_morning()
     with schema_context(business.schema):
         scheduling.appointment_create(
             booking=scheduling.Booking(service=service, start=past, staff=staff[0]),
@@ -295,11 +316,12 @@ def test_month_view_and_the_keyboard_on_a_phone(live_site, browser, locale):
         )
     english = locale == "en-GB"
     try:
-        # The month: both appointments; tapping a day opens it.
+        # The months of both appointments (the same month on most days); tapping a day opens it.
         monday = next_monday().date()
+        page.goto(f"{base}/calendar/?view=month&date={past.date().isoformat()}")
+        event(page, "Reiher").wait_for()
         page.goto(f"{base}/calendar/?view=month&date={monday.isoformat()}")
         event(page, "Kranich").wait_for()
-        event(page, "Reiher").wait_for()
         screenshot(page, f"calendar-9-month-phone-{locale}")
         page.locator(f'.ec-day:has(time[datetime="{monday.isoformat()}"])').click(position={"x": 10, "y": 5})
         page.wait_for_url(re.compile(r"view=day"))
@@ -312,7 +334,7 @@ def test_month_view_and_the_keyboard_on_a_phone(live_site, browser, locale):
         dialog = page.locator("#appt-dialog")
         dialog.wait_for()
         when = dialog.locator("[data-f=when]").inner_text()
-        assert when == ("Mon, 18 Jan 2027, 10:00–10:30" if english else "Mo., 18. Jan. 2027, 10:00–10:30")
+        assert when == f"{dialog_date(next_monday(), english)}, 10:00–10:30"
         assert not dialog.get_by_role(
             "button", name="No-show" if english else "Nicht erschienen"
         ).is_visible()

@@ -1,6 +1,7 @@
 """The owner invites a staff member by e-mail; the invitee opens the link on their phone, chooses a password,
 lands logged in, and sees only their own calendar column."""
 
+import json
 import re
 
 import pytest
@@ -82,9 +83,9 @@ def test_owner_invites_a_staff_member_who_then_sees_only_their_own_column(live_s
         assert own_column.name == "Lena" and len(all_columns) == 4
 
         page.goto(f"{base}/calendar/")
-        page.locator(".cal-col").first.wait_for()
-        shown = set(page.locator(".cal-col").evaluate_all("els => els.map(e => e.dataset.resource)"))
-        assert shown == {str(own_column.pk)}
+        page.locator(".ec-event, .ec-body").first.wait_for()
+        config = json.loads(page.locator("#cal-config").text_content())
+        assert [r["id"] for r in config["resources"]] == [own_column.pk]  # only her own column
         screenshot(page, "team-4-staff-calendar-phone")
 
         response = page.goto(f"{base}/settings/")

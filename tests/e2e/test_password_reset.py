@@ -76,7 +76,7 @@ def test_an_owner_resets_her_forgotten_password_by_e_mail(live_site, browser, se
         page.get_by_label("Neues Passwort", exact=True).fill("12345678901")
         page.get_by_label("Neues Passwort bestätigen").fill("12345678901")
         page.get_by_role("button", name="Neues Passwort setzen").click()
-        assert page.get_by_text("Dieses Passwort ist komplett numerisch.").is_visible()
+        assert page.get_by_text("Das Passwort darf nicht nur aus Ziffern bestehen.").is_visible()
         screenshot(page, "reset-4-choose-phone-de")
         page.get_by_label("Neues Passwort", exact=True).fill(NEW_PASSWORD)
         page.get_by_label("Neues Passwort bestätigen").fill(NEW_PASSWORD)

@@ -67,7 +67,8 @@ def test_the_page_carries_the_columns_and_the_servers_now(business_a, shop):
     assert [r["id"] for r in config["resources"]] == [m.pk for m in shop["staff"]]
     assert config["date"] == f"{shop['monday']:%Y-%m-%d}" and config["view"] == "day"
     assert abs(datetime.fromisoformat(config["now"]) - timeutils.now()) < timedelta(seconds=5)
-    assert config["offset"] == 60  # Berlin in January
+    # The business's offset from UTC now: 60 in winter, 120 in summer (the matrix pins both).
+    assert config["offset"] == timeutils.now().astimezone(BERLIN).utcoffset() // timedelta(minutes=1)
     assert (config["slotMin"], config["slotMax"]) == ("09:00", "18:00")
     assert config["customer"] is None and config["editable"] is True
 
