@@ -532,12 +532,6 @@ CELERY_BEAT_SCHEDULE["backups-nightly"] = {
     "schedule": crontab(hour=1, minute=30),
     "kwargs": {"task_name": "backups.nightly_export"},
 }
-# Hourly, so each business's past appointments are completed within an hour of its local midnight.
-CELERY_BEAT_SCHEDULE["complete-past-appointments"] = {
-    "task": "tenancy.fan_out",
-    "schedule": crontab(minute=5),
-    "kwargs": {"task_name": "scheduling.complete_past"},
-}
 CELERY_BEAT_SCHEDULE["backups-prune"] = {"task": "backups.prune", "schedule": crontab(hour=3, minute=30)}
 CELERY_BEAT_SCHEDULE["accesslog-flush"] = {"task": "accesslog.flush", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["accesslog-prune"] = {"task": "accesslog.prune", "schedule": crontab(hour=2, minute=45)}

@@ -6,15 +6,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
-from celery.schedules import crontab
-from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from termino.platform.duework import due
 from termino.platform.tenancy.models import Tenant
 from termino.shared import timeutils
 from termino.tenants.business.models import BusinessSettings
 from termino.tenants.scheduling import events, lifecycle, services
+from termino.tenants.scheduling.due import COMPLETION
 from termino.tenants.scheduling.events import Actor
 from termino.tenants.scheduling.models import Appointment
 from termino.tenants.scheduling.tasks import complete_past
@@ -178,11 +178,19 @@ def test_setting_off_leaves_past_appointments_alone_and_b_is_not_touched(busines
     assert run(business_b.schema) == 1
 
 
-def test_beat_runs_it_hourly_for_every_business():
-    entry = settings.CELERY_BEAT_SCHEDULE["complete-past-appointments"]
-    assert entry["task"] == "tenancy.fan_out"
-    assert entry["kwargs"] == {"task_name": "scheduling.complete_past"}
-    assert entry["schedule"] == crontab(minute=5)
+@pytest.mark.django_db
+def test_the_due_index_knows_when_completion_is_due(business_a, shop, django_capture_on_commit_callbacks):
+    """A confirmed booking marks the end of its local day; beat's dispatcher visits the business then."""
+    service, staff = shop
+    day_ends = timeutils.local_midnight(next_monday().date() + timedelta(days=1), BERLIN)
+    with django_capture_on_commit_callbacks(execute=False) as marks:
+        book(service, staff[0], next_monday())
+    assert {
+        (m.keywords["kind"], m.keywords["at"]) for m in marks if getattr(m, "func", None) is due.upsert
+    } >= {(COMPLETION, day_ends)}
+    assert due.kinds()[COMPLETION].next_due() == day_ends
+    BusinessSettings.objects.update(auto_complete=False)
+    assert due.kinds()[COMPLETION].next_due() is None
 
 
 def test_two_runs_at_once_complete_each_appointment_once(committed_db, seen):
