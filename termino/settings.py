@@ -452,12 +452,6 @@ CELERY_BEAT_SCHEDULE = {
     # The safety net: every live business's next due times, written into the index (LEAST), so work whose
     # mark was lost between a commit and the index update is dispatched all the same.
     "due-sweep": {"task": "tenancy.fan_out", "schedule": 3600.0, "kwargs": {"task_name": "duework.repair"}},
-    # Staff members' agendas of the day, in the morning of each business's zone (notifications.team).
-    "queue-agendas": {
-        "task": "tenancy.fan_out",
-        "schedule": 900.0,
-        "kwargs": {"task_name": "notifications.queue_agendas"},
-    },
 }
 # A dispatched row is pushed this far ahead while its run waits in the queue and works; a run that never
 # finishes (lost task, killed worker) is dispatched again after it. Longer than a queue backlog lasts.

@@ -38,4 +38,7 @@ def outbox_run() -> dict:
 
 
 def register() -> None:
+    from .team import AGENDA, agendas_next_due, agendas_run
+
     due.register(KIND, run=outbox_run, next_due=outbox_next_due)
+    due.register(AGENDA, run=agendas_run, next_due=agendas_next_due)

@@ -1,6 +1,5 @@
 from celery import shared_task
 
-from termino.platform.tenancy.selectors import current_business
 from termino.shared.tasks import TenantTask
 
 from . import team
@@ -19,9 +18,9 @@ def send_due(*, schema_name: str) -> dict:
 
 @shared_task(base=TenantTask, name="notifications.queue_agendas", ignore_result=True)
 def queue_agendas(*, schema_name: str) -> int:
-    """Each morning, the opted-in staff members' agendas of the day (beat fans this out every 15 minutes;
-    each agenda is queued once a day), then sent at once."""
-    queued = team.agendas_queue(tenant=current_business())
+    """Each morning, the opted-in staff members' agendas of the day (beat's due-work dispatcher runs the same
+    as `notifications.agenda`; each agenda is queued once a day), then sent at once."""
+    queued = team.agendas_run()
     if queued:
         send_due(schema_name=schema_name)
     return queued

@@ -6,9 +6,10 @@ exactly once). Unlike a customer's, their words are written when queued, in the 
 notice names the old time, which only the event knows.
 """
 
-from datetime import time
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -170,6 +171,40 @@ def _agenda(user: User, resource: Resource, appointments, day, tenant) -> tuple[
         )
     )
     return subject, body
+
+
+AGENDA = "notifications.agenda"
+
+
+def agendas_next_due() -> datetime | None:
+    """The next morning run of the daily agendas: today at 07:00 local time before then, now in the
+    morning window until today's run has been made, else tomorrow at 07:00; None without opted-in staff."""
+    if not User.objects.filter(agenda_email=True, is_active=True).exclude(email="").exists():
+        return None
+    zone = timeutils.zone(current_business().time_zone)
+    today = timeutils.today(zone)
+    opens = timeutils.local_at(today, AGENDA_FROM, zone)
+    now = timeutils.now()
+    if now < opens:
+        return opens
+    if now < timeutils.local_at(today, AGENDA_UNTIL, zone) and cache.get(_agenda_run_key(today)) is None:
+        return now
+    return timeutils.local_at(today + timedelta(days=1), AGENDA_FROM, zone)
+
+
+def agendas_run() -> int:
+    """The due-work run (beat's dispatcher): today's agendas, then remember that today's run is made."""
+    tenant = current_business()
+    queued = agendas_queue(tenant=tenant)
+    zone = timeutils.zone(tenant.time_zone)
+    now = timeutils.localtime(timeutils.now(), zone)
+    if AGENDA_FROM <= now.time() < AGENDA_UNTIL:
+        cache.set(_agenda_run_key(now.date()), 1, timeout=2 * 24 * 3600)
+    return queued
+
+
+def _agenda_run_key(day) -> str:
+    return f"agenda-run:{day.isoformat()}"  # the default cache's keys carry the business's schema
 
 
 def agendas_queue(*, tenant) -> int:

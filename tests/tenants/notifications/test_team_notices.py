@@ -12,6 +12,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from termino import celery_app
+from termino.platform.duework import due
 from termino.shared.sms.gateways import Lox24Gateway
 from termino.tenants.business.models import BusinessSettings
 from termino.tenants.notifications import services
@@ -230,3 +231,18 @@ def test_a_team_notice_can_be_sent_again(business_a):
         owner = get_user_model().objects.get(role="owner")
         resend = services.outbox_resend(message_id=notice.pk, requested_by=owner, tenant=business_a.tenant)
         assert (resend.subject, resend.text) == (notice.subject, notice.text)
+
+
+@pytest.mark.django_db
+def test_the_due_index_visits_for_the_agenda_once_a_morning(business_a, agenda_day, mailoutbox):
+    """No 15-minute fan-out over every business: the agenda is due work, at 07:00 local time."""
+    agenda = due.kinds()["notifications.agenda"]
+    with schema_context(business_a.schema):
+        with time_machine.travel(berlin("2027-01-13 06:00"), tick=False):
+            assert agenda.next_due() == berlin("2027-01-13 07:00")
+        with time_machine.travel(berlin("2027-01-13 07:05"), tick=False):
+            assert agenda.next_due() == berlin("2027-01-13 07:05")  # due now, until today's run is made
+            assert agenda.run() == 1
+            assert agenda.next_due() == berlin("2027-01-14 07:00")
+        get_user_model().objects.update(agenda_email=False)
+        assert agenda.next_due() is None
