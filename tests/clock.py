@@ -3,7 +3,8 @@
 Each test starts at `DEFAULT` (a plain Wednesday morning in Berlin, in January) unless it is marked
 `@pytest.mark.clock`: those are the time-sensitive tests (reminders, cut-offs, holds, minimum notice, the
 week strip, retention, the calendar's "today"), and they run once at every instant of `MATRIX` — weekend
-evenings, both daylight-saving change nights of 2027, a year end, a leap day and the start of a week.
+evenings, both daylight-saving change nights of 2027, a year end, a leap day and the start of a week
+(browser tests at the four instants of `BROWSER_MATRIX`).
 
 The pin reaches every clock the code under test reads:
 - this process, through time-machine (ticking, so timeouts and polling still work);
@@ -51,6 +52,12 @@ MATRIX = {
     "year-end-2359": _berlin("2027-12-31 23:59"),
     "leap-day": _berlin("2028-02-29 12:00"),
 }
+
+
+# Browser tests marked `clock` run at these instants of MATRIX only (each costs a Chromium session of ten
+# seconds or more): a weekend's last minute, the skipped and the repeated hour, the year end. What they
+# show is computed by server code whose own tests run at every instant.
+BROWSER_MATRIX = ("sun-2359", "spring-0230", "autumn-0230-second", "year-end-2359")
 
 
 class Pin:

@@ -102,7 +102,8 @@ def pytest_generate_tests(metafunc):
         return
     names = ["default"]
     if metafunc.config.getoption("--clock-matrix") == "on":
-        names += list(clock.MATRIX)
+        browser = metafunc.definition.get_closest_marker("browser") is not None
+        names += list(clock.BROWSER_MATRIX if browser else clock.MATRIX)
     metafunc.fixturenames.append("pinned_now")
     metafunc.parametrize("pinned_now", names, indirect=True, ids=[f"at-{name}" for name in names])
 

@@ -194,7 +194,6 @@ def test_book_a_caller_into_the_next_free_slot_then_move_the_appointment(live_si
         context.close()
 
 
-@pytest.mark.clock
 @pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_drag_to_move_across_staff_and_to_change_the_length(live_site, browser, device):
     business, service, staff, customer, base, context, page = open_calendar(live_site, browser, device)
@@ -242,7 +241,6 @@ def test_drag_to_move_across_staff_and_to_change_the_length(live_site, browser, 
         context.close()
 
 
-@pytest.mark.clock
 def test_drag_over_free_time_to_block_it_or_to_book_it_in_german(live_site, browser):
     business, service, staff, customer, base, context, page = open_calendar(
         live_site, browser, locale="de-DE"
