@@ -7,6 +7,7 @@ import itertools
 import re
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -76,7 +77,8 @@ class ServiceChoices(forms.ModelMultipleChoiceField):
 
 
 class ServiceForm(forms.ModelForm):
-    price = PriceField()  # read in the business's locale, not the browser's (termino/shared/money.py)
+    # Read in the business's locale, not the browser's (termino/shared/money.py); empty means free.
+    price = PriceField(required=False)
     resources = ResourceChoices(
         queryset=Resource.objects.none(),
         required=False,
@@ -126,6 +128,9 @@ class ServiceForm(forms.ModelForm):
         self.fields["colour"].validators.append(
             RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Choose a colour such as #3b82f6."))
         )
+
+    def clean_price(self):
+        return self.cleaned_data["price"] or Decimal(0)
 
     def staff_and_rooms(self):
         """The resource checkboxes split by kind, for two groups on the page."""

@@ -7,7 +7,7 @@ from django.db.utils import IntegrityError
 
 from termino.platform.tenancy import services
 from termino.platform.tenancy.models import Tenant, TenantStatus
-from tests.conftest import make_signup, unique_slug
+from tests.conftest import make_signup, provision, unique_slug
 
 from .schema_inspection import fingerprint, user_schemas
 
@@ -198,3 +198,18 @@ def test_deleting_a_business_removes_its_uploads(committed_db, settings, tmp_pat
     services.tenant_delete(tenant=business)
     assert not uploads.exists()
     assert (tmp_path / "t_other").exists()
+
+
+@pytest.mark.django_db
+def test_a_business_made_and_removed_in_one_transaction_is_dropped():
+    """With no spare schema left, provisioning migrates a fresh one in this transaction; its deferred
+    foreign-key checks are still pending when the schema is dropped, which PostgreSQL refuses unless they
+    are run first."""
+    for spare in Tenant.objects.filter(status=TenantStatus.SPARE):
+        services.tenant_delete(tenant=spare)
+    fresh = provision(unique_slug())
+    services.tenant_delete(tenant=fresh.tenant)
+    assert not Tenant.objects.filter(pk=fresh.tenant.pk).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [fresh.schema])
+        assert cursor.fetchone() is None
