@@ -1,6 +1,7 @@
 """A price typed in an English browser at a German business: "39,50" is 39.50, shown "39,50 €"; a free
 service reads "kostenlos" on the booking page. Desktop and phone."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -65,7 +66,10 @@ def test_price_input_follows_the_business_not_the_browser(live_site, browser, de
         )
         card.click()
         # The booking summary (folded away on a phone) says it too.
-        booking.wait_for_function("document.querySelector('[data-sum=price] dd').textContent === 'kostenlos'")
+        # (A locator, not wait_for_function: the booking page's CSP forbids evaluating strings.)
+        summary = booking.locator("[data-sum=price] dd")
+        summary.filter(has_text=re.compile(r"^kostenlos$")).wait_for(state="attached")
+        assert summary.text_content() == "kostenlos"
         screenshot(booking, f"price-booking-free-{name}")
     finally:
         german.close()
