@@ -1,8 +1,9 @@
 """Access log: one entry per request pushed to Redis, never a database write on the request's path.
 
 Goes right after the tenant routing middleware (it needs `request.tenant`; hosts the router answers itself,
-unknown ones and closed businesses, are not logged). Logging can never fail or slow a request by more than
-the Redis timeout: every error is swallowed, logged once, and logging pauses for a few seconds.
+unknown ones and closed businesses, are not logged). An entry is pushed once the answer is sent, and logging
+can never fail a request or delay the next one by more than the Redis timeout: every error is swallowed,
+logged once, and logging pauses for a few seconds.
 """
 
 import logging
@@ -23,7 +24,9 @@ class AccessLogMiddleware:
         at = datetime.now(UTC)
         response = self.get_response(request)
         if getattr(settings, "ACCESS_LOG_ENABLED", True) and recording.is_logged(request.path):
-            self.record(request, response, at)
+            # Recorded when the server closes the response, i.e. after the client has it: the Redis round
+            # trip is not part of any request's latency (the test client closes responses too).
+            response._resource_closers.append(lambda: self.record(request, response, at))
         return response
 
     @staticmethod

@@ -14,11 +14,14 @@ Pool modes (per database: the entry's "POOL_MODE", by default settings.DATABASE_
   cursor is declared in one transaction and fetched in others; WITH HOLD cursors are session state).
 """
 
+import select
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, NotSupportedError
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
 from django_tenants.utils import get_public_schema_name, quote_schema_name
+from psycopg.pq import TransactionStatus
 
 from .cursors import SchemaLocalCursor
 from .introspection import SchemaIntrospection, SchemaLocalIntrospection
@@ -86,6 +89,22 @@ class DatabaseWrapper(TenantDatabaseWrapper):
             and session == self._get_cursor_search_paths()
         ):
             self.search_path_set_schemas = session
+
+    def is_usable(self):
+        # Django's health check (conn_health_checks) is a `SELECT 1` round trip at the start of every request.
+        # An idle connection has nothing to read unless its server went away: a restart, failover or killed
+        # backend sends an error and closes the socket, which makes it readable. A zero-timeout poll tells
+        # that without a round trip; only then (or when the session is not idle) Django's check decides.
+        conn = self.connection
+        if conn is None or conn.closed or conn.broken:
+            return False
+        try:
+            if conn.info.transaction_status != TransactionStatus.IDLE:
+                return super().is_usable()
+            readable, _, _ = select.select([conn.fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return super().is_usable() if readable else True
 
     def close(self):
         self._session_paths = None

@@ -1,7 +1,9 @@
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.db.models.functions import Lower
 
@@ -133,7 +135,30 @@ def api_token_for_key(key: str) -> ApiToken | None:
     """The token a request presents, with its user; None for an unknown (or revoked) key."""
     if not key.startswith(ApiToken.PREFIX) or len(key) > 200:
         return None
-    return ApiToken.objects.select_related("user").filter(token_hash=ApiToken.hash_key(key)).first()
+    sql, token_fields, user_fields = _token_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ApiToken.hash_key(key)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token = ApiToken.from_db(connection.alias, token_fields, row[: len(token_fields)])
+    user = User.from_db(connection.alias, user_fields, row[len(token_fields) :])
+    ApiToken.user.field.set_cached_value(token, user)
+    return token
+
+
+@functools.cache
+def _token_statement() -> tuple[str, list[str], list[str]]:
+    """The ORM's own statement for a token and its user, compiled once per process: every staff API request
+    presents a token, and compiling the query cost more than running it. Its tables are unqualified, so the
+    connection's search_path picks the business."""
+    query = ApiToken.objects.select_related("user").filter(token_hash="").query
+    sql, params = query.get_compiler(connection.alias).as_sql()
+    assert params == ("",), params  # the one parameter is the hash
+    fields = (ApiToken._meta.concrete_fields, User._meta.concrete_fields)
+    # Rows are handed to from_db as psycopg returns them: no field may need a converter (JSON, say).
+    assert not any(field.get_db_converters(connection) for group in fields for field in group)
+    return sql, *([field.attname for field in group] for group in fields)
 
 
 def has_calendar_column(*, user) -> bool:

@@ -57,7 +57,8 @@ def free_slots(
 
 @dataclass(frozen=True)
 class Offer:
-    """Free slots of a service, and which resources do it (to tell a caller that asked for another)."""
+    """Free slots of a service, and which of the loaded resources do it (to tell a caller that asked for one
+    that does not: with a resource asked, only it and those of the other kind are loaded)."""
 
     slots: list[availability.Slot]
     resource_ids: frozenset[int]
@@ -114,6 +115,7 @@ def _load(
                 "service": service_id,
                 "active": active,
                 "online": online,
+                "resource": resource_id,
                 "window_start": window_start,
                 "window_end": window_end,
                 "now": now,
@@ -194,6 +196,10 @@ WITH svc AS (
     JOIN {Resource.services.through._meta.db_table} rs ON rs.resource_id = r.id
     JOIN svc ON svc.id = rs.service_id
     WHERE r.active AND (r.kind = 'staff' OR (r.kind = 'room' AND svc.requires_room))
+      -- Asked for one staff member (or room): that one, and the resources of the other kind, since the
+      -- engine considers only the asked one of its kind. A day of one person loads one person's week.
+      AND (%(resource)s::bigint IS NULL OR r.id = %(resource)s
+           OR r.kind <> (SELECT kind FROM {Resource._meta.db_table} WHERE id = %(resource)s))
 )
 SELECT
     (SELECT row_to_json(svc) FROM svc),

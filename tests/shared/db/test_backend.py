@@ -2,6 +2,8 @@
 left on the session, and Django, psycopg and the ORM see the statements as written. Session mode is
 django-tenants unchanged."""
 
+import select
+
 import psycopg
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -260,3 +262,40 @@ def test_psycopg_runs_the_set_local_and_the_statement_in_one_implicit_transactio
         assert cursor.nextset() and cursor.fetchone() == (business_a.schema,)
         cursor.execute("SELECT current_schema()")
         assert cursor.fetchone() == ("public",)
+
+
+def _last_query(pid: int) -> str:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return row[0] if row else ""
+
+
+def test_the_health_check_of_an_idle_connection_costs_no_round_trip(pooled):
+    db = connections[pooled]
+    with db.cursor() as cursor:
+        cursor.execute("SELECT 42 AS marker")
+    pid = db.connection.info.backend_pid
+    db.commit()
+    assert db.is_usable()
+    # The server saw no `SELECT 1`: the connection's last statement is still ours.
+    assert "marker" in _last_query(pid)
+
+
+def test_a_connection_whose_server_went_away_is_not_usable(pooled):
+    db = connections[pooled]
+    with db.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    pid = db.connection.info.backend_pid
+    db.commit()
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    # The terminated backend's farewell reaches the socket a moment after pg_terminate_backend returns.
+    select.select([db.connection.fileno()], [], [], 5)
+    assert not db.is_usable()
+    # What Django does at the start of each request: the dead connection is closed, the next one works.
+    db.health_check_enabled, db.health_check_done = True, False
+    db.close_if_health_check_failed()
+    with db.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
