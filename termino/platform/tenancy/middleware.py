@@ -1,15 +1,18 @@
 """Route each request to its business by host name, before anything else runs."""
 
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import set_urlconf
 from django.utils import translation
 from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_name
 
 from termino.platform.billing.access import BY_STAFF, HOME_WHEN_CLOSED, closed_reason, closed_tenant_may_open
 
-from .routing import normalise_host, tenant_for_host
+from .routing import request_host, tenant_for_host
 
 
 class TenantRoutingMiddleware(TenantMainMiddleware):
@@ -21,22 +24,35 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     """
 
     def process_request(self, request):
-        connection.set_schema_to_public()
+        # Every request pays for this: one lookup of the connection (django.db.connection is a proxy that
+        # looks it up on every attribute), the schema switched only when it changes (the backend's
+        # set_tenant), the URLconf chosen without re-reading settings. A miss in the host dictionary reads
+        # `public` (routing._lookup).
+        db = connections[DEFAULT_DB_ALIAS]
         try:
-            host = normalise_host(request.get_host())
+            host = request_host(request)
         except DisallowedHost:
+            db.set_schema_to_public()
             return HttpResponseBadRequest("Bad Host header")
 
         tenant = tenant_for_host(host)
         if tenant is None:
+            db.set_schema_to_public()
             return _page(request, "tenancy/unknown_host.html", {"host": host}, status=404)
 
         tenant.domain_url = host
         request.tenant = tenant
-        connection.set_tenant(tenant)
-        self.setup_url_routing(request)
+        db.set_tenant(tenant)
+        if tenant.schema_name == self.public_schema:
+            request.urlconf = self.public_urlconf
+            set_urlconf(self.public_urlconf)
         request.business_closed = tenant.is_closed and not closed_tenant_may_open(request.path_info)
         return None
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.public_schema = get_public_schema_name()
+        self.public_urlconf = settings.PUBLIC_SCHEMA_URLCONF
 
 
 class ClosedBusinessMiddleware:

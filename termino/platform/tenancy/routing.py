@@ -16,6 +16,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import caches
+from django_tenants.utils import schema_context
 
 from termino.shared.urls import site_url
 
@@ -38,13 +39,13 @@ class _LocalHosts:
         self.checked_at = float("-inf")
         self.lock = threading.Lock()
 
-    def fresh(self, cache) -> bool:
+    def fresh(self) -> bool:
         """True when the dictionary may be used; re-reads the version at most every few hundred ms."""
         now = time.monotonic()
         if now - self.checked_at < settings.ROUTING_LOCAL_SECONDS:
             return True
         try:
-            version = cache.get(VERSION_KEY, 0)
+            version = caches["platform"].get(VERSION_KEY, 0)
         except Exception:
             self.clear()
             return False
@@ -69,6 +70,29 @@ class _LocalHosts:
 _local = _LocalHosts()
 
 
+class _RequestHosts:
+    """Raw Host header → normalised host, for `request_host`: Django's get_host() parses and validates the
+    header anew on every request, and a process sees the same few headers over and over. Bounded like the
+    host dictionary; what get_host() refuses is not remembered (it raises again)."""
+
+    def __init__(self):
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get(self, request) -> str:
+        meta = request.META
+        raw = (meta.get("HTTP_X_FORWARDED_HOST", ""), meta.get("HTTP_HOST") or meta.get("SERVER_NAME", ""))
+        host = self.entries.get(raw)
+        if host is None:
+            host = normalise_host(request.get_host())  # DisallowedHost for a bad header
+            if len(self.entries) >= LOCAL_MAX_HOSTS:
+                self.entries = {}
+            self.entries[raw] = host
+        return host
+
+
+request_host = _RequestHosts().get
+
+
 def normalise_host(host: str) -> str:
     """`Acme.Termino.de:8000.` → `acme.termino.de`."""
     host = host.strip().lower()
@@ -86,19 +110,21 @@ def _cache_key(host: str) -> str:
 
 
 def _lookup(host: str) -> Tenant | None:
-    if host in platform_hosts():
-        return Tenant.objects.filter(schema_name=settings.PUBLIC_SCHEMA_NAME).first()
-    domain = Domain.objects.select_related("tenant").filter(domain=host).first()
-    return domain.tenant if domain else None
+    # In `public`, whatever schema the connection was left in (the routing middleware sets it afterwards).
+    with schema_context(settings.PUBLIC_SCHEMA_NAME):
+        if host in platform_hosts():
+            return Tenant.objects.filter(schema_name=settings.PUBLIC_SCHEMA_NAME).first()
+        domain = Domain.objects.select_related("tenant").filter(domain=host).first()
+        return domain.tenant if domain else None
 
 
 def tenant_for_host(host: str) -> Tenant | None:
-    cache = caches["platform"]
-    trusted = _local.fresh(cache)
+    trusted = _local.fresh()
     if trusted:
         hit = _local.entries.get(host, _MISSING)
         if hit is not _MISSING:
             return hit
+    cache = caches["platform"]  # looked up only here: even that costs a thread-local lookup per request
     key = _cache_key(host)
     try:
         hit = cache.get(key, _MISSING)

@@ -81,6 +81,8 @@ class DatabaseWrapper(TenantDatabaseWrapper):
         # to public, then to the business), so each request paid a `SET search_path` round trip even when
         # the connection already served that business. Remember what the session has; close() and every
         # rollback forget it, since a rollback can revert a SET.
+        if tenant is self.tenant and include_public == self.include_public_schema:
+            return  # the same business again (routing hands out one object per host): nothing changes
         super().set_tenant(tenant, include_public)
         session = getattr(self, "_session_paths", None)
         if (

@@ -160,3 +160,22 @@ def test_without_redis_the_dictionary_is_not_trusted(business_a, settings):
         },
     }
     assert routing.tenant_for_host(business_a.host).status == TenantStatus.SUSPENDED
+
+
+@pytest.mark.parametrize("header", ["bad host", "evil.localhost:notaport", "[::1"])
+def test_a_malformed_host_header_is_a_400_every_time(header):
+    for _ in range(2):  # the second time too: what get_host() refuses is never remembered
+        assert client_for(header).get("/").status_code == 400
+
+
+def test_the_same_host_header_is_parsed_once_and_routes_the_same(business_a):
+    from django.test import RequestFactory
+
+    hosts = routing._RequestHosts()
+    request = RequestFactory().get("/", HTTP_HOST=business_a.host.upper() + ":8443")
+    assert hosts.get(request) == business_a.host
+    # Remembered by the raw header: a request whose get_host() would now fail still gets the parsed host.
+    request.get_host = None
+    assert hosts.get(request) == business_a.host
+    other = RequestFactory().get("/", HTTP_HOST="localhost")
+    assert hosts.get(other) == "localhost"
