@@ -48,7 +48,7 @@ test: install messages browser tools lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install messages tools
-	@for script in bench/provisioning.py bench/routing.py bench/availability.py bench/reminders.py bench/fanout.py bench/booking_load.py bench/pgbouncer.py bench/migrations.py; do $(BIN)/python $$script || exit 1; done
+	@for script in bench/provisioning.py bench/routing.py bench/availability.py bench/reminders.py bench/fanout.py bench/booking_load.py bench/tenant_scale.py bench/pgbouncer.py bench/migrations.py; do $(BIN)/python $$script || exit 1; done
 
 # One image for web, worker, beat and migrations (deploy/README.md). IMAGE=registry.example/termino:1.0.0
 IMAGE ?= termino:latest

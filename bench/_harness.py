@@ -94,14 +94,17 @@ PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int = 2, **env: str):
-    """Serve termino.wsgi with gunicorn on a free port, as in production behind one proxy; yields the port."""
+def gunicorn(workers: int = 2, config: bool = False, **env: str):
+    """Serve termino.wsgi with gunicorn on a free port, as in production behind one proxy; yields the port.
+
+    With `config`, deploy/gunicorn.conf.py as deployed (gthread workers, keep-alive, max_requests)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    conf = ["-c", str(ROOT / "deploy" / "gunicorn.conf.py")] if config else []
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "termino.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-         "--log-level", "warning"],
+        [sys.executable, "-m", "gunicorn", *conf, "termino.wsgi", "-b", f"127.0.0.1:{port}",
+         "-w", str(workers), "--log-level", "warning"],
         cwd=ROOT,
         env={**os.environ, "NUM_PROXIES": "1", **env},
     )  # fmt: skip

@@ -1,0 +1,246 @@
+"""Per-request cost at 10, 1,000 and 10,000 businesses on one server: is it flat?
+
+One business is provisioned for real and given what a small salon has (a service bookable online, three
+staff members with working hours, a few weeks of appointments, an API token); its schema is dumped and
+replayed under new names (bench/catalog.py, as bench/migrations.py does) and each copy registered as a
+business with its own host. At N = 10, 1,000 and 10,000 businesses the same gunicorn as in production
+(deploy/gunicorn.conf.py: gthread workers, max_requests recycling, CONN_MAX_AGE connections) serves
+`REQUESTS` requests per endpoint, each to a business drawn at random from all N, so every worker's
+connection touches many schemas, as it does in production:
+
+- `booking_page`: GET /book/ (HTML, anonymous);
+- `public_availability`: GET /api/public/v1/availability/ for one day (the answer cache switched off, so
+  each request computes: with it on, a run at N = 10 would measure cache hits and one at 10,000 misses);
+- `staff_api`: GET /api/v1/appointments/ for one week with an API token.
+
+Prints `tenant_scale` per N and endpoint (p50/p95 ms), `tenant_scale_memory` (RSS of each web worker
+after the N = 1,000 round, i.e. after touching ~1,000 businesses, and the PostgreSQL backends'), and
+`tenant_scale` with `p50_ratio_10000_vs_10`, the worst of the three endpoints.
+`.venv/bin/python bench/tenant_scale.py [--sizes 10,1000,10000] [--requests 400]`
+"""
+
+import argparse
+import contextlib
+import copy
+import http.client
+import os
+import random
+import threading
+import time
+from datetime import timedelta
+
+import catalog
+import psutil
+from _harness import PROXY_HEADERS, bench_signup, emit, gunicorn, log, percentile, setup_django
+
+REQUESTS = 400
+SIZES = (10, 1_000, 10_000)
+WORKERS = 2  # one per core; each keeps one database connection
+CLONE_CONNECTIONS = 2  # the machine has two cores
+
+
+def prepare_source():
+    """The source business: provisioned, with a salon's data and an API token; returns what requests need."""
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from termino.platform.tenancy import services as tenancy
+    from termino.shared import timeutils
+    from termino.tenants.accounts.models import User
+    from termino.tenants.accounts.services import api_token_create
+    from termino.tenants.scheduling import services as scheduling
+    from tests.tenants.scheduling.factories import BERLIN, next_monday, salon
+
+    tenancy.schema_pool_fill(size=1)
+    tenant = tenancy.tenant_provision(signup=bench_signup("scalesrc", make_password("Bench-Password-2026")))
+    tenant.email_confirmed_at = timezone.now()
+    tenant.save(update_fields=["email_confirmed_at"])
+    with schema_context(tenant.schema_name):
+        service, staff, _room = salon(staff_count=3)
+        monday = next_monday()
+        for week in range(4):
+            for day in range(5):
+                for n, person in enumerate(staff):
+                    start = timeutils.shift(monday, timedelta(days=7 * week + day, hours=n))
+                    scheduling.appointment_create(
+                        booking=scheduling.Booking(service=service, start=start, staff=person)
+                    )
+        token = api_token_create(user=User.objects.get(), name="bench").key
+    day = timeutils.localtime(monday, BERLIN).date()
+    return tenant, {"service": service.pk, "day": day, "token": token}
+
+
+def grow(url: str, source_sql: str, source, names: list[str]) -> None:
+    """Clone the source schema under `names` (two connections in parallel) and register each as a business."""
+    from termino.platform.tenancy import services as tenancy
+    from termino.platform.tenancy.models import Domain, Tenant
+
+    done = [0]
+    lock = threading.Lock()
+
+    def progress(_):
+        with lock:
+            done[0] += 1
+            if done[0] % 500 == 0:
+                log(f"  {done[0]}/{len(names)} schemas cloned")
+
+    groups = [names[i::CLONE_CONNECTIONS] for i in range(CLONE_CONNECTIONS)]
+    threads = [
+        threading.Thread(
+            target=catalog.clone_schemas, args=(url, source_sql, source.schema_name, group, progress)
+        )
+        for group in groups
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    def twin(name: str) -> Tenant:
+        clone = copy.copy(source)
+        clone.pk = clone.id = None
+        clone.schema_name, clone.slug, clone.name = name, name[2:].replace("_", "-"), name
+        clone.email = f"{name}@bench.example"
+        return clone
+
+    tenants = Tenant.objects.bulk_create(twin(name) for name in names)
+    Domain.objects.bulk_create(
+        Domain(domain=tenancy.business_host(t.slug), tenant=t, is_primary=True) for t in tenants
+    )
+
+
+def measure(port: int, hosts: list[str], data: dict, rng: random.Random) -> dict[str, list[float]]:
+    """REQUESTS requests per endpoint, each to a random business, as one client (latency, not throughput)."""
+    day = data["day"].isoformat()
+    week_end = (data["day"] + timedelta(days=6)).isoformat()
+    endpoints = {
+        "booking_page": ("/book/", {}),
+        "public_availability": (
+            f"/api/public/v1/availability/?service={data['service']}&start={day}&end={day}",
+            {},
+        ),
+        "staff_api": (
+            f"/api/v1/appointments/?start={day}&end={week_end}",
+            {"Authorization": f"Token {data['token']}"},
+        ),
+    }
+    results = {}
+    for name, (path, extra) in endpoints.items():
+        seconds = []
+        for n in range(REQUESTS):
+            host = rng.choice(hosts)
+            address = f"198.18.{n // 250}.{n % 250}"
+            headers = {**PROXY_HEADERS, "X-Forwarded-For": address, "Host": host, **extra}
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            t0 = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            seconds.append(time.perf_counter() - t0)
+            conn.close()
+            assert response.status == 200, (name, host, response.status, body[:300])
+        results[name] = seconds
+    return results
+
+
+def workers_rss_mb(port: int) -> list[float]:
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = proc.info["cmdline"] or []
+        if "gunicorn" in " ".join(cmdline) and f"127.0.0.1:{port}" in cmdline:
+            return sorted(round(child.memory_info().rss / 2**20, 1) for child in proc.children())
+    return []
+
+
+def backends_rss_mb(url: str) -> list[float]:
+    """RSS of the PostgreSQL backends serving the web workers (all connections of the bench database)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        pids = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'"
+        )]  # fmt: skip
+    sizes = []
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            sizes.append(round(psutil.Process(pid).memory_info().rss / 2**20, 1))
+    return sorted(sizes)
+
+
+def main(sizes: tuple[int, ...]) -> None:
+    setup_django("termino_bench_tenant_scale")
+    from django.core.management import call_command
+    from django.db import connection
+
+    from termino.platform.tenancy import services as tenancy
+
+    url = os.environ["DATABASE_URL"]
+    log("collecting static files (the booking page links them by hashed name, as in production) ...")
+    call_command("collectstatic", interactive=False, verbosity=0)
+    source, data = prepare_source()
+    source_sql = catalog.clone_source_sql(url, source.schema_name)
+    connection.set_schema_to_public()
+    hosts = [tenancy.business_host(source.slug)]
+    rng = random.Random(20270113)
+    p50s: dict[str, dict[int, float]] = {}
+    made = 0
+    for size in sizes:
+        names = [f"t_scale_{i:06d}" for i in range(made, size - 1)]
+        if names:
+            log(f"cloning {len(names)} business schemas (to {size}) ...")
+            started = time.perf_counter()
+            grow(url, source_sql, source, names)
+            log(f"  {len(names)} in {time.perf_counter() - started:.0f} s")
+            hosts += [tenancy.business_host(name[2:].replace("_", "-")) for name in names]
+            made = size - 1
+        connection.close()  # the web workers are the database's clients while measuring
+        env = {"PUBLIC_AVAILABILITY_CACHE_SECONDS": "0", "WEB_CONCURRENCY": str(WORKERS)}
+        with gunicorn(workers=WORKERS, config=True, **env) as port:
+            measure(port, hosts[:10], data, random.Random(1))  # start-up: imports, first connections
+            results = measure(port, hosts, data, rng)
+            if size == 1_000:
+                emit(
+                    bench="tenant_scale_memory",
+                    businesses=size,
+                    web_worker_rss_mb=workers_rss_mb(port),
+                    db_backend_rss_mb=backends_rss_mb(url),
+                    note="after 2 x requests per endpoint spread over 1,000 businesses; workers recycle "
+                    "after max_requests (deploy/gunicorn.conf.py)",
+                )
+        for endpoint, seconds in results.items():
+            ms = [s * 1000 for s in seconds]
+            p50 = percentile(ms, 50)
+            p50s.setdefault(endpoint, {})[size] = p50
+            emit(
+                bench="tenant_scale",
+                businesses=size,
+                endpoint=endpoint,
+                p50_ms=round(p50, 2),
+                p95_ms=round(percentile(ms, 95), 2),
+                n=len(ms),
+            )
+    low, high = min(sizes), max(sizes)
+    ratios = {endpoint: round(by_size[high] / by_size[low], 3) for endpoint, by_size in p50s.items()}
+    emit(
+        bench="tenant_scale",
+        **{f"p50_ratio_{high}_vs_{low}": max(ratios.values())},
+        per_endpoint=ratios,
+        pg_class_rows=_pg_class_rows(url),
+    )
+
+
+def _pg_class_rows(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute("SELECT count(*) FROM pg_class").fetchone()[0]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--requests", type=int, default=REQUESTS)
+    args = parser.parse_args()
+    REQUESTS = args.requests
+    main(tuple(int(n) for n in args.sizes.split(",")))
