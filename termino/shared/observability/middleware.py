@@ -43,25 +43,36 @@ class OperationsMiddleware:
             response = self.get_response(request)
             elapsed = time.perf_counter() - started
             response["X-Request-ID"] = request_id.get()
-            route = _route(request)
-            metrics.observe(request.method, route, response.status_code, elapsed)
-            # The route pattern, never the path: paths carry booking and invitation tokens.
-            logger.info(
-                "%s %s %s %.1fms",
-                request.method,
-                route,
-                response.status_code,
-                elapsed * 1000,
-                extra={
-                    "method": request.method,
-                    "route": route,
-                    "status": response.status_code,
-                    "duration_ms": round(elapsed * 1000, 1),
-                },
-            )
+            # Counted and logged when the server closes the response, after the client has it: neither
+            # the metrics files nor the log line are part of any request's latency.
+            identity = request_id.get()
+            response._resource_closers.append(lambda: _record(request, response, elapsed, identity))
             return response
         finally:
             request_id.reset(token)
+
+
+def _record(request, response, elapsed: float, identity: str) -> None:
+    token = request_id.set(identity)  # the log line carries the request's id
+    try:
+        route = _route(request)
+        metrics.observe(request.method, route, response.status_code, elapsed)
+        # The route pattern, never the path: paths carry booking and invitation tokens.
+        logger.info(
+            "%s %s %s %.1fms",
+            request.method,
+            route,
+            response.status_code,
+            elapsed * 1000,
+            extra={
+                "method": request.method,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 1),
+            },
+        )
+    finally:
+        request_id.reset(token)
 
 
 def _route(request) -> str:
