@@ -119,6 +119,9 @@ class Attempt(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.status_code or self.error} at {self.at:%Y-%m-%d %H:%M:%S}"
+
     @property
     def ok(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300

@@ -13,8 +13,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 SCHEMES = ("https", "http")
+PRIVATE_REFUSED = gettext_lazy(
+    "%(host)s points to a private or reserved address; webhooks go to public addresses only."
+)
 
 
 class TargetRefused(Exception):
@@ -53,12 +57,7 @@ def resolve(url: str) -> tuple[str, str, int, list[str]]:
     if not settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS:
         for text in addresses:
             if _forbidden(ipaddress.ip_address(text.split("%")[0])):
-                raise TargetRefused(
-                    _(
-                        "%(host)s points to a private or reserved address; webhooks go to public addresses only."
-                    )
-                    % {"host": host}
-                )
+                raise TargetRefused(PRIVATE_REFUSED % {"host": host})
     if not addresses:
         raise TargetRefused(_("The host %(host)s could not be found.") % {"host": host})
     return scheme, host, port, addresses
