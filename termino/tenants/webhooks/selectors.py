@@ -28,7 +28,12 @@ def endpoint_list() -> QuerySet[Endpoint]:
     return Endpoint.objects.order_by("created_at", "id")
 
 
+MAX_ID = 2**63 - 1  # bigint: a larger id from a URL names nothing (instead of a database error)
+
+
 def endpoint_get(endpoint_id: int) -> Endpoint | None:
+    if not 0 < endpoint_id <= MAX_ID:
+        return None
     return Endpoint.objects.filter(pk=endpoint_id).first()
 
 
@@ -42,6 +47,8 @@ def delivery_list(*, endpoint_id: int | None = None, status: str | None = None) 
 
 
 def delivery_get(delivery_id: int) -> Delivery | None:
+    if not 0 < delivery_id <= MAX_ID:
+        return None
     return Delivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
 
 
