@@ -17,7 +17,7 @@ from .settings_general_views import SettingsPage
 from .settings_webhooks_forms import EndpointEditForm, EndpointForm
 
 # The secret of an endpoint just made or rotated, shown once on the next page (then forgotten).
-SECRET_SESSION_KEY = "webhooks_secret_once"
+SECRET_SESSION_KEY = "webhooks_secret_once"  # noqa: S105 (a session key, not a secret)
 
 
 class WebhookPage(SettingsPage):
