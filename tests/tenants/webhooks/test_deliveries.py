@@ -135,7 +135,7 @@ def test_a_500_is_retried_with_growing_back_off_until_three_days_then_the_endpoi
         assert not hook.active and hook.disabled_at is not None
         assert deliveries_next_due() is None
         notice = [m for m in mailoutbox if m.to == [business_a.owner_username]]
-        assert len(notice) == 1 and hook.url in notice[0].body and "disabled" in notice[0].subject
+        assert len(notice) == 1 and hook.url in notice[0].body and business_a.tenant.name in notice[0].subject
 
         # Resend after enabling it again: the same id, sent now.
         with pytest.raises(Exception, match="disabled"):
