@@ -464,6 +464,8 @@ DUE_LEASE_SECONDS = env_int("DUE_LEASE_SECONDS", 600)
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", DEBUG)
 # Retries stop this long after a delivery was queued; an endpoint failing this long is disabled.
 WEBHOOKS_RETRY_DAYS = env_int("WEBHOOKS_RETRY_DAYS", 3)
+# The delivery log (bodies may name customers) is deleted this long after a delivery's last attempt.
+WEBHOOKS_LOG_DAYS = env_int("WEBHOOKS_LOG_DAYS", 30)
 WEBHOOKS_MAX_ENDPOINTS = env_int("WEBHOOKS_MAX_ENDPOINTS", 10)
 WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env_int("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", 5)
 WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)

@@ -108,6 +108,12 @@ def retention_periods() -> list[Period]:
             "NIGHTLY_EXPORT_DAYS",
         ),
         Period(
+            _("Webhook delivery log of a business (events sent to its own systems, with their answers)"),
+            _("deleted %(period)s after a delivery's last attempt")
+            % {"period": days(settings.WEBHOOKS_LOG_DAYS)},
+            "WEBHOOKS_LOG_DAYS",
+        ),
+        Period(
             _("Copy of a business taken before it is restored from a backup"),
             _("deleted after %(period)s (it lets the restore be undone)")
             % {"period": days(settings.RESTORE_SAFETY_DAYS)},
@@ -130,6 +136,7 @@ RETENTION_SETTINGS = (
     "BILLING_RETENTION_DAYS",
     "NIGHTLY_EXPORT_DAYS",
     "RESTORE_SAFETY_DAYS",
+    "WEBHOOKS_LOG_DAYS",
 )
 
 

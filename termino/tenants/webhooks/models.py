@@ -67,6 +67,7 @@ class DeliveryStatus(models.TextChoices):
 
 # Not yet settled: a delivery in one of these holds back the later ones of its subject and endpoint.
 OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+SETTLED_STATUSES = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
 
 
 class Delivery(models.Model):

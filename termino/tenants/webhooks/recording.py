@@ -96,10 +96,18 @@ def on_customer_event(event: crm_events.CustomerEvent) -> None:
 
 
 def erased_forget(*, customer_id: int) -> int:
-    """Every stored delivery about the customer keeps only their id (sent ones too: the log is no copy)."""
-    return Delivery.objects.filter(subject=f"customer:{customer_id}").update(
+    """Every stored delivery about the customer keeps only their id (sent ones too: the log is no copy);
+    their appointments' deliveries no longer name them, as the appointments themselves no longer do."""
+    changed = Delivery.objects.filter(subject=f"customer:{customer_id}").update(
         payload=payloads.customer_stub(customer_id)
     )
+    for delivery in Delivery.objects.filter(
+        subject__startswith="appointment:", payload__appointment__customer_id=customer_id
+    ):
+        delivery.payload["appointment"]["customer_id"] = None
+        delivery.save(update_fields=["payload"])
+        changed += 1
+    return changed
 
 
 def subscribe() -> None:

@@ -15,7 +15,7 @@ from termino.tenants.privacy.services import customer_erase
 from termino.tenants.scheduling import lifecycle
 from termino.tenants.webhooks import services as webhooks
 from termino.tenants.webhooks.delivery import BACKOFF, deliveries_send_due
-from termino.tenants.webhooks.due import deliveries_next_due
+from termino.tenants.webhooks.due import deliveries_next_due, log_next_due, log_purge
 from termino.tenants.webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, EventType
 from termino.tenants.webhooks.selectors import sendable
 from tests.fakes.webhook_receiver import Receiver
@@ -181,3 +181,32 @@ def test_an_erasure_leaves_only_the_customers_id_in_every_delivery(business_a, r
         deliveries_send_due()
         assert bodies(receiver)[-1]["type"] == "customer.erased"
         assert bodies(receiver)[-1]["data"] == {"customer": {"id": customer.pk}}
+
+
+def test_an_erasure_removes_the_customer_id_from_the_appointments_deliveries(business_a):
+    with schema_context(business_a.schema):
+        endpoint("http://127.0.0.1:9/hooks", [EventType.APPOINTMENT_CREATED])
+        _appointment, customer = booking()
+        assert Delivery.objects.get().payload["appointment"]["customer_id"] == customer.pk
+        customer_erase(customer=customer)
+        assert Delivery.objects.get().payload["appointment"]["customer_id"] is None
+
+
+@pytest.mark.clock
+def test_the_delivery_log_is_deleted_thirty_days_after_the_last_attempt(business_a, receiver):
+    with schema_context(business_a.schema):
+        endpoint(receiver.url, [EventType.CUSTOMER_CREATED, EventType.APPOINTMENT_CREATED])
+        booking()
+        receiver.answer(200, 500)
+        deliveries_send_due()
+        sent = Delivery.objects.get(status="delivered")
+        open_one = Delivery.objects.get(status="pending")
+        assert log_next_due() == timeutils.shift(sent.last_attempt_at, days=30)
+        with time_machine.travel(timeutils.shift(sent.last_attempt_at, days=30, seconds=-1), tick=False):
+            assert log_purge() == 0
+        with time_machine.travel(timeutils.shift(sent.last_attempt_at, days=30, seconds=1), tick=False):
+            assert log_purge() >= 1
+        assert not Delivery.objects.filter(pk=sent.pk).exists()
+        assert not Attempt.objects.filter(delivery_id=sent.pk).exists()
+        assert Delivery.objects.filter(pk=open_one.pk).exists()  # still being retried: kept
+        assert log_next_due() is None
