@@ -25,7 +25,7 @@ def api_client(business, role="owner"):
         else:
             user = users.create_user(username=f"{role}@example.org", password="x" * 12, role=role)
         token = api_token_create(user=user, name="tests").key
-    client = client_for(business.host)
+    client = client_for(business.host, "en")
     client.defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
     return client
 
@@ -89,6 +89,16 @@ def test_a_private_target_is_refused_in_production(business_a, settings):
         {"url": "http://10.0.0.1/", "events": ["customer.created"]},
     )
     assert response.status_code == 400 and "private or reserved" in response.json()["detail"]
+
+
+def test_messages_speak_the_callers_language(business_a, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    client = api_client(business_a)
+    body = {"url": "http://10.0.0.1/", "events": ["customer.created"]}
+    response = client.post(
+        f"{BASE}endpoints/", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert "verweist auf eine private oder reservierte Adresse" in response.json()["detail"]
 
 
 def test_a_duplicate_url_is_a_400(business_a, receiver):
