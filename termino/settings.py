@@ -87,6 +87,7 @@ TENANT_APPS = [
     "termino.tenants.privacy",
     "termino.tenants.retention",
     "termino.tenants.compliance",
+    "termino.tenants.webhooks",
     "termino.tenants.backoffice",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -456,6 +457,20 @@ CELERY_BEAT_SCHEDULE = {
 # A dispatched row is pushed this far ahead while its run waits in the queue and works; a run that never
 # finishes (lost task, killed worker) is dispatched again after it. Longer than a queue backlog lasts.
 DUE_LEASE_SECONDS = env_int("DUE_LEASE_SECONDS", 600)
+
+# --- Outgoing webhooks (termino.tenants.webhooks, docs/webhooks.md) -----------------------------------
+# Targets that resolve to private, loopback, link-local or reserved addresses are refused (SSRF), at
+# registration and again at every send. Allowed in development and tests, where receivers run locally.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", DEBUG)
+# Retries stop this long after a delivery was queued; an endpoint failing this long is disabled.
+WEBHOOKS_RETRY_DAYS = env_int("WEBHOOKS_RETRY_DAYS", 3)
+# The delivery log (bodies may name customers) is deleted this long after a delivery's last attempt.
+WEBHOOKS_LOG_DAYS = env_int("WEBHOOKS_LOG_DAYS", 30)
+WEBHOOKS_MAX_ENDPOINTS = env_int("WEBHOOKS_MAX_ENDPOINTS", 10)
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env_int("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", 5)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
+# A delivery left in `sending` this long (its worker died) is sent again: receivers dedupe by its id.
+WEBHOOKS_STUCK_AFTER_SECONDS = env_int("WEBHOOKS_STUCK_AFTER_SECONDS", 300)
 
 # --- Signup and e-mail confirmation (termino.platform.tenancy) ----------------------------------------
 # Businesses one client IP may create (an IPv6 client counts per /64 network); refused signups get a page

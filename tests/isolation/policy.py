@@ -31,6 +31,10 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "requests/<pk>": lambda s: s.privacy_request.pk,
     "duplicates/<pk>": lambda s: s.suspicion.pk,
     "import/<token>": lambda s: s.import_token,
+    "webhooks/<pk>": lambda s: s.webhook.pk,  # the settings page of an endpoint
+    "endpoints/<pk>": lambda s: s.webhook.pk,  # the same in the staff API
+    "deliveries/<pk>": lambda s: s.webhook_delivery.pk,
+    "deliveries/<delivery_pk>": lambda s: s.webhook_delivery.pk,
     # Links that carry their own credential.
     "manage/<token>": lambda s: s.manage_token,
     "ics/<token>": lambda s: s.manage_token,

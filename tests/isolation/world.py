@@ -8,6 +8,7 @@ back at the end: A and B are left exactly as they were (sequences aside, as afte
 import hashlib
 import json
 import secrets
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from datetime import time, timedelta
@@ -37,6 +38,7 @@ from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from termino.tenants.scheduling import services as scheduling_services
 from termino.tenants.scheduling.models import Appointment, Closure, WeeklyHours
+from termino.tenants.webhooks.models import Delivery, Endpoint
 from tests.conftest import PASSWORD, Business, client_for, password_hash
 from tests.tenants.backoffice.helpers import log_in_as
 from tests.tenants.scheduling.factories import next_monday, salon
@@ -80,6 +82,8 @@ class Side:
     api_token_obj: object = None
     nightly_export: object = None
     session_cookie: str = ""
+    webhook: object = None  # an outgoing webhook endpoint
+    webhook_delivery: object = None
 
     @property
     def host(self) -> str:
@@ -113,6 +117,8 @@ class Side:
             self.staff_user.email,
             self.mark("Importzeile"),
             self.mark("Schluessel"),  # the name of the owner's API token
+            self.mark("Webhook"),  # an endpoint's description
+            self.webhook.secret,
         ]
 
     @property
@@ -228,6 +234,23 @@ def build_side(business: Business, label: str) -> Side:
             status=RequestStatus.VERIFIED,
             verified_at=timezone.now(),
             expires_at=timezone.now() + PrivacyRequest.VALID_FOR,
+        )
+        side.webhook = Endpoint.objects.create(
+            url=f"https://hooks-{side.hex}.example/{label.lower()}",
+            description=side.mark("Webhook"),
+            events=["appointment.created"],
+            secret=f"whsec_{secrets.token_hex(16)}",
+        )
+        side.webhook_delivery = Delivery.objects.create(
+            uid=uuid.uuid4(),
+            endpoint=side.webhook,
+            event="appointment.created",
+            subject=f"appointment:{side.appointment.pk}",
+            payload={"appointment": {"id": side.appointment.pk}},
+            occurred_at=timezone.now(),
+            status="failed",
+            next_attempt_at=timezone.now(),
+            give_up_at=timezone.now(),
         )
         side.api_token_obj = api_token_create(user=side.owner, name=side.mark("Schluessel"))
         side.api_token = side.api_token_obj.key

@@ -29,6 +29,7 @@ NOT_RETENTION = {
     "BILLING_GRACE_DAYS": "time to pay after a failed payment before the business is suspended",
     "BILLING_TRIAL_DAYS": "length of the free trial",
     "SIGNUP_CONFIRM_LINK_DAYS": "how long a confirmation link works",
+    "WEBHOOKS_RETRY_DAYS": "how long a webhook delivery is retried before it fails",
     "AXES_USE_ATTEMPT_EXPIRATION": "a switch of django-axes; the counters' lifetime is AXES_COOLOFF_TIME",
     "AXES_COOLOFF_MESSAGE": "django-axes' text for a locked-out login (our own page replaces it)",
     # Cookie lifetimes: stated in the cookie table, which is built from these very settings.
@@ -107,6 +108,12 @@ def retention_periods() -> list[Period]:
             "NIGHTLY_EXPORT_DAYS",
         ),
         Period(
+            _("Webhook delivery log of a business (events sent to its own systems, with their answers)"),
+            _("deleted %(period)s after a delivery's last attempt")
+            % {"period": days(settings.WEBHOOKS_LOG_DAYS)},
+            "WEBHOOKS_LOG_DAYS",
+        ),
+        Period(
             _("Copy of a business taken before it is restored from a backup"),
             _("deleted after %(period)s (it lets the restore be undone)")
             % {"period": days(settings.RESTORE_SAFETY_DAYS)},
@@ -129,6 +136,7 @@ RETENTION_SETTINGS = (
     "BILLING_RETENTION_DAYS",
     "NIGHTLY_EXPORT_DAYS",
     "RESTORE_SAFETY_DAYS",
+    "WEBHOOKS_LOG_DAYS",
 )
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from termino.shared import phones
 from termino.shared.errors import InvalidRequest
 
+from . import events
 from .models import TAG_MAX_LENGTH, Customer, CustomerNote, DuplicateSuspicion
 
 NAME_MAX_LENGTH = 100
@@ -174,7 +175,9 @@ def customer_create(
         tags=tags,
         region=region,
     )
-    return Customer.objects.create(**data, created_by=created_by)
+    customer = Customer.objects.create(**data, created_by=created_by)
+    events.publish(events.CustomerEvent(kind=events.CREATED, customer_id=customer.pk, customer=customer))
+    return customer
 
 
 @transaction.atomic
@@ -202,6 +205,7 @@ def customer_update(
     for name, value in data.items():
         setattr(customer, name, value)
     customer.save()
+    events.publish(events.CustomerEvent(kind=events.UPDATED, customer_id=customer.pk, customer=customer))
     return customer
 
 
@@ -330,6 +334,7 @@ def customer_merge(*, keep_id: int, duplicate_id: int, merged_by=None) -> Custom
         author=merged_by,
         text=_("Merged with the duplicate entry %(customer)s.") % {"customer": summary},
     )
+    events.publish(events.CustomerEvent(kind=events.UPDATED, customer_id=keep.pk, customer=keep))
     return keep
 
 
@@ -478,4 +483,6 @@ def customer_import(*, rows: list[dict], region: str = "DE", created_by=None) ->
     checked = customer_import_check(rows=rows, region=region)
     new = [Customer(**row.cleaned, created_by=created_by) for row in checked if row.status == "new"]
     Customer.objects.bulk_create(new, batch_size=500)
+    for customer in new:
+        events.publish(events.CustomerEvent(kind=events.CREATED, customer_id=customer.pk, customer=customer))
     return ImportResult(created=len(new), skipped=len(checked) - len(new))

@@ -32,6 +32,7 @@ from termino.platform.billing import selectors as billing
 from termino.platform.billing import services as billing_services
 from termino.platform.tenancy.routing import primary_url
 from termino.shared.errors import InvalidRequest
+from termino.tenants.crm import events as crm_events
 from termino.tenants.crm.models import Consent, ConsentKind, Customer, CustomerNote
 from termino.tenants.notifications.models import MessageStatus, OutboxMessage, Reason
 from termino.tenants.scheduling import lifecycle
@@ -140,6 +141,7 @@ def customer_erase(
     consents = Consent.objects.filter(customer=row).count()
     PersonalDataEvent.objects.filter(customer_id=pk).update(customer_label="")
     row.delete()  # notes and consents go with it (CASCADE)
+    crm_events.publish(crm_events.CustomerEvent(kind=crm_events.ERASED, customer_id=pk))
     result = Erasure(
         customer_id=pk,
         appointments_anonymised=anonymised,
