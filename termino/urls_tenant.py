@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("termino.tenants.backoffice.urls")),
     path("book/", include("termino.tenants.booking.urls")),
     path("embed.js", booking_views.embed_js, name="embed-js"),
+    path("", include("termino.tenants.calendars.urls")),  # /calendar/<token>.ics
     path("", include("termino.shared.cookies_urls")),  # /cookies/
     path("media/<str:schema>/<path:path>", booking_views.media_file, name="media"),
     path("api/v1/auth/token/", TokenObtainView.as_view(), name="api-token"),
