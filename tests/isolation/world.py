@@ -14,6 +14,10 @@ from datetime import time, timedelta
 from pathlib import Path
 
 from django.conf import settings
+
+from termino.tenants.calendars import crypto as calendar_crypto
+from termino.tenants.calendars.models import CalDavConnection
+from termino.tenants.calendars.services import feed_token_issue
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
@@ -78,6 +82,7 @@ class Side:
     import_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     api_token: str = ""
     api_token_obj: object = None
+    feed_token: str = ""
     nightly_export: object = None
     session_cookie: str = ""
 
@@ -113,6 +118,8 @@ class Side:
             self.staff_user.email,
             self.mark("Importzeile"),
             self.mark("Schluessel"),  # the name of the owner's API token
+            self.mark("caldav-user"),  # the staff member's CalDAV login (and its address below)
+            self.mark("caldav-host"),
         ]
 
     @property
@@ -230,6 +237,16 @@ def build_side(business: Business, label: str) -> Side:
             expires_at=timezone.now() + PrivacyRequest.VALID_FOR,
         )
         side.api_token_obj = api_token_create(user=side.owner, name=side.mark("Schluessel"))
+        # The staff member's calendar subscription and CalDAV calendar (stored as the settings page does,
+        # without queueing its first sync: no server lives at that address).
+        side.feed_token = feed_token_issue(resource=side.resource, user=side.owner)
+        CalDavConnection.objects.create(
+            resource=side.resource,
+            url=f"https://{side.mark('caldav-host').lower()}.example/dav/",
+            username=side.mark("caldav-user"),
+            password_encrypted=calendar_crypto.encrypt(side.mark("caldav-password")),
+            next_pull_at=timezone.now() + timedelta(days=365),
+        )
         side.api_token = side.api_token_obj.key
         # A password-reset link of the staff member, as the e-mail carries it.
         reset_path = password_reset.reset_path(
