@@ -14,10 +14,6 @@ from datetime import time, timedelta
 from pathlib import Path
 
 from django.conf import settings
-
-from termino.tenants.calendars import crypto as calendar_crypto
-from termino.tenants.calendars.models import CalDavConnection
-from termino.tenants.calendars.services import feed_token_issue
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
@@ -36,6 +32,9 @@ from termino.tenants.accounts.models import Invitation, SignInHandover
 from termino.tenants.accounts.services import api_token_create
 from termino.tenants.booking import services as booking_services
 from termino.tenants.business.models import BusinessSettings
+from termino.tenants.calendars import crypto as calendar_crypto
+from termino.tenants.calendars.models import CalDavConnection
+from termino.tenants.calendars.services import feed_token_issue
 from termino.tenants.crm.models import Customer, CustomerNote, DuplicateSuspicion
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.privacy.models import PrivacyRequest, RequestKind, RequestStatus

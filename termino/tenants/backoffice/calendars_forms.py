@@ -11,13 +11,17 @@ class CalDavConnectForm(forms.Form):
         label=_("Calendar address (CalDAV URL)"),
         max_length=500,
         assume_scheme="https",
-        help_text=_("The address of one calendar, e.g. https://cloud.example.com/remote.php/dav/calendars/anna/work/"),
+        help_text=_(
+            "The address of one calendar, e.g. https://cloud.example.com/remote.php/dav/calendars/anna/work/"
+        ),
         widget=forms.URLInput(attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}),
     )
     username = forms.CharField(
         label=_("User name"),
         max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
     )
     password = forms.CharField(
         label=_("App password"),

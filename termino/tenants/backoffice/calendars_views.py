@@ -38,7 +38,9 @@ def _webcal(url: str) -> str:
 def mine(request):
     resource = _own_resource(request.user)
     conn = selectors.connection_of(resource)
-    form = CalDavConnectForm(request.POST or None, initial={"url": conn.url, "username": conn.username} if conn else None)
+    form = CalDavConnectForm(
+        request.POST or None, initial={"url": conn.url, "username": conn.username} if conn else None
+    )
     if request.method == "POST":
         if resource is None:
             raise Http404
@@ -103,7 +105,9 @@ def caldav_disconnect(request):
 
 @role_required(*MANAGERS)
 def business(request):
-    form = FeedPrivacyForm(request.POST or None, initial={"feed_detail": selectors.calendar_settings().feed_detail})
+    form = FeedPrivacyForm(
+        request.POST or None, initial={"feed_detail": selectors.calendar_settings().feed_detail}
+    )
     if request.method == "POST" and form.is_valid():
         services.calendar_settings_update(feed_detail=form.cleaned_data["feed_detail"])
         messages.success(request, _("Saved."))

@@ -8,7 +8,6 @@ and more). Every failure becomes a `CalDavError` with a code the settings page e
 
 import ipaddress
 import socket
-import xml.etree.ElementTree as ET  # noqa: S405  only builds requests; answers go through defusedxml
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urljoin, urlsplit

@@ -24,7 +24,9 @@ def _fernet() -> MultiFernet:
         try:
             keys.append(Fernet(text))
         except ValueError as exc:
-            raise ImproperlyConfigured("CALENDAR_ENCRYPTION_KEYS holds a key that is not a Fernet key") from exc
+            raise ImproperlyConfigured(
+                "CALENDAR_ENCRYPTION_KEYS holds a key that is not a Fernet key"
+            ) from exc
     if not keys:
         derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"termino calendar secrets")
         keys.append(Fernet(base64.urlsafe_b64encode(derived.derive(settings.SECRET_KEY.encode()))))

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_safe
 from termino.shared import ratelimit
 from termino.shared.client_ip import client_ip
 
-from .selectors import feed_build, feed_token_find
 from .crypto import token_digest
+from .selectors import feed_build, feed_token_find
 
 
 def _limited(request, token: str) -> HttpResponse | None:
@@ -35,7 +35,9 @@ def _limited(request, token: str) -> HttpResponse | None:
 def _not_modified(request, etag: str, last_modified) -> bool:
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
-        return etag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")] or if_none_match == "*"
+        return (
+            etag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")] or if_none_match == "*"
+        )
     since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
     return since is not None and int(last_modified.timestamp()) <= since
 

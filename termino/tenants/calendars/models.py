@@ -37,6 +37,9 @@ class CalendarSettings(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(name="calendar_settings_single_row", condition=Q(id=1))]
 
+    def __str__(self) -> str:
+        return self.feed_detail
+
 
 class FeedToken(models.Model):
     # Null: the business's feed (every column); else one staff member's column.
@@ -65,6 +68,9 @@ class FeedToken(models.Model):
                 nulls_distinct=False,
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"feed {self.resource_id or 'business'} {self.created_at:%Y-%m-%d}"
 
 
 class ConnectionState(models.TextChoices):
@@ -101,6 +107,9 @@ class CalDavConnection(models.Model):
             models.CheckConstraint(name="caldav_url_is_http", condition=Q(url__regex=r"^https?://")),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.resource_id} {self.state}"
+
 
 class ExternalBusy(models.Model):
     connection = models.ForeignKey(CalDavConnection, on_delete=models.CASCADE, related_name="busy")
@@ -109,6 +118,9 @@ class ExternalBusy(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["connection", "uid"], name="external_busy_uid_idx")]
+
+    def __str__(self) -> str:
+        return self.uid
 
 
 class PushedEvent(models.Model):
@@ -125,3 +137,6 @@ class PushedEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["connection", "appointment"], name="pushed_event_once"),
         ]
+
+    def __str__(self) -> str:
+        return self.href

@@ -38,7 +38,11 @@ def feed_token_find(token: str) -> FeedToken | None:
     if not token or len(token) > 100:
         return None
     digest = crypto.token_digest(token)
-    row = FeedToken.objects.select_related("resource").filter(token_hash=digest, revoked_at__isnull=True).first()
+    row = (
+        FeedToken.objects.select_related("resource")
+        .filter(token_hash=digest, revoked_at__isnull=True)
+        .first()
+    )
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
     return row

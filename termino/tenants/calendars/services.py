@@ -167,7 +167,11 @@ def caldav_pull(*, connection_id: int, on_demand: bool = False) -> str:
         token = client.probe()
         start = conn.last_pulled_at
         unchanged = token and token == conn.sync_token and conn.state == ConnectionState.OK
-        if unchanged and conn.events_read_at and timeutils.elapsed(conn.events_read_at, start) < FULL_PULL_EVERY:
+        if (
+            unchanged
+            and conn.events_read_at
+            and timeutils.elapsed(conn.events_read_at, start) < FULL_PULL_EVERY
+        ):
             return "unchanged"
         end = timeutils.shift(start, timedelta(days=settings.CALDAV_PULL_DAYS))
         found = client.busy(start, end, zone=zone, skip_uid_suffix=events_ics.uid_suffix(tenant.schema_name))
@@ -204,7 +208,9 @@ def _busy_replace(conn: CalDavConnection, found, *, reason: str, since) -> None:
     wanted = {(b.uid, b.start, b.end) for b in found}
     have = {
         (row.uid, row.closure.start, row.closure.end): row
-        for row in ExternalBusy.objects.filter(connection=conn, closure__end__gt=since).select_related("closure")
+        for row in ExternalBusy.objects.filter(connection=conn, closure__end__gt=since).select_related(
+            "closure"
+        )
     }
     stale = [row.closure_id for key, row in have.items() if key not in wanted]
     if stale:
@@ -234,7 +240,9 @@ def pull_due_run() -> int:
 
 def _event_bytes(appointment, *, schema: str, detail: str, sequence: int) -> tuple[bytes, str]:
     cal = events_ics.calendar(appointment.service.name)
-    cal.add_component(events_ics.appointment_event(appointment, detail=detail, schema=schema, sequence=sequence))
+    cal.add_component(
+        events_ics.appointment_event(appointment, detail=detail, schema=schema, sequence=sequence)
+    )
     body = cal.to_ical()
     # The digest leaves out DTSTAMP/LAST-MODIFIED, which move with every save even when nothing shown did.
     shown = b"\n".join(

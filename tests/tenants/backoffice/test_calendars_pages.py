@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_staff_member_makes_her_feed_and_connects_a_calendar(business_a):
-    _service, anna, ben, (anna_user, ben_user) = team(business_a)
+    _service, anna, _ben, (anna_user, ben_user) = team(business_a)
     client = log_in_as(business_a, "staff", user=anna_user)
     page = client.get("/account/calendar/")
     assert page.status_code == 200 and "Create subscription address" in page.content.decode()

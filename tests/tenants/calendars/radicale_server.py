@@ -122,7 +122,9 @@ class RadicaleServer:
         return [el.text for el in root.iter("{urn:ietf:params:xml:ns:caldav}calendar-data") if el.text]
 
 
-def event_ics(uid: str, start, end, summary: str = "Zahnarzt", *, transparent: bool = False, rrule: str = "") -> str:
+def event_ics(
+    uid: str, start, end, summary: str = "Zahnarzt", *, transparent: bool = False, rrule: str = ""
+) -> str:
     fmt = "%Y%m%dT%H%M%SZ"
     lines = [
         "BEGIN:VCALENDAR",

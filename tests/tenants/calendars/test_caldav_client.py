@@ -35,7 +35,9 @@ def test_probe_busy_put_delete(radicale):
     )
     assert client.probe() != first
     now = timeutils.now()
-    busy = client.busy(now, timeutils.shift(now, timedelta(days=30)), zone=BERLIN, skip_uid_suffix="@t_x.termino")
+    busy = client.busy(
+        now, timeutils.shift(now, timedelta(days=30)), zone=BERLIN, skip_uid_suffix="@t_x.termino"
+    )
     assert sorted((b.uid, b.start) for b in busy) == [
         ("dentist-1", _hour(2, 10)),
         ("weekly-1", _hour(3, 8)),

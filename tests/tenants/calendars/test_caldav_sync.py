@@ -56,7 +56,10 @@ def test_a_busy_event_there_removes_the_slots_here(business_a, radicale):
     assert state == "ok"
     assert "10:00" in _slots(business_a, service, anna)
     radicale.put_event(
-        "anna", "sync-busy", event_ics("dentist", next_monday(time(10)), next_monday(time(12))), href="dentist.ics"
+        "anna",
+        "sync-busy",
+        event_ics("dentist", next_monday(time(10)), next_monday(time(12))),
+        href="dentist.ics",
     )
     assert _pull(business_a, conn) == "ok"
     free = _slots(business_a, service, anna)
@@ -71,7 +74,10 @@ def test_a_busy_event_there_removes_the_slots_here(business_a, radicale):
         assert set(Closure.objects.values_list("pk", flat=True)) == closure_ids
     # The event moved there: the closure follows.
     radicale.put_event(
-        "anna", "sync-busy", event_ics("dentist", next_monday(time(14)), next_monday(time(15))), href="dentist.ics"
+        "anna",
+        "sync-busy",
+        event_ics("dentist", next_monday(time(14)), next_monday(time(15))),
+        href="dentist.ics",
     )
     assert _pull(business_a, conn) == "ok"
     free = _slots(business_a, service, anna)
@@ -117,7 +123,9 @@ def test_wrong_password_is_a_clear_state_and_booking_still_works(business_a, rad
         appointment = book(service, anna, time(10))
         assert calendars.caldav_push(appointment_id=appointment.pk, connection_id=conn.pk) == "auth_failed"
     connection.set_schema_to_public()
-    response = public_post(business_a.host, "bookings/", booking_body(service, next_monday(time(12)), staff=anna.pk))
+    response = public_post(
+        business_a.host, "bookings/", booking_body(service, next_monday(time(12)), staff=anna.pk)
+    )
     assert response.status_code == 201, response.content
 
 
@@ -138,7 +146,9 @@ def test_a_deleted_calendar_frees_its_busy_times_and_says_so(business_a, radical
 def test_the_password_is_encrypted_at_rest_and_disconnect_frees_the_time(business_a, radicale):
     service, anna, _ben, _users = team(business_a)
     url = radicale.make_calendar("anna", "sync-disconnect")
-    radicale.put_event("anna", "sync-disconnect", event_ics("y", next_monday(time(10)), next_monday(time(11))))
+    radicale.put_event(
+        "anna", "sync-disconnect", event_ics("y", next_monday(time(10)), next_monday(time(11)))
+    )
     conn, _state = _connect(business_a, anna, url)
     with schema_context(business_a.schema):
         stored = CalDavConnection.objects.values_list("password_encrypted", flat=True).get(pk=conn.pk)
@@ -159,4 +169,6 @@ def test_pulls_are_never_more_often_than_the_minimum(business_a, radicale, setti
     # Scheduled pulls come at the interval, through the due index's next time.
     with schema_context(business_a.schema):
         assert calendars.pull_next_due() == conn.next_pull_at
-        assert conn.next_pull_at - conn.last_pulled_at == timedelta(seconds=settings.CALDAV_PULL_INTERVAL_SECONDS)
+        assert conn.next_pull_at - conn.last_pulled_at == timedelta(
+            seconds=settings.CALDAV_PULL_INTERVAL_SECONDS
+        )

@@ -56,7 +56,7 @@ def test_a_move_updates_the_event_in_place_and_the_etag(business_a):
     etag, modified = first["ETag"], first["Last-Modified"]
     assert _get(business_a, token, HTTP_IF_NONE_MATCH=etag).status_code == 304
     assert _get(business_a, token, HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
-    (uid, before), = _events(first).items()
+    ((uid, before),) = _events(first).items()
     with schema_context(business_a.schema):
         lifecycle.appointment_move(
             actor=SYSTEM, appointment=appointment, start=appointment.start + timedelta(hours=2)

@@ -6,96 +6,210 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('scheduling', '0004_appointment_change'),
+        ("scheduling", "0004_appointment_change"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CalDavConnection',
+            name="CalDavConnection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=500, verbose_name='calendar URL')),
-                ('username', models.CharField(max_length=200, verbose_name='user name')),
-                ('password_encrypted', models.TextField()),
-                ('state', models.CharField(choices=[('pending', 'Connecting'), ('ok', 'Connected'), ('auth_failed', 'User name or password refused'), ('not_found', 'Calendar not found'), ('unreachable', 'Server not reachable'), ('error', 'The server answered with an error')], default='pending', max_length=16)),
-                ('state_detail', models.CharField(blank=True, max_length=300)),
-                ('sync_token', models.CharField(blank=True, max_length=500)),
-                ('last_pulled_at', models.DateTimeField(blank=True, null=True)),
-                ('events_read_at', models.DateTimeField(blank=True, null=True)),
-                ('next_pull_at', models.DateTimeField(db_index=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('resource', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='caldav_connection', to='scheduling.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.URLField(max_length=500, verbose_name="calendar URL")),
+                ("username", models.CharField(max_length=200, verbose_name="user name")),
+                ("password_encrypted", models.TextField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Connecting"),
+                            ("ok", "Connected"),
+                            ("auth_failed", "User name or password refused"),
+                            ("not_found", "Calendar not found"),
+                            ("unreachable", "Server not reachable"),
+                            ("error", "The server answered with an error"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("state_detail", models.CharField(blank=True, max_length=300)),
+                ("sync_token", models.CharField(blank=True, max_length=500)),
+                ("last_pulled_at", models.DateTimeField(blank=True, null=True)),
+                ("events_read_at", models.DateTimeField(blank=True, null=True)),
+                ("next_pull_at", models.DateTimeField(db_index=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "resource",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="caldav_connection",
+                        to="scheduling.resource",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CalendarSettings',
+            name="CalendarSettings",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('feed_detail', models.CharField(choices=[('busy', 'Only “busy”'), ('service', 'Service'), ('first_name', "Service and the customer's first name"), ('full_name', "Service and the customer's full name")], default='first_name', max_length=16, verbose_name='what feeds show of an appointment')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                (
+                    "feed_detail",
+                    models.CharField(
+                        choices=[
+                            ("busy", "Only “busy”"),
+                            ("service", "Service"),
+                            ("first_name", "Service and the customer's first name"),
+                            ("full_name", "Service and the customer's full name"),
+                        ],
+                        default="first_name",
+                        max_length=16,
+                        verbose_name="what feeds show of an appointment",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='calendar_settings_single_row')],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("id", 1)), name="calendar_settings_single_row")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ExternalBusy',
+            name="ExternalBusy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(max_length=500)),
-                ('closure', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='external', to='scheduling.closure')),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='busy', to='calendars.caldavconnection')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uid", models.CharField(max_length=500)),
+                (
+                    "closure",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="external",
+                        to="scheduling.closure",
+                    ),
+                ),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="busy",
+                        to="calendars.caldavconnection",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='FeedToken',
+            name="FeedToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('token_encrypted', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resource', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='feed_tokens', to='scheduling.resource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("token_encrypted", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resource",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="feed_tokens",
+                        to="scheduling.resource",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PushedEvent',
+            name="PushedEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('href', models.CharField(max_length=1000)),
-                ('etag', models.CharField(blank=True, max_length=200)),
-                ('sequence', models.PositiveIntegerField(default=0)),
-                ('digest', models.CharField(blank=True, max_length=64)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('appointment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='scheduling.appointment')),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pushed', to='calendars.caldavconnection')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("href", models.CharField(max_length=1000)),
+                ("etag", models.CharField(blank=True, max_length=200)),
+                ("sequence", models.PositiveIntegerField(default=0)),
+                ("digest", models.CharField(blank=True, max_length=64)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pushed",
+                        to="calendars.caldavconnection",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='caldavconnection',
-            constraint=models.CheckConstraint(condition=models.Q(('url__regex', '^https?://')), name='caldav_url_is_http'),
+            model_name="caldavconnection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("url__regex", "^https?://")), name="caldav_url_is_http"
+            ),
         ),
         migrations.AddIndex(
-            model_name='externalbusy',
-            index=models.Index(fields=['connection', 'uid'], name='external_busy_uid_idx'),
+            model_name="externalbusy",
+            index=models.Index(fields=["connection", "uid"], name="external_busy_uid_idx"),
         ),
         migrations.AddConstraint(
-            model_name='feedtoken',
-            constraint=models.UniqueConstraint(condition=models.Q(('resource__isnull', False), ('revoked_at__isnull', True)), fields=('resource',), name='feed_token_one_live_per_resource'),
+            model_name="feedtoken",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("resource__isnull", False), ("revoked_at__isnull", True)),
+                fields=("resource",),
+                name="feed_token_one_live_per_resource",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feedtoken',
-            constraint=models.UniqueConstraint(condition=models.Q(('resource__isnull', True), ('revoked_at__isnull', True)), fields=('revoked_at',), name='feed_token_one_live_for_business', nulls_distinct=False),
+            model_name="feedtoken",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("resource__isnull", True), ("revoked_at__isnull", True)),
+                fields=("revoked_at",),
+                name="feed_token_one_live_for_business",
+                nulls_distinct=False,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pushedevent',
-            constraint=models.UniqueConstraint(fields=('connection', 'appointment'), name='pushed_event_once'),
+            model_name="pushedevent",
+            constraint=models.UniqueConstraint(
+                fields=("connection", "appointment"), name="pushed_event_once"
+            ),
         ),
     ]
