@@ -2,7 +2,7 @@
 
 `CALENDAR_ENCRYPTION_KEYS`: Fernet keys (URL-safe base64 of 32 bytes), comma-separated; the first encrypts,
 all decrypt (MultiFernet), so a key is rotated by putting a new one first and re-encrypting
-(`manage.py calendar_rotate_keys` through `reencrypt`). Empty: one key derived from SECRET_KEY (development).
+(`manage.py all_tenants_command calendar_rotate_keys`). Empty: one key derived from SECRET_KEY (development).
 """
 
 import base64

@@ -30,7 +30,7 @@ from .models import (
     FeedToken,
     PushedEvent,
 )
-from .selectors import calendar_settings
+from .selectors import FEED_STATUSES, calendar_settings
 
 logger = logging.getLogger(__name__)
 
@@ -252,8 +252,8 @@ def _event_bytes(appointment, *, schema: str, detail: str, sequence: int) -> tup
 
 
 def caldav_push(*, appointment_id: int, connection_id: int) -> str:
-    """Make the staff member's calendar show the appointment as it is now: written while it is still to
-    come (or requested) in that column, removed otherwise. Idempotent: the same state is written once."""
+    """Make the staff member's calendar show the appointment as it is now: written while it is requested,
+    confirmed or done in that column, removed when cancelled, declined or moved to another column. Idempotent: the same state is written once."""
     tenant = current_business()
     schema = tenant.schema_name
     with transaction.atomic():
@@ -266,7 +266,7 @@ def caldav_push(*, appointment_id: int, connection_id: int) -> str:
         pushed = PushedEvent.objects.filter(connection=conn, appointment_id=appointment_id).first()
         wanted = (
             appointment is not None
-            and appointment.status in ACTIVE_STATUSES
+            and appointment.status in FEED_STATUSES  # completed and no-shows stay in her calendar
             and appointment.allocations.filter(resource_id=conn.resource_id, active=True).exists()
         )
         client = client_for(conn)
@@ -318,3 +318,18 @@ def upcoming_ids(*, connection_id: int) -> list[int]:
         allocations__active=True,
     )
     return list(rows.values_list("pk", flat=True).distinct())
+
+
+@transaction.atomic
+def secrets_reencrypt() -> int:
+    """Every stored secret of the business under the first configured key (key rotation)."""
+    count = 0
+    for conn in CalDavConnection.objects.select_for_update():
+        conn.password_encrypted = crypto.reencrypt(conn.password_encrypted)
+        conn.save(update_fields=["password_encrypted"])
+        count += 1
+    for row in FeedToken.objects.select_for_update().filter(revoked_at__isnull=True):
+        row.token_encrypted = crypto.reencrypt(row.token_encrypted)
+        row.save(update_fields=["token_encrypted"])
+        count += 1
+    return count

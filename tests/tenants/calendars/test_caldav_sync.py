@@ -6,6 +6,7 @@ from datetime import time, timedelta
 
 import icalendar
 import pytest
+import time_machine
 from django.db import connection
 from django_tenants.utils import schema_context
 
@@ -172,3 +173,21 @@ def test_pulls_are_never_more_often_than_the_minimum(business_a, radicale, setti
         assert conn.next_pull_at - conn.last_pulled_at == timedelta(
             seconds=settings.CALDAV_PULL_INTERVAL_SECONDS
         )
+
+
+def test_completed_stays_there_and_an_erased_name_leaves(business_a, radicale):
+    service, anna, _ben, _users = team(business_a)
+    url = radicale.make_calendar("anna", "sync-erase")
+    conn, _state = _connect(business_a, anna, url)
+    with schema_context(business_a.schema):
+        appointment = book(service, anna, time(10))
+        calendars.caldav_push(appointment_id=appointment.pk, connection_id=conn.pk)
+        with time_machine.travel(appointment.end + timedelta(hours=1), tick=True):
+            lifecycle.appointment_complete(actor=SYSTEM, appointment=appointment)
+        assert calendars.caldav_push(appointment_id=appointment.pk, connection_id=conn.pk) == "unchanged"
+        lifecycle.appointments_anonymise(
+            actor=SYSTEM, appointment_ids=[appointment.pk], changed_at=appointment.updated_at
+        )
+        assert calendars.caldav_push(appointment_id=appointment.pk, connection_id=conn.pk) == "written"
+    (text,) = radicale.events("anna", "sync-erase")
+    assert "Lena" not in text and "SUMMARY:Haarschnitt" in text
