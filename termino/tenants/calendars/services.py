@@ -253,7 +253,8 @@ def _event_bytes(appointment, *, schema: str, detail: str, sequence: int) -> tup
 
 def caldav_push(*, appointment_id: int, connection_id: int) -> str:
     """Make the staff member's calendar show the appointment as it is now: written while it is requested,
-    confirmed or done in that column, removed when cancelled, declined or moved to another column. Idempotent: the same state is written once."""
+    confirmed or done in that column, removed when cancelled, declined or moved to another column.
+    Idempotent: the same state is written once."""
     tenant = current_business()
     schema = tenant.schema_name
     with transaction.atomic():
