@@ -78,14 +78,13 @@ def feed_build(token: FeedToken) -> Feed:
     tenant = current_business()
     schema = tenant.schema_name
     now = timeutils.now()
-    detail = calendar_settings().feed_detail
+    settings_row = calendar_settings()
+    detail = settings_row.feed_detail
     rows = _appointments(token.resource, now)
     # Cancelled ones count for Last-Modified: a cancellation changes the feed.
-    last = rows.aggregate(at=Max("updated_at"))["at"] or token.created_at
-    settings_row = calendar_settings()
+    last = max(rows.aggregate(at=Max("updated_at"))["at"] or token.created_at, token.created_at)
     if settings_row.updated_at:
         last = max(last, settings_row.updated_at)
-    last = max(last, token.created_at)
     shown = (
         rows.filter(status__in=FEED_STATUSES)
         .select_related("service", "customer")

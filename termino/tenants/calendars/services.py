@@ -121,8 +121,16 @@ def caldav_disconnect(*, resource: Resource) -> bool:
     return True
 
 
+# A refused password or a missing calendar is not retried every few minutes: repeated failed logins can
+# lock the person's account at their provider. Saving the form again (or a day later) tries again.
+BROKEN = (caldav_client.AUTH_FAILED, caldav_client.NOT_FOUND)
+BROKEN_RETRY = timedelta(days=1)
+
+
 def _fail(conn_id: int, error: caldav_client.CalDavError) -> None:
     values = {"state": error.code, "state_detail": error.detail}
+    if error.code in BROKEN:
+        values["next_pull_at"] = timeutils.shift(timeutils.now(), BROKEN_RETRY)
     if error.code == caldav_client.NOT_FOUND:
         # The calendar is gone: what it said is busy is no longer known.
         with transaction.atomic():
@@ -270,6 +278,8 @@ def caldav_push(*, appointment_id: int, connection_id: int) -> str:
             and appointment.status in FEED_STATUSES  # completed and no-shows stay in her calendar
             and appointment.allocations.filter(resource_id=conn.resource_id, active=True).exists()
         )
+        if conn.state in BROKEN:
+            return conn.state  # no login attempts with a refused password; reconnecting writes everything
         client = client_for(conn)
         name = f"termino-{schema.replace('_', '-')}-{appointment_id}.ics"
         url = pushed.href if pushed else client.event_url(name)
@@ -289,9 +299,10 @@ def caldav_push(*, appointment_id: int, connection_id: int) -> str:
                 return "unchanged"
             etag = client.put(url, body)
         except caldav_client.CalDavError as error:
-            if error.code in (caldav_client.AUTH_FAILED, caldav_client.NOT_FOUND):
+            if error.code in BROKEN:
                 conn.state, conn.state_detail = error.code, error.detail
-                conn.save(update_fields=["state", "state_detail", "updated_at"])
+                conn.next_pull_at = timeutils.shift(timeutils.now(), BROKEN_RETRY)
+                conn.save(update_fields=["state", "state_detail", "next_pull_at", "updated_at"])
                 return error.code
             raise
         PushedEvent.objects.update_or_create(
