@@ -46,6 +46,7 @@ def test_staff_feed_carries_only_her_column_with_first_names(business_a):
     assert "Fischer" not in body and "lena@example.com" not in body and "Max" not in body
 
 
+@pytest.mark.clock
 def test_a_move_updates_the_event_in_place_and_the_etag(business_a):
     service, anna, _ben, (anna_user, _) = team(business_a)
     with schema_context(business_a.schema):
