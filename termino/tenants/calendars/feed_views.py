@@ -13,7 +13,7 @@ from termino.shared import ratelimit
 from termino.shared.client_ip import client_ip
 
 from .crypto import token_digest
-from .selectors import feed_build, feed_token_find
+from .selectors import feed_body, feed_state, feed_token_find
 
 
 def _limited(request, token: str) -> HttpResponse | None:
@@ -50,14 +50,14 @@ def feed(request, token: str):
     row = feed_token_find(token)
     if row is None:
         raise Http404
-    built = feed_build(row)
-    if _not_modified(request, built.etag, built.last_modified):
+    state = feed_state(row)
+    if _not_modified(request, state.etag, state.last_modified):
         response = HttpResponseNotModified()
     else:
-        response = HttpResponse(built.body, content_type="text/calendar; charset=utf-8")
+        response = HttpResponse(feed_body(state), content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = 'inline; filename="termino.ics"'
-    response["ETag"] = built.etag
-    response["Last-Modified"] = http_date(built.last_modified.timestamp())
+    response["ETag"] = state.etag
+    response["Last-Modified"] = http_date(state.last_modified.timestamp())
     # Personal data: never in a shared cache; a calendar app may keep it a few minutes.
     response["Cache-Control"] = "private, max-age=300"
     response["X-Robots-Tag"] = "noindex"

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,7 +12,13 @@ from django.utils.translation import gettext as _
 
 from termino.platform.tenancy.selectors import current_business
 from termino.shared import timeutils
-from termino.tenants.scheduling.models import Appointment, AppointmentStatus, Resource
+from termino.tenants.scheduling.models import (
+    Allocation,
+    Appointment,
+    AppointmentChange,
+    AppointmentStatus,
+    Resource,
+)
 
 from . import crypto, events_ics
 from .models import CalDavConnection, CalendarSettings, FeedDetail, FeedToken
@@ -57,10 +64,14 @@ def feed_token_text(row: FeedToken) -> str:
 
 
 @dataclass(frozen=True)
-class Feed:
-    body: bytes
+class FeedState:
+    """What a conditional request needs, read without building the feed: its ETag and Last-Modified."""
+
+    token: FeedToken
     etag: str
     last_modified: datetime
+    detail: str
+    now: datetime
 
 
 def _appointments(resource: Resource | None, now: datetime):
@@ -73,26 +84,70 @@ def _appointments(resource: Resource | None, now: datetime):
     return rows
 
 
-def feed_build(token: FeedToken) -> Feed:
-    """The feed of the token's column (or of the whole business), with its ETag and Last-Modified."""
+def feed_state(token: FeedToken) -> FeedState:
+    """The feed's ETag, a digest of everything its bytes are made of (which appointments, their times,
+    status, last change, service, customer's names and staff; the business's name, language and privacy
+    choice), read in two small queries, so a calendar app polling an unchanged feed costs no building."""
     tenant = current_business()
-    schema = tenant.schema_name
     now = timeutils.now()
     settings_row = calendar_settings()
-    detail = settings_row.feed_detail
     rows = _appointments(token.resource, now)
     # Cancelled ones count for Last-Modified: a cancellation changes the feed.
     last = max(rows.aggregate(at=Max("updated_at"))["at"] or token.created_at, token.created_at)
     if settings_row.updated_at:
         last = max(last, settings_row.updated_at)
-    shown = (
-        rows.filter(status__in=FEED_STATUSES)
+    shown = rows.filter(status__in=FEED_STATUSES).order_by("pk").distinct()
+    digest = hashlib.sha256()
+    parts = (
+        tenant.name,
+        tenant.language,
+        settings_row.feed_detail,
+        token.pk,
+        token.resource and token.resource.name,
+    )
+    digest.update(repr(parts).encode())
+    for row in shown.values_list(
+        "pk",
+        "start",
+        "end",
+        "status",
+        "updated_at",
+        "service__name",
+        "customer__first_name",
+        "customer__last_name",
+    ):
+        digest.update(repr(row).encode())
+    if token.resource is None:  # the business feed names the staff
+        digest.update(repr(list(Resource.objects.order_by("pk").values_list("pk", "name"))).encode())
+    etag = '"' + digest.hexdigest()[:32] + '"'
+    return FeedState(token=token, etag=etag, last_modified=last, detail=settings_row.feed_detail, now=now)
+
+
+def feed_body(state: FeedState) -> bytes:
+    """The feed itself (iCalendar) for the state read by `feed_state`."""
+    tenant = current_business()
+    token = state.token
+    shown = list(
+        _appointments(token.resource, state.now)
+        .filter(status__in=FEED_STATUSES)
         .select_related("service", "customer")
-        .prefetch_related("allocations__resource")
-        .annotate(sequence=Count("changes", distinct=True))
         .order_by("start", "pk")
         .distinct()
     )
+    ids = [a.pk for a in shown]
+    sequences = dict(
+        AppointmentChange.objects.filter(appointment_id__in=ids)
+        .values("appointment_id")
+        .annotate(n=Count("id"))
+        .values_list("appointment_id", "n")
+    )
+    staff: dict[int, list[str]] = defaultdict(list)
+    if token.resource is None:
+        allocations = Allocation.objects.filter(appointment_id__in=ids, active=True).order_by(
+            "resource__name"
+        )
+        for appointment_id, name in allocations.values_list("appointment_id", "resource__name"):
+            staff[appointment_id].append(name)
     with translation.override(tenant.language):
         if token.resource is not None:
             name = f"{tenant.name} – {token.resource.name}"
@@ -102,19 +157,16 @@ def feed_build(token: FeedToken) -> Feed:
         cal.add("x-published-ttl", "PT15M")
         cal.add("refresh-interval", timedelta(minutes=15), parameters={"VALUE": "DURATION"})
         for appointment in shown:
-            staff = ""
-            if token.resource is None:
-                staff = ", ".join(a.resource.name for a in appointment.allocations.all() if a.active)
             cal.add_component(
                 events_ics.appointment_event(
-                    appointment, detail=detail, schema=schema, sequence=appointment.sequence, staff=staff
+                    appointment,
+                    detail=state.detail,
+                    schema=tenant.schema_name,
+                    sequence=sequences.get(appointment.pk, 0),
+                    staff=", ".join(staff.get(appointment.pk, ())),
                 )
             )
-    body = cal.to_ical()
-    # The ETag depends on the bytes (anything that changes what is shown changes it), the Last-Modified on
-    # the latest change; a conditional request is answered 304 on either.
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return Feed(body=body, etag=etag, last_modified=last)
+    return cal.to_ical()
 
 
 def feed_detail_choices():

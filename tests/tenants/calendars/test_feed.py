@@ -123,3 +123,26 @@ def test_feed_requests_are_limited(business_a, settings):
     connection.set_schema_to_public()
     codes = [_get(business_a, token).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
+
+
+def test_the_etag_follows_what_is_shown_without_building_the_feed(business_a):
+    service, anna, _ben, _users = team(business_a)
+    with schema_context(business_a.schema):
+        appointment = book(service, anna, time(10))
+        token = calendars.feed_token_issue(resource=None, user=None)
+    connection.set_schema_to_public()
+    etag = _get(business_a, token)["ETag"]
+    # A customer's name corrected, a staff member renamed: both are in the feed, so the ETag moves.
+    with schema_context(business_a.schema):
+        appointment.customer.first_name = "Lene"
+        appointment.customer.save()
+    connection.set_schema_to_public()
+    renamed = _get(business_a, token, HTTP_IF_NONE_MATCH=etag)
+    assert renamed.status_code == 200 and "Haarschnitt – Lene" in renamed.content.decode()
+    with schema_context(business_a.schema):
+        anna.name = "Anna B."
+        anna.save()
+    connection.set_schema_to_public()
+    moved = _get(business_a, token, HTTP_IF_NONE_MATCH=renamed["ETag"])
+    assert moved.status_code == 200 and "Anna B." in moved.content.decode()
+    assert _get(business_a, token, HTTP_IF_NONE_MATCH=moved["ETag"]).status_code == 304
