@@ -127,16 +127,26 @@ BROKEN = (caldav_client.AUTH_FAILED, caldav_client.NOT_FOUND)
 BROKEN_RETRY = timedelta(days=1)
 
 
-def _fail(conn_id: int, error: caldav_client.CalDavError) -> None:
+def _same(conn: CalDavConnection):
+    """The connection's row as the pull read it: a calendar saved again meanwhile (another address or
+    password) is not overwritten by what the old one answered."""
+    return CalDavConnection.objects.filter(
+        pk=conn.pk, url=conn.url, password_encrypted=conn.password_encrypted
+    )
+
+
+@transaction.atomic
+def _fail(conn: CalDavConnection, error: caldav_client.CalDavError) -> None:
     values = {"state": error.code, "state_detail": error.detail}
     if error.code in BROKEN:
         values["next_pull_at"] = timeutils.shift(timeutils.now(), BROKEN_RETRY)
+    if _same(conn).select_for_update().values_list("pk", flat=True).first() is None:
+        return
     if error.code == caldav_client.NOT_FOUND:
         # The calendar is gone: what it said is busy is no longer known.
-        with transaction.atomic():
-            Closure.objects.filter(external__connection_id=conn_id).delete()
-            values["sync_token"] = ""
-    CalDavConnection.objects.filter(pk=conn_id).update(**values, updated_at=timeutils.now())
+        Closure.objects.filter(external__connection_id=conn.pk).delete()
+        values["sync_token"] = ""
+    _same(conn).update(**values, updated_at=timeutils.now())
 
 
 def _claim_pull(conn_id: int, *, on_demand: bool) -> CalDavConnection | None:
@@ -184,31 +194,24 @@ def caldav_pull(*, connection_id: int, on_demand: bool = False) -> str:
         end = timeutils.shift(start, timedelta(days=settings.CALDAV_PULL_DAYS))
         found = client.busy(start, end, zone=zone, skip_uid_suffix=events_ics.uid_suffix(tenant.schema_name))
     except caldav_client.CalDavError as error:
-        _fail(conn.pk, error)
+        _fail(conn, error)
         return error.code
     except ValueError as error:  # a password no configured key opens
-        _fail(conn.pk, caldav_client.CalDavError(caldav_client.ERROR, str(error)))
+        _fail(conn, caldav_client.CalDavError(caldav_client.ERROR, str(error)))
         return caldav_client.ERROR
     with translation.override(tenant.language):
         reason = _("Busy in the connected calendar")
-    _busy_replace(conn, found, reason=reason, since=start)
-    CalDavConnection.objects.filter(pk=conn.pk).update(
-        state=ConnectionState.OK,
-        state_detail="",
-        sync_token=token,
-        events_read_at=start,
-        updated_at=timeutils.now(),
-    )
+    if not _busy_replace(conn, found, reason=reason, since=start, token=token):
+        return "skipped"  # disconnected or saved again meanwhile: the next pull reads the new calendar
     return ConnectionState.OK
 
 
 @transaction.atomic
-def _busy_replace(conn: CalDavConnection, found, *, reason: str, since) -> None:
+def _busy_replace(conn: CalDavConnection, found, *, reason: str, since, token: str) -> bool:
     """Make the connection's closures equal what the calendar says from `since` on: only the difference
     is written, so an unchanged calendar moves no availability version."""
-    conn = CalDavConnection.objects.select_for_update().filter(pk=conn.pk).first()
-    if conn is None:  # disconnected meanwhile
-        return
+    if _same(conn).select_for_update().values_list("pk", flat=True).first() is None:
+        return False
     # Busy times long past serve no one: kept a month for the calendar's history, then dropped.
     Closure.objects.filter(
         external__connection=conn, end__lt=timeutils.shift(since, -timedelta(days=30))
@@ -226,6 +229,14 @@ def _busy_replace(conn: CalDavConnection, found, *, reason: str, since) -> None:
     for uid, start, end in sorted(wanted - set(have), key=lambda k: (k[1], k[0])):
         closure = Closure.objects.create(resource=conn.resource, start=start, end=end, reason=reason)
         ExternalBusy.objects.create(connection=conn, closure=closure, uid=uid[:500])
+    _same(conn).update(
+        state=ConnectionState.OK,
+        state_detail="",
+        sync_token=token,
+        events_read_at=since,
+        updated_at=timeutils.now(),
+    )
+    return True
 
 
 def pull_next_due():
