@@ -88,6 +88,7 @@ TENANT_APPS = [
     "termino.tenants.retention",
     "termino.tenants.compliance",
     "termino.tenants.webhooks",
+    "termino.tenants.calendars",
     "termino.tenants.backoffice",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -552,6 +553,22 @@ CELERY_BEAT_SCHEDULE["staff-login-ips-prune"] = {
 ACCESS_LOG_ENABLED = env_bool("ACCESS_LOG_ENABLED", True)
 ACCESS_LOG_DAYS = env_int("ACCESS_LOG_DAYS", 14)  # entries older than this are deleted nightly
 ACCESS_LOG_REDIS_URL = env("ACCESS_LOG_REDIS_URL", REDIS_URL)
+
+# --- Calendar feeds and CalDAV sync (termino.tenants.calendars; docs/integrations.md) ---------------------
+# Fernet keys of the stored CalDAV passwords and feed tokens, comma-separated; the first encrypts, all
+# decrypt (rotation). Empty: derived from SECRET_KEY (development only).
+CALENDAR_ENCRYPTION_KEYS = env("CALENDAR_ENCRYPTION_KEYS")
+# A connected calendar is pulled at most this often (scheduled and "sync now" alike).
+CALDAV_PULL_INTERVAL_SECONDS = env_int("CALDAV_PULL_INTERVAL_SECONDS", 300)
+CALDAV_MIN_PULL_SECONDS = env_int("CALDAV_MIN_PULL_SECONDS", 60)
+# How far ahead busy times are pulled (the longest booking horizon worth covering).
+CALDAV_PULL_DAYS = env_int("CALDAV_PULL_DAYS", 180)
+CALDAV_TIMEOUT_SECONDS = env_int("CALDAV_TIMEOUT_SECONDS", 15)
+# CalDAV URLs pointing into private networks (loopback, RFC 1918, link-local) are refused unless allowed:
+# the worker would otherwise fetch addresses of the platform's own network for whoever types them.
+CALDAV_ALLOW_PRIVATE_HOSTS = env_bool("CALDAV_ALLOW_PRIVATE_HOSTS", DEBUG)
+# Feed requests per token and per client IP and minute (calendar apps poll every 5 minutes or slower).
+CALENDAR_FEED_PER_MINUTE = env_int("CALENDAR_FEED_PER_MINUTE", 20)
 
 # --- Mail --------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

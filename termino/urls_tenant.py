@@ -11,9 +11,11 @@ urlpatterns = [
     path("", include("termino.tenants.backoffice.urls")),
     path("book/", include("termino.tenants.booking.urls")),
     path("embed.js", booking_views.embed_js, name="embed-js"),
+    path("", include("termino.tenants.calendars.urls")),  # /calendar/<token>.ics
     path("", include("termino.shared.cookies_urls")),  # /cookies/
     path("media/<str:schema>/<path:path>", booking_views.media_file, name="media"),
     path("api/v1/auth/token/", TokenObtainView.as_view(), name="api-token"),
+    path("api/v1/calendar/", include("termino.tenants.calendars.api_urls")),
     path("api/v1/", include("termino.tenants.scheduling.urls")),
     path("api/v1/webhooks/", include("termino.tenants.webhooks.urls")),
     path("api/public/v1/", include("termino.tenants.booking.api_urls")),

@@ -42,6 +42,7 @@ SECRETS = {
     "STRIPE_SECRET_KEY": "sk_live_stripe_44f0",
     "STRIPE_WEBHOOK_SECRET": "whsec_stripe_91aa",
     "BACKUP_ENCRYPTION_KEYS": "YmFja3VwLWtleS1uZXZlci1pbi1jb25maWdtYXAtMDE",
+    "CALENDAR_ENCRYPTION_KEYS": "Y2FsZW5kYXIta2V5LW5ldmVyLWluLWNvbmZpZ21hcDA=",
 }
 REQUIRED = {
     "baseDomain": "termino.example",

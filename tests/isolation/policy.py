@@ -38,6 +38,7 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     # Links that carry their own credential.
     "manage/<token>": lambda s: s.manage_token,
     "ics/<token>": lambda s: s.manage_token,
+    "calendar/<token>": lambda s: s.feed_token,
     "bookings/<token>": lambda s: s.manage_token,
     "holds/<token>": lambda s: s.hold_token,
     "accept/<token>": lambda s: s.invitation_token,
@@ -63,6 +64,7 @@ PUBLIC: dict[str, str] = {
     "booking:page": "the booking page for the business's customers",
     "booking:manage": "a customer's manage link: the token in the link is the credential",
     "booking:ics": "the calendar file of a booking: the token in the link is the credential",
+    "calendars:feed": "a calendar subscription feed: the secret token in the link is the credential",
     "embed-js": "the loader a business puts on its own website",
     "booking:embed-check": "whether a website may embed the booking page (the list its CSP header shows)",
     "accounts:welcome": "signup's one-time pass into the new backoffice: the token is the credential",

@@ -33,6 +33,9 @@ from termino.tenants.accounts.models import Invitation, SignInHandover
 from termino.tenants.accounts.services import api_token_create
 from termino.tenants.booking import services as booking_services
 from termino.tenants.business.models import BusinessSettings
+from termino.tenants.calendars import crypto as calendar_crypto
+from termino.tenants.calendars.models import CalDavConnection
+from termino.tenants.calendars.services import feed_token_issue
 from termino.tenants.crm.models import Customer, CustomerNote, DuplicateSuspicion
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.privacy.models import PrivacyRequest, RequestKind, RequestStatus
@@ -80,6 +83,7 @@ class Side:
     import_token: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     api_token: str = ""
     api_token_obj: object = None
+    feed_token: str = ""
     nightly_export: object = None
     session_cookie: str = ""
     webhook: object = None  # an outgoing webhook endpoint
@@ -119,6 +123,8 @@ class Side:
             self.mark("Schluessel"),  # the name of the owner's API token
             self.mark("Webhook"),  # an endpoint's description
             self.webhook.secret,
+            self.mark("caldav-user"),  # the staff member's CalDAV login (and its address below)
+            self.mark("caldav-host"),
         ]
 
     @property
@@ -253,6 +259,16 @@ def build_side(business: Business, label: str) -> Side:
             give_up_at=timezone.now(),
         )
         side.api_token_obj = api_token_create(user=side.owner, name=side.mark("Schluessel"))
+        # The staff member's calendar subscription and CalDAV calendar (stored as the settings page does,
+        # without queueing its first sync: no server lives at that address).
+        side.feed_token = feed_token_issue(resource=side.resource, user=side.owner)
+        CalDavConnection.objects.create(
+            resource=side.resource,
+            url=f"https://{side.mark('caldav-host').lower()}.example/dav/",
+            username=side.mark("caldav-user"),
+            password_encrypted=calendar_crypto.encrypt(side.mark("caldav-password")),
+            next_pull_at=timezone.now() + timedelta(days=365),
+        )
         side.api_token = side.api_token_obj.key
         # A password-reset link of the staff member, as the e-mail carries it.
         reset_path = password_reset.reset_path(

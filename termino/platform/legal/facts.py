@@ -30,6 +30,7 @@ NOT_RETENTION = {
     "BILLING_TRIAL_DAYS": "length of the free trial",
     "SIGNUP_CONFIRM_LINK_DAYS": "how long a confirmation link works",
     "WEBHOOKS_RETRY_DAYS": "how long a webhook delivery is retried before it fails",
+    "CALDAV_PULL_DAYS": "how far ahead a connected calendar's busy times are read, not how long kept",
     "AXES_USE_ATTEMPT_EXPIRATION": "a switch of django-axes; the counters' lifetime is AXES_COOLOFF_TIME",
     "AXES_COOLOFF_MESSAGE": "django-axes' text for a locked-out login (our own page replaces it)",
     # Cookie lifetimes: stated in the cookie table, which is built from these very settings.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("settings/", include("termino.tenants.backoffice.settings_urls")),
     path("team/", include("termino.tenants.backoffice.team_urls")),
     path("account/logins/", include("termino.tenants.backoffice.security_urls")),
+    path("account/calendar/", include("termino.tenants.backoffice.calendars_urls")),
     path("account/", include("termino.tenants.backoffice.account_urls")),
     path("billing/", include("termino.tenants.backoffice.billing_urls")),
     path("privacy/", include("termino.tenants.backoffice.privacy_urls")),
