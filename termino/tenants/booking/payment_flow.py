@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -113,6 +114,7 @@ def payment_page(request, token: str):
     )
 
 
+@csrf_exempt  # the link's token is the capability (and third-party cookies may be blocked in the embed)
 @require_POST
 def payment_abandon(request, token: str):
     """The customer gives up paying: the Checkout session is closed and the time freed."""
@@ -121,7 +123,7 @@ def payment_abandon(request, token: str):
         payments.checkout_abandon(payment=payment)
     except PaymentProviderError:
         pass  # the session ends on its own; the hold with it
-    return redirect(f"/book/payment/{token}/")
+    return redirect(f"/book/payment/{token}/" + ("?embed=1" if request.GET.get("embed") == "1" else ""))
 
 
 class PaymentStatusOutput(serializers.Serializer):
