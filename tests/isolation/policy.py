@@ -31,11 +31,15 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "requests/<pk>": lambda s: s.privacy_request.pk,
     "duplicates/<pk>": lambda s: s.suspicion.pk,
     "import/<token>": lambda s: s.import_token,
+    "payments/<pk>": lambda s: s.payment.pk,
+    "refund/<payment_id>": lambda s: s.payment.pk,
     # Links that carry their own credential.
     "manage/<token>": lambda s: s.manage_token,
     "ics/<token>": lambda s: s.manage_token,
     "bookings/<token>": lambda s: s.manage_token,
     "holds/<token>": lambda s: s.hold_token,
+    "payment/<token>": lambda s: s.payment.token,
+    "payments/<token>": lambda s: s.payment.token,
     "accept/<token>": lambda s: s.invitation_token,
     "reset/<uidb64>": lambda s: s.reset_uid,
     "reset/<token>": lambda s: s.reset_token,
@@ -87,6 +91,9 @@ PUBLIC: dict[str, str] = {
     "public_api:booking": "anonymous booking API: a booking by its manage token",
     "public_api:cancel": "anonymous booking API: cancel by manage token",
     "public_api:reschedule": "anonymous booking API: reschedule by manage token",
+    "public_api:payment": "anonymous booking API: how a booking's payment stands (its token is the credential)",
+    "booking:payment": "where Checkout sends the customer back: the payment's token is the credential",
+    "booking:payment-abandon": "the customer gives up paying: the payment's token is the credential",
 }
 
 # Tables that record attempts: an attack may add rows to them (and nothing else).

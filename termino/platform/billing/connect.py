@@ -79,14 +79,12 @@ def reason_text(account: ConnectAccount) -> str:
     """Why the account cannot take payments, in the owner's words (Stripe's code when unknown)."""
     if account.status == ConnectStatus.ENABLED:
         return ""
+    if account.status == ConnectStatus.PENDING:
+        return _("The onboarding at Stripe is not finished yet.")
     text = DISABLED_REASONS.get(account.disabled_reason)
     if text:
         return str(text)
-    if account.disabled_reason:
-        return account.disabled_reason
-    if not account.details_submitted:
-        return _("The onboarding at Stripe is not finished yet.")
-    return _("Stripe has not enabled payments yet.")
+    return account.disabled_reason or _("Stripe has not enabled payments yet.")
 
 
 def _status_of(obj: dict) -> str:
