@@ -38,7 +38,7 @@ def stripe_site(live_site, settings):
 
 
 def _deposit_business(live_site, fake):
-    business, service, staff, base = open_business(live_site)
+    business, service, _staff, base = open_business(live_site)
     connect_business(fake, business)
     with schema_context(business.schema):
         ServicePaymentRule.objects.create(service=service, kind="deposit_fixed", amount_cents=2000)

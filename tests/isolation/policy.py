@@ -91,7 +91,7 @@ PUBLIC: dict[str, str] = {
     "public_api:booking": "anonymous booking API: a booking by its manage token",
     "public_api:cancel": "anonymous booking API: cancel by manage token",
     "public_api:reschedule": "anonymous booking API: reschedule by manage token",
-    "public_api:payment": "anonymous booking API: how a booking's payment stands (its token is the credential)",
+    "public_api:payment": "anonymous booking API: a booking's payment (its token is the credential)",
     "booking:payment": "where Checkout sends the customer back: the payment's token is the credential",
     "booking:payment-abandon": "the customer gives up paying: the payment's token is the credential",
 }

@@ -61,8 +61,20 @@ def payments_export(request):
 
     def lines():
         yield writer.writerow(
-            ["created_at", "paid_at", "kind", "status", "for", "customer", "amount_eur", "refunded_eur",
-             "platform_fee_eur", "currency", "stripe_payment_intent", "refunds"]
+            [
+                "created_at",
+                "paid_at",
+                "kind",
+                "status",
+                "for",
+                "customer",
+                "amount_eur",
+                "refunded_eur",
+                "platform_fee_eur",
+                "currency",
+                "stripe_payment_intent",
+                "refunds",
+            ]
         )
         for p in selectors.payments().iterator(chunk_size=500):
             refunds = "; ".join(
@@ -70,10 +82,20 @@ def payments_export(request):
                 for r in p.refunds.all()
             )
             yield writer.writerow(
-                [f"{p.created_at:%Y-%m-%dT%H:%M:%SZ}", f"{p.paid_at:%Y-%m-%dT%H:%M:%SZ}" if p.paid_at else "",
-                 p.kind, p.status, p.description, str(p.customer or ""), euros(p.amount_cents),
-                 euros(p.refunded_cents), euros(p.application_fee_cents), p.currency.upper(),
-                 p.payment_intent_id or "", refunds]
+                [
+                    f"{p.created_at:%Y-%m-%dT%H:%M:%SZ}",
+                    f"{p.paid_at:%Y-%m-%dT%H:%M:%SZ}" if p.paid_at else "",
+                    p.kind,
+                    p.status,
+                    p.description,
+                    str(p.customer or ""),
+                    euros(p.amount_cents),
+                    euros(p.refunded_cents),
+                    euros(p.application_fee_cents),
+                    p.currency.upper(),
+                    p.payment_intent_id or "",
+                    refunds,
+                ]
             )
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
@@ -134,7 +156,9 @@ def payments_settings(request):
             )
             messages.success(request, _("The payment policy has been saved."))
             return redirect("payments:settings")
-        return render(request, "backoffice/payments/settings.html", _settings_context(request, form), status=400)
+        return render(
+            request, "backoffice/payments/settings.html", _settings_context(request, form), status=400
+        )
     if request.method == "POST" and request.POST.get("form") == "service":
         service = get_object_or_404(Service, pk=request.POST.get("service") or 0, active=True)
         form = ServiceRuleForm(request.POST, prefix=f"s{service.pk}")
@@ -144,11 +168,15 @@ def payments_settings(request):
                 service=service,
                 defaults={
                     "kind": data["kind"],
-                    "amount_cents": to_cents(data.get("amount")) if data["kind"] in ("deposit_fixed", "card_on_file") else 0,
+                    "amount_cents": to_cents(data.get("amount"))
+                    if data["kind"] in ("deposit_fixed", "card_on_file")
+                    else 0,
                     "percent": data.get("percent") or 0 if data["kind"] == "deposit_percent" else 0,
                 },
             )
-            messages.success(request, _("The payment rule of %(service)s has been saved.") % {"service": service.name})
+            messages.success(
+                request, _("The payment rule of %(service)s has been saved.") % {"service": service.name}
+            )
             return redirect("payments:settings")
         context = _settings_context(request, rule_errors={service.pk: form})
         return render(request, "backoffice/payments/settings.html", context, status=400)

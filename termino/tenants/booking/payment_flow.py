@@ -1,6 +1,8 @@
 """The booking page's payment step (tenants/payments does the work): the Checkout session opened for a
 booking to be paid first, what the booking API answers about it, and the page the customer returns to."""
 
+import contextlib
+
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
@@ -96,10 +98,8 @@ def payment_page(request, token: str):
     or not completed."""
     payment = _payment_or_404(token)
     if request.GET.get("session") and payment.status == PaymentStatus.PENDING:
-        try:
+        with contextlib.suppress(PaymentProviderError):  # the webhook settles it; the page asks again
             payment = payments.checkout_sync(payment=payment)
-        except PaymentProviderError:
-            pass  # the webhook settles it; the page asks again
     appointment = payment.appointment
     return TemplateResponse(
         request,
@@ -119,10 +119,8 @@ def payment_page(request, token: str):
 def payment_abandon(request, token: str):
     """The customer gives up paying: the Checkout session is closed and the time freed."""
     payment = _payment_or_404(token)
-    try:
+    with contextlib.suppress(PaymentProviderError):  # the session ends on its own; the hold with it
         payments.checkout_abandon(payment=payment)
-    except PaymentProviderError:
-        pass  # the session ends on its own; the hold with it
     return redirect(f"/book/payment/{token}/" + ("?embed=1" if request.GET.get("embed") == "1" else ""))
 
 

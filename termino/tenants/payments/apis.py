@@ -26,7 +26,15 @@ class ManagersOnly(BasePermission):
 class RefundOutput(serializers.ModelSerializer):
     class Meta:
         model = Refund
-        fields = ["id", "amount_cents", "status", "reason", "stripe_refund_id", "failure_message", "created_at"]
+        fields = [
+            "id",
+            "amount_cents",
+            "status",
+            "reason",
+            "stripe_refund_id",
+            "failure_message",
+            "created_at",
+        ]
 
 
 class PaymentOutput(serializers.ModelSerializer):
@@ -35,9 +43,22 @@ class PaymentOutput(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = [
-            "id", "appointment", "customer", "kind", "status", "description", "amount_cents", "refunded_cents",
-            "application_fee_cents", "fee_cents", "currency", "payment_intent_id", "failure_message",
-            "created_at", "paid_at", "refunds",
+            "id",
+            "appointment",
+            "customer",
+            "kind",
+            "status",
+            "description",
+            "amount_cents",
+            "refunded_cents",
+            "application_fee_cents",
+            "fee_cents",
+            "currency",
+            "payment_intent_id",
+            "failure_message",
+            "created_at",
+            "paid_at",
+            "refunds",
         ]
 
 
@@ -102,5 +123,9 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
         except PaymentProviderError as exc:
             return Response({"detail": exc.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        answer = status.HTTP_201_CREATED if fee.status != PaymentStatus.FAILED else status.HTTP_402_PAYMENT_REQUIRED
+        answer = (
+            status.HTTP_201_CREATED
+            if fee.status != PaymentStatus.FAILED
+            else status.HTTP_402_PAYMENT_REQUIRED
+        )
         return Response(PaymentOutput(selectors.payments().get(pk=fee.pk)).data, status=answer)

@@ -70,12 +70,12 @@ class PaymentSettings(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return "payment settings"
+
     @classmethod
     def current(cls) -> "PaymentSettings":
         return cls.objects.filter(pk=1).first() or cls()
-
-    def __str__(self) -> str:
-        return "payment settings"
 
 
 class CustomerPaymentRule(models.Model):

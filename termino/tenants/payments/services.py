@@ -66,7 +66,8 @@ REFUNDS_DUE = "payments.refunds"
 
 @dataclass(frozen=True)
 class Requirement:
-    """What a booking must do before it is confirmed: pay `amount_cents` now, or leave a card for `fee_cents`."""
+    """What a booking must do before it is confirmed: pay `amount_cents` now, or leave a card for
+    `fee_cents`."""
 
     kind: str  # PaymentKind
     amount_cents: int
@@ -159,7 +160,9 @@ def checkout_start(*, appointment: Appointment) -> Payment:
     """Open the Checkout session for the appointment's pending payment (idempotent: a replay returns the
     session opened before). Raises PaymentProviderError; the caller releases the hold then."""
     payment = (
-        Payment.objects.select_for_update(of=("self",)).select_related("customer").get(pk=pending_payment(appointment).pk)
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=pending_payment(appointment).pk)
     )
     if payment.checkout_session_id:
         return payment

@@ -80,7 +80,7 @@ class FakeStripe:
         api_key: str,
         webhook_secret: str,
         webhook_url: str = "",
-        connect_webhook_secret: str = "whsec_connect_fake",
+        connect_webhook_secret: str = "whsec_connect_fake",  # noqa: S107  (the fake's own test secret)
         connect_webhook_url: str = "",
     ):
         self.api_key = api_key
@@ -1009,8 +1009,10 @@ class FakeStripe:
                 200,
                 "",
                 (
-                    "<!doctype html><title>Fake Stripe onboarding</title><h1>Fake Stripe Express onboarding</h1>"
-                    f'<p>{params["account"]}</p><form method="post"><button>Complete onboarding</button></form>'
+                    "<!doctype html><title>Fake Stripe onboarding</title>"
+                    "<h1>Fake Stripe Express onboarding</h1>"
+                    f"<p>{params['account']}</p>"
+                    '<form method="post"><button>Complete onboarding</button></form>'
                     f'<a href="{params["refresh_url"]}">Link expired</a>'
                 ),
             )

@@ -98,7 +98,10 @@ def test_unverifiable_connect_webhooks_are_refused(business_a, fake, case):
         "stale": lambda: fake.signed(event, secret=CONNECT_SECRET, timestamp=fake.clock - 3600),
     }[case]()
     response = client_for(settings.BASE_DOMAIN).post(
-        "/billing/connect/webhook/", data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+        "/billing/connect/webhook/",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=signature,
     )
     assert response.status_code == 400
     assert not StripeEvent.objects.filter(event_id=event["id"]).exists()

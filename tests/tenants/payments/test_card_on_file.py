@@ -33,7 +33,7 @@ def _booked_with_card(fake, business, service):
 
 
 def test_the_card_is_saved_and_the_booking_confirmed_without_a_charge(card_shop, fake_stripe):
-    business, account, service, _staff = card_shop
+    business, _account, service, _staff = card_shop
     answer, card = _booked_with_card(fake_stripe, business, service)
     session = next(r for r in fake_stripe.requests if r["path"] == "/v1/checkout/sessions")["params"]
     assert session["mode"] == "setup"
@@ -61,7 +61,12 @@ def test_the_fee_is_charged_for_a_no_show_once(card_shop, fake_stripe):
         )
         card = Payment.objects.get(pk=card.pk)
         fee = services.fee_charge(card=card, user=None)
-        assert (fee.kind, fee.status, fee.amount_cents, fee.application_fee_cents) == ("fee", "succeeded", 3000, 85)
+        assert (fee.kind, fee.status, fee.amount_cents, fee.application_fee_cents) == (
+            "fee",
+            "succeeded",
+            3000,
+            85,
+        )
         request = next(r for r in fake_stripe.requests if r["path"] == "/v1/payment_intents")
         assert request["params"]["off_session"] == "true"
         assert request["params"]["payment_method"] == card.payment_method_id

@@ -54,7 +54,11 @@ def test_a_deposit_holds_the_slot_until_paid_then_confirms_it(shop_a, fake_strip
         assert booked.status == "confirmed"
         assert booked.hold_expires_at is None
         paid = Payment.objects.get(token=payment["token"])
-        assert (paid.status, paid.application_fee_cents, paid.payment_intent_id[:3]) == ("succeeded", 60, "pi_")
+        assert (paid.status, paid.application_fee_cents, paid.payment_intent_id[:3]) == (
+            "succeeded",
+            60,
+            "pi_",
+        )
 
 
 def test_cancelling_before_the_cutoff_refunds_the_deposit_once(

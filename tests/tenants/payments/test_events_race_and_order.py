@@ -60,7 +60,11 @@ def test_a_late_failure_or_expiry_does_not_undo_a_payment(shop, fake_stripe):
     session_id = payment_of(business, token).checkout_session_id
     failed = fake_stripe.decline_checkout(session_id)  # a first card declined ...
     paid = fake_stripe.pay_checkout(session_id)  # ... then a second one paid
-    expired = fake_stripe.event("checkout.session.expired", {**fake_stripe.sessions[session_id]["object"], "status": "expired"}, account=failed[0]["account"])
+    expired = fake_stripe.event(
+        "checkout.session.expired",
+        {**fake_stripe.sessions[session_id]["object"], "status": "expired"},
+        account=failed[0]["account"],
+    )
     deliver(fake_stripe, *paid, *failed, expired)  # the failure and an expiry arrive last
     payment = payment_of(business, token)
     assert payment.status == "succeeded"

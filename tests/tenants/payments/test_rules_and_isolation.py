@@ -36,7 +36,9 @@ pytestmark = pytest.mark.django_db
 def test_what_a_service_asks_for(shop_a, kind, amount, percent, expected):
     business, _account, service, _staff = shop_a
     with schema_context(business.schema):
-        ServicePaymentRule.objects.filter(service=service).update(kind=kind, amount_cents=amount, percent=percent)
+        ServicePaymentRule.objects.filter(service=service).update(
+            kind=kind, amount_cents=amount, percent=percent
+        )
         customer = Customer.objects.create(last_name="Neu", email="neu@example.com")
         requirement = services.requirement_for(service=service, customer=customer)
     assert (requirement and (requirement.kind, requirement.amount_cents)) == (expected or None)
@@ -62,7 +64,10 @@ def test_customers_marked_or_with_no_shows_pay_a_deposit(shop_a):
         assert services.requirement_for(service=service, customer=late).kind == "card_on_file"
         for hour in (9, 11):
             appointment = Appointment.objects.create(
-                service=service, customer=late, start=next_monday(time(hour)), end=next_monday(time(hour, 30)),
+                service=service,
+                customer=late,
+                start=next_monday(time(hour)),
+                end=next_monday(time(hour, 30)),
                 status="no_show",
             )
             assert appointment.pk
@@ -87,11 +92,15 @@ def test_the_return_page_says_what_was_paid_and_what_cancelling_means(shop_a, fa
     waiting = client.get(f"/book/payment/{token}/").content.decode()
     assert "Waiting for your payment" in waiting and answer["payment"]["checkout_url"] in waiting
     assert client.get(f"/api/public/v1/payments/{token}/").json() == {
-        "status": "pending", "booking_status": "held", "manage_token": None
+        "status": "pending",
+        "booking_status": "held",
+        "manage_token": None,
     }
     fake_stripe.pay_checkout(payment_of(business, token).checkout_session_id)  # its events are late ...
     session = payment_of(business, token).checkout_session_id
-    page = client.get(f"/book/payment/{token}/?session={session}").content.decode()  # ... the page asks Stripe
+    page = client.get(
+        f"/book/payment/{token}/?session={session}"
+    ).content.decode()  # ... the page asks Stripe
     assert "Your appointment is booked" in page
     assert "20,00" in page and "Deposit" in page
     assert "and you get it back in full" in page and "it is kept" in page
@@ -108,7 +117,9 @@ def test_giving_up_frees_the_time(shop_a, fake_stripe):
     response = client_for(business.host, "en").post(f"/book/payment/{token}/abandon/")
     assert response.status_code == 302
     assert payment_of(business, token).status == "expired"
-    assert fake_stripe.sessions[payment_of(business, token).checkout_session_id]["object"]["status"] == "expired"
+    assert (
+        fake_stripe.sessions[payment_of(business, token).checkout_session_id]["object"]["status"] == "expired"
+    )
     with schema_context(business.schema):
         assert not Appointment.objects.filter(pk=answer["id"]).exists()
     page = client_for(business.host, "en").get(f"/book/payment/{token}/").content.decode()
@@ -133,9 +144,15 @@ def test_another_business_s_events_cannot_touch_a_payment(shop_a, business_b, fa
     account_b = connect_business(fake_stripe, business_b)
     forged = fake_stripe.event(
         "checkout.session.completed",
-        {"id": "cs_test_forged", "object": "checkout.session", "mode": "payment", "status": "complete",
-         "payment_status": "paid", "payment_intent": "pi_forged",
-         "metadata": {"payment": token, "schema": business.schema}},
+        {
+            "id": "cs_test_forged",
+            "object": "checkout.session",
+            "mode": "payment",
+            "status": "complete",
+            "payment_status": "paid",
+            "payment_intent": "pi_forged",
+            "metadata": {"payment": token, "schema": business.schema},
+        },
         account=account_b,
     )
     assert deliver(fake_stripe, forged).json()["result"] == "ignored: no payment for this session"

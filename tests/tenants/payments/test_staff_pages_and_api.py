@@ -40,7 +40,9 @@ def test_the_list_and_its_csv_show_payments_refunds_and_fees(paid, django_captur
             {f"r{payment.pk}-amount": "5,00", f"r{payment.pk}-confirm": "on"},
         )
     assert response.status_code == 302
-    rows = list(csv.reader(io.StringIO(b"".join(owner.get("/payments/export.csv").streaming_content).decode())))
+    rows = list(
+        csv.reader(io.StringIO(b"".join(owner.get("/payments/export.csv").streaming_content).decode()))
+    )
     assert rows[0][:4] == ["created_at", "paid_at", "kind", "status"]
     assert rows[1][2:4] == ["deposit", "succeeded"]
     assert rows[1][6:9] == ["20.00", "5.00", "0.60"]
@@ -60,7 +62,9 @@ def test_a_refund_needs_confirmation_and_cannot_exceed_what_is_left(
     with django_capture_on_commit_callbacks(execute=True):
         owner.post(url, {f"r{payment.pk}-amount": "", f"r{payment.pk}-confirm": "on"})  # all that is left
     assert payment_of(business, payment.token).refunded_cents == 2000
-    assert not [r for r in fake_stripe.requests if r["path"] == "/v1/refunds" and r["params"]["amount"] != "2000"]
+    assert not [
+        r for r in fake_stripe.requests if r["path"] == "/v1/refunds" and r["params"]["amount"] != "2000"
+    ]
     page = owner.get(f"/payments/appointments/{answer['id']}/").content.decode()
     assert "Refunded by the team" in page
 
@@ -82,13 +86,21 @@ def test_the_fee_is_charged_from_the_appointment_page_with_confirmation(shop_a, 
     with schema_context(business.schema):
         fee = Payment.objects.get(kind="fee")
         assert (fee.status, fee.amount_cents, fee.appointment_id) == ("succeeded", 3000, answer["id"])
-    assert "The fee has been charged already." in owner.get(f"/payments/appointments/{answer['id']}/").content.decode()
+    assert (
+        "The fee has been charged already."
+        in owner.get(f"/payments/appointments/{answer['id']}/").content.decode()
+    )
 
 
 def test_staff_members_cannot_see_or_move_money(paid):
     business, answer, payment = paid
     staff = log_in_as(business, "staff")
-    for url in ("/payments/", "/payments/export.csv", "/payments/settings/", f"/payments/appointments/{answer['id']}/"):
+    for url in (
+        "/payments/",
+        "/payments/export.csv",
+        "/payments/settings/",
+        f"/payments/appointments/{answer['id']}/",
+    ):
         assert staff.get(url).status_code == 403, url
     response = staff.post(
         f"/payments/appointments/{answer['id']}/refund/{payment.pk}/",
@@ -105,23 +117,42 @@ def test_rules_and_policy_are_set_on_the_settings_page(shop_a):
     assert "Enabled" in page and "Haarschnitt" in page
     response = owner.post(
         "/payments/settings/",
-        {"form": "service", "service": service.pk, f"s{service.pk}-kind": "deposit_percent", f"s{service.pk}-percent": "25"},
+        {
+            "form": "service",
+            "service": service.pk,
+            f"s{service.pk}-kind": "deposit_percent",
+            f"s{service.pk}-percent": "25",
+        },
     )
     assert response.status_code == 302
     bad = owner.post(
         "/payments/settings/",
-        {"form": "service", "service": service.pk, f"s{service.pk}-kind": "deposit_fixed", f"s{service.pk}-amount": "0,10"},
+        {
+            "form": "service",
+            "service": service.pk,
+            f"s{service.pk}-kind": "deposit_fixed",
+            f"s{service.pk}-amount": "0,10",
+        },
     )
     assert bad.status_code == 400 and "at least 0.50" in bad.content.decode()
     owner.post(
         "/payments/settings/",
-        {"form": "policy", "refund_before_cutoff_percent": "80", "deposit_after_no_shows": "2", "no_show_deposit": "15,00"},
+        {
+            "form": "policy",
+            "refund_before_cutoff_percent": "80",
+            "deposit_after_no_shows": "2",
+            "no_show_deposit": "15,00",
+        },
     )
     with schema_context(business.schema):
         rule = ServicePaymentRule.objects.get(service=service)
         assert (rule.kind, rule.percent) == ("deposit_percent", 25)
         policy = PaymentSettings.current()
-        assert (policy.refund_before_cutoff_percent, policy.deposit_after_no_shows, policy.no_show_deposit_cents) == (80, 2, 1500)
+        assert (
+            policy.refund_before_cutoff_percent,
+            policy.deposit_after_no_shows,
+            policy.no_show_deposit_cents,
+        ) == (80, 2, 1500)
     # 25 % of 48,00 €
     assert book(business, service)["payment"]["amount_cents"] == 1200
 
@@ -130,7 +161,9 @@ def test_the_owner_connects_stripe_and_comes_back_enabled(business_a, fake_strip
     owner = log_in_as(business_a)
     assert "Not connected" in owner.get("/payments/settings/").content.decode()
     response = owner.post("/payments/connect/")
-    assert response.status_code == 303 and response["Location"].startswith(f"{fake_stripe.base_url}/connect/onboard/")
+    assert response.status_code == 303 and response["Location"].startswith(
+        f"{fake_stripe.base_url}/connect/onboard/"
+    )
     assert "Pending" in owner.get("/payments/settings/").content.decode()
     account_id = next(iter(fake_stripe.accounts))
     fake_stripe.complete_onboarding(account_id)  # finished at Stripe; the event is still on its way
@@ -143,7 +176,7 @@ def test_the_owner_connects_stripe_and_comes_back_enabled(business_a, fake_strip
 
 
 def test_the_customer_page_shows_payments_and_the_deposit_rule(paid, fake_stripe):
-    business, answer, payment = paid
+    business, _answer, payment = paid
     owner = log_in_as(business)
     customer_id = payment.customer_id
     page = owner.get(f"/customers/{customer_id}/").content.decode()
@@ -164,12 +197,16 @@ def test_the_staff_api_lists_refunds_and_charges(paid, fake_stripe, django_captu
     assert listed["count"] == 1
     assert listed["results"][0]["amount_cents"] == 2000
     with django_capture_on_commit_callbacks(execute=True):
-        refund = api.post(f"/api/v1/payments/{payment.pk}/refund/", {"amount_cents": 500}, content_type="application/json")
+        refund = api.post(
+            f"/api/v1/payments/{payment.pk}/refund/", {"amount_cents": 500}, content_type="application/json"
+        )
     assert refund.status_code == 201, refund.content
     assert refund.json()["amount_cents"] == 500
     with schema_context(business.schema):
         assert Payment.objects.get(pk=payment.pk).refunds.get().status == "succeeded"
-    too_much = api.post(f"/api/v1/payments/{payment.pk}/refund/", {"amount_cents": 5000}, content_type="application/json")
+    too_much = api.post(
+        f"/api/v1/payments/{payment.pk}/refund/", {"amount_cents": 5000}, content_type="application/json"
+    )
     assert too_much.status_code == 400 and "detail" in too_much.json()
     no_card = api.post(f"/api/v1/payments/{payment.pk}/charge-fee/")
     assert no_card.status_code == 400
