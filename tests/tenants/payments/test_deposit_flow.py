@@ -154,3 +154,32 @@ def test_the_hold_of_a_payment_lapses_after_the_session(shop_a, fake_stripe):
         held = Appointment.objects.get(pk=answer["id"])
         session = fake_stripe.sessions[Payment.objects.get().checkout_session_id]["object"]
         assert held.hold_expires_at.timestamp() - session["expires_at"] >= 5 * 60 - 2
+
+
+def test_a_refund_stripe_did_not_take_is_sent_again_by_the_due_work(
+    shop_a, fake_stripe, settings, django_capture_on_commit_callbacks
+):
+    from termino.platform.duework import due
+    from termino.platform.duework.models import DueWork
+
+    business, _account, service, _staff = shop_a
+    answer = book(business, service)
+    token = answer["payment"]["token"]
+    deliver(fake_stripe, *fake_stripe.pay_checkout(payment_of(business, token).checkout_session_id))
+    base, settings.STRIPE_API_BASE = settings.STRIPE_API_BASE, "http://127.0.0.1:9"  # Stripe unreachable
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            public_post(business.host, f"bookings/{manage_token(business, token)}/cancel/").status_code == 200
+        )
+    with schema_context(business.schema):
+        refund = Refund.objects.get()
+        assert (refund.status, refund.stripe_refund_id) == ("pending", None)
+        assert Payment.objects.get(token=token).refunded_cents == 2000  # reserved: cannot be refunded twice
+    assert DueWork.objects.filter(tenant_id=business.tenant.pk, kind="payments.refunds").exists()
+    settings.STRIPE_API_BASE = base
+    with schema_context(business.schema):
+        assert due.kinds()["payments.refunds"].next_due() is not None
+        assert due.kinds()["payments.refunds"].run() == 1
+        assert Refund.objects.get().status == "succeeded"
+        assert due.kinds()["payments.refunds"].next_due() is None
+    assert len([r for r in fake_stripe.requests if r["path"] == "/v1/refunds"]) == 1
