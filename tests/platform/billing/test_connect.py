@@ -4,6 +4,7 @@ once, in order."""
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from termino.platform.billing import connect
 from termino.platform.billing.models import ConnectAccount, StripeEvent
@@ -38,7 +39,8 @@ def test_onboarding_creates_one_express_account_and_a_link(business_a, fake):
     link = next(r for r in fake.requests if r["path"] == "/v1/account_links")["params"]
     assert link["return_url"] == primary_url(business_a.tenant, "/payments/connect/return/")
     assert link["refresh_url"] == primary_url(business_a.tenant, "/payments/connect/refresh/")
-    assert connect.reason_text(account) == "The onboarding at Stripe is not finished yet."
+    with translation.override("en"):
+        assert connect.reason_text(account) == "The onboarding at Stripe is not finished yet."
 
 
 def test_account_updated_moves_the_status_and_shows_stripes_reason(business_a, fake):
@@ -51,7 +53,8 @@ def test_account_updated_moves_the_status_and_shows_stripes_reason(business_a, f
     account = _account(business_a)
     assert (account.status, account.disabled_reason) == ("restricted", "requirements.past_due")
     assert account.currently_due == ["individual.verification.document"]
-    assert connect.reason_text(account) == "Stripe needs more information from you (overdue)."
+    with translation.override("en"):  # the webhook's request left the platform's language active
+        assert connect.reason_text(account) == "Stripe needs more information from you (overdue)."
     assert not connect.can_charge(business_a.tenant)
 
 
