@@ -4,6 +4,7 @@ business's own Stripe account, the payment confirms it, an early cancellation re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
 from termino.shared import timeutils
@@ -61,6 +62,7 @@ def test_a_deposit_holds_the_slot_until_paid_then_confirms_it(shop_a, fake_strip
         )
 
 
+@pytest.mark.clock
 def test_cancelling_before_the_cutoff_refunds_the_deposit_once(
     shop_a, fake_stripe, django_capture_on_commit_callbacks
 ):
@@ -183,3 +185,36 @@ def test_a_refund_stripe_did_not_take_is_sent_again_by_the_due_work(
         assert Refund.objects.get().status == "succeeded"
         assert due.kinds()["payments.refunds"].next_due() is None
     assert len([r for r in fake_stripe.requests if r["path"] == "/v1/refunds"]) == 1
+
+
+@pytest.mark.clock
+@pytest.mark.parametrize("door", ["staff cancels early", "request declined", "staff cancels late"])
+def test_the_team_s_cancellation_refunds_by_the_same_policy(
+    shop_a, fake_stripe, door, django_capture_on_commit_callbacks
+):
+    from termino.tenants.business.models import BusinessSettings
+    from termino.tenants.scheduling import lifecycle
+    from termino.tenants.scheduling.events import Actor
+
+    business, _account, service, _staff = shop_a
+    if door == "request declined":
+        with schema_context(business.schema):
+            BusinessSettings.objects.update_or_create(id=1, defaults={"approval_required": True})
+    answer = book(business, service)
+    token = answer["payment"]["token"]
+    deliver(fake_stripe, *fake_stripe.pay_checkout(payment_of(business, token).checkout_session_id))
+    with schema_context(business.schema):
+        appointment = Appointment.objects.get(pk=answer["id"])
+        assert appointment.status == ("requested" if door == "request declined" else "confirmed")
+        if door == "staff cancels late":  # 1 hour before the start: after the 24-hour cut-off
+            Appointment.objects.filter(pk=appointment.pk).update(
+                start=timeutils.shift(timeutils.now(), hours=1)
+            )
+        actor = Actor(source="backoffice", user=get_user_model().objects.get(role="owner"))
+        with django_capture_on_commit_callbacks(execute=True):
+            if door == "request declined":
+                lifecycle.appointment_decline(actor=actor, appointment=appointment, reason="")
+            else:
+                lifecycle.appointment_cancel(actor=actor, appointment=appointment, reason="")
+    refunded = payment_of(business, token).refunded_cents
+    assert refunded == (0 if door == "staff cancels late" else 2000)
