@@ -71,7 +71,7 @@ def test_book_with_a_deposit_pay_cancel_early_and_see_the_refund(stripe_site, br
     try:
         _choose_and_fill(page, base, text, f"lena-{lang}@example.com")
         page.wait_for_url(f"{fake.base_url}/c/pay/*")
-        assert page.get_by_text("20.00 €").is_visible()
+        assert page.get_by_text("20.00 €").is_visible()  # the fake Checkout page
         screenshot(page, f"deposit-1-checkout-{lang}")
         page.get_by_role("button", name="Pay").click()  # the fake sends Stripe's signed events, then returns
 

@@ -82,7 +82,7 @@ def no_show_count(customer) -> int:
     return Appointment.objects.filter(customer=customer, status=S.NO_SHOW).count()
 
 
-def _service_requirement(service) -> Requirement | None:
+def service_requirement(service) -> Requirement | None:
     rule = ServicePaymentRule.objects.filter(service=service).first()
     if rule is None or rule.kind == RuleKind.NONE:
         return None
@@ -109,7 +109,7 @@ def requirement_for(*, service, customer) -> Requirement | None:
     """
     if not connect.can_charge(current_business()):
         return None
-    requirement = _service_requirement(service)
+    requirement = service_requirement(service)
     if requirement is not None and requirement.kind in (PaymentKind.DEPOSIT, PaymentKind.PREPAYMENT):
         return requirement
     rules = PaymentSettings.current()

@@ -41,3 +41,33 @@ def customer_payments(context, customer):
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
     }
+
+
+@register.simple_tag
+def service_payment_note(service) -> str:
+    """What booking the service asks for online, for its card on the booking page ("" for nothing)."""
+    from django.utils.html import format_html
+    from django.utils.translation import gettext as _
+
+    from termino.platform.billing import connect
+    from termino.platform.tenancy.selectors import current_business
+
+    from .. import services
+    from ..models import PaymentKind
+
+    if not connect.can_charge(current_business()):
+        return ""
+    requirement = services.service_requirement(service)
+    if requirement is None:
+        return ""
+    if requirement.kind == PaymentKind.CARD_ON_FILE:
+        text = _("Card needed to book; charged %(fee)s only if you do not come") % {
+            "fee": cents(requirement.fee_cents)
+        }
+    elif requirement.kind == PaymentKind.PREPAYMENT:
+        text = _("Paid online when booking")
+    else:
+        text = _("Deposit of %(amount)s paid online when booking") % {
+            "amount": cents(requirement.amount_cents)
+        }
+    return format_html('<span class="bk-card-desc bk-pay-note">{}</span>', text)
