@@ -196,7 +196,7 @@ def test_another_business_cannot_see_or_refund_a_s_payments(shop_a, business_b, 
 
 
 def test_the_booking_page_says_what_is_paid_online(shop_a, fake_stripe):
-    business, account, service, _staff = shop_a
+    business, account, _service, _staff = shop_a
     page = client_for(business.host, "en").get("/book/").content.decode()
     assert "Deposit of 20,00\xa0€ paid online when booking" in page
     assert "Anzahlung von 20,00\xa0€" in client_for(business.host, "de").get("/book/").content.decode()
