@@ -125,3 +125,42 @@ def test_inside_the_embed_checkout_opens_in_a_new_tab(stripe_site, browser):
         context.close()
     with schema_context(business.schema):
         assert Appointment.objects.get(service=service).status == "confirmed"
+
+
+def test_a_no_show_s_card_on_file_fee_is_charged_by_the_team(stripe_site, browser):
+    from tests.e2e.test_billing import _log_in
+
+    live_site, fake = stripe_site
+    business, service, base = _deposit_business(live_site, fake)
+    with schema_context(business.schema):
+        ServicePaymentRule.objects.filter(service=service).update(kind="card_on_file", amount_cents=3000)
+    text = texts("en", business.tenant.name)
+    context = browser.new_context(locale="en-GB", **DESKTOP)
+    page = context.new_page()
+    try:
+        _choose_and_fill(page, base, text, "card@example.com")
+        page.wait_for_url(f"{fake.base_url}/c/pay/*")
+        page.get_by_role("button", name="Save card").click()
+        page.wait_for_url(f"{base}/book/payment/**")
+        page.get_by_role("heading", name="Your appointment is booked").wait_for()
+        assert "charge 30,00" in page.locator("[data-part=policy]").inner_text().replace("\xa0", " ")
+        with schema_context(business.schema):
+            appointment = Appointment.objects.get(service=service)
+            Appointment.objects.filter(pk=appointment.pk).update(status="no_show")  # the customer did not come
+
+        _log_in(page, base, business)
+        page.goto(f"{base}/payments/appointments/{appointment.pk}/")
+        page.get_by_role("button", name="Charge fee").click()  # not confirmed yet: refused
+        page.get_by_label("Yes, charge the fee to the customer's card").check()
+        screenshot(page, "deposit-5-fee-confirm")
+        page.get_by_role("button", name="Charge fee").click()
+        page.get_by_text("The fee has been charged to the customer's card.").wait_for()
+        page.get_by_text("The fee has been charged already.").wait_for()
+        screenshot(page, "deposit-6-fee-charged")
+        page.goto(f"{base}/payments/")
+        assert page.locator("[data-payments]").get_by_text("No-show or late cancellation fee").is_visible()
+    finally:
+        context.close()
+    with schema_context(business.schema):
+        fee = Payment.objects.get(kind="fee")
+        assert (fee.status, fee.amount_cents) == ("succeeded", 3000)
