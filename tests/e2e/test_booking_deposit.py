@@ -146,7 +146,9 @@ def test_a_no_show_s_card_on_file_fee_is_charged_by_the_team(stripe_site, browse
         assert "charge 30,00" in page.locator("[data-part=policy]").inner_text().replace("\xa0", " ")
         with schema_context(business.schema):
             appointment = Appointment.objects.get(service=service)
-            Appointment.objects.filter(pk=appointment.pk).update(status="no_show")  # the customer did not come
+            Appointment.objects.filter(pk=appointment.pk).update(
+                status="no_show"
+            )  # the customer did not come
 
         _log_in(page, base, business)
         page.goto(f"{base}/payments/appointments/{appointment.pk}/")

@@ -269,8 +269,9 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
     customer = customer_find_or_create(
         first_name=booking.first_name, last_name=booking.last_name, email=booking.email, phone=booking.phone
     )
+    # A time held while its customer pays counts too (only those holds have a customer).
     open_bookings = Appointment.objects.filter(
-        customer=customer, status__in=ACTIVE_STATUSES, start__gte=timezone.now()
+        customer=customer, status__in=(*ACTIVE_STATUSES, AppointmentStatus.HELD), start__gte=timezone.now()
     ).count()
     if open_bookings >= rules.max_open_bookings:
         raise InvalidRequest(

@@ -1,7 +1,7 @@
 """A booking with a deposit: the slot is held while the customer pays through (fake) Checkout on the
 business's own Stripe account, the payment confirms it, an early cancellation refunds it by the policy."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -218,3 +218,18 @@ def test_the_team_s_cancellation_refunds_by_the_same_policy(
                 lifecycle.appointment_cancel(actor=actor, appointment=appointment, reason="")
     refunded = payment_of(business, token).refunded_cents
     assert refunded == (0 if door == "staff cancels late" else 2000)
+
+
+def test_times_held_for_payment_count_as_open_bookings(shop_a, settings):
+    from termino.tenants.business.models import BusinessSettings
+    from tests.tenants.booking.public_helpers import booking_body
+    from tests.tenants.scheduling.factories import next_monday
+
+    business, _account, service, _staff = shop_a
+    with schema_context(business.schema):
+        BusinessSettings.objects.update_or_create(id=1, defaults={"max_open_bookings": 2})
+    book(business, service, at=time(9))
+    book(business, service, at=time(11))
+    third = public_post(business.host, "bookings/", booking_body(service, next_monday(time(13))))
+    assert third.status_code == 400
+    assert "2 open bookings" in third.json()["detail"]
