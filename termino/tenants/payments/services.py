@@ -62,6 +62,7 @@ CHECKOUT_MINUTES = 30  # Stripe's shortest Checkout session
 HOLD_GRACE_MINUTES = 5
 MIN_CHARGE_CENTS = 50  # Stripe's smallest charge in euros
 REFUNDS_DUE = "payments.refunds"
+CHECKOUTS_DUE = "payments.checkouts"
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def payment_hold(
         hold = lifecycle.appointment_hold(booking=booking, expires_at=expires)
     hold = lifecycle.hold_keep(hold=hold, expires_at=expires, customer=customer, notes=notes)
     hold = Appointment.objects.select_related("service").get(pk=hold.pk)
+    due.mark(CHECKOUTS_DUE, expires)  # settled then, should Stripe's word about the session not come
     Payment.objects.create(
         appointment=hold,
         customer=customer,
@@ -337,6 +339,52 @@ def checkout_sync(*, payment: Payment) -> Payment:
                 connect.checkout_retrieve(tenant=current_business(), session_id=payment.checkout_session_id),
             )
     return Payment.objects.get(pk=payment.pk)
+
+
+def _lapsed_checkouts():
+    since = timeutils.shift(timeutils.now(), minutes=-(CHECKOUT_MINUTES + HOLD_GRACE_MINUTES))
+    return Payment.objects.filter(
+        status=PaymentStatus.PENDING, checkout_session_id__isnull=False, created_at__lte=since
+    ).exclude(kind=PaymentKind.FEE)
+
+
+def checkouts_settle() -> int:
+    """Due work: sessions whose hold has lapsed without Stripe's last word (a lost or late event). Asks
+    Stripe, closes a session still open, and applies what it says: paid after all, or the slot freed."""
+    from termino.platform.billing.connect import PaymentProviderError
+
+    settled = 0
+    for payment in _lapsed_checkouts().order_by("created_at"):
+        try:
+            with transaction.atomic():
+                tenant = current_business()
+                session = connect.checkout_retrieve(tenant=tenant, session_id=payment.checkout_session_id)
+                if session.get("status") == "open":
+                    closed = connect.checkout_expire(
+                        tenant=tenant,
+                        session_id=payment.checkout_session_id,
+                        key=f"termino-expire-{payment.token}",
+                    )
+                    session = closed or connect.checkout_retrieve(
+                        tenant=tenant, session_id=payment.checkout_session_id
+                    )
+                _session_apply(payment, session)
+        except (PaymentProviderError, InvalidRequest) as exc:
+            logger.warning("checkout of payment %s not settled yet: %s", payment.pk, exc)
+            continue
+        settled += 1
+    return settled
+
+
+def checkouts_next_due():
+    first = (
+        Payment.objects.filter(status=PaymentStatus.PENDING, checkout_session_id__isnull=False)
+        .exclude(kind=PaymentKind.FEE)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return timeutils.shift(first, minutes=CHECKOUT_MINUTES + HOLD_GRACE_MINUTES) if first else None
 
 
 # --- Stripe's events (billing.connect hands them over inside the business's schema) ---------------------
@@ -645,3 +693,4 @@ def register() -> None:
     events.subscribe(_on_cancelled)
     connect.register(event_apply)
     due.register(REFUNDS_DUE, run=refunds_send_pending, next_due=refunds_next_due)
+    due.register(CHECKOUTS_DUE, run=checkouts_settle, next_due=checkouts_next_due)

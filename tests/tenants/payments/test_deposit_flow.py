@@ -233,3 +233,26 @@ def test_times_held_for_payment_count_as_open_bookings(shop_a, settings):
     third = public_post(business.host, "bookings/", booking_body(service, next_monday(time(13))))
     assert third.status_code == 400
     assert "2 open bookings" in third.json()["detail"]
+
+
+def test_a_session_whose_event_never_came_is_settled_by_the_due_work(shop_a, fake_stripe):
+    from termino.platform.duework import due
+
+    business, _account, service, _staff = shop_a
+    unpaid = book(business, service, at=time(9))["payment"]["token"]
+    paid = book(business, service, at=time(11), email="zwei@example.com", phone="", sms_consent=False)
+    fake_stripe.pay_checkout(
+        payment_of(business, paid["payment"]["token"]).checkout_session_id
+    )  # events lost
+    with schema_context(business.schema):
+        settle = due.kinds()["payments.checkouts"]
+        assert settle.run() == 0  # not yet: the holds are still on
+        Payment.objects.update(created_at=timeutils.shift(timeutils.now(), minutes=-36))
+        assert settle.next_due() <= timeutils.now()
+        assert settle.run() == 2
+        assert Payment.objects.get(token=unpaid).status == "expired"
+        assert Payment.objects.get(token=paid["payment"]["token"]).status == "succeeded"
+        assert Appointment.objects.get(pk=paid["id"]).status == "confirmed"
+        assert settle.next_due() is None
+    session = fake_stripe.sessions[payment_of(business, unpaid).checkout_session_id]["object"]
+    assert session["status"] == "expired"  # closed at Stripe before the slot was given up
