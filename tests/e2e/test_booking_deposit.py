@@ -61,6 +61,7 @@ def _choose_and_fill(page, base, text, email, *, embed=False):
     page.get_by_role("button", name=text["submit"]).click()
 
 
+@pytest.mark.clock
 @pytest.mark.parametrize(("lang", "device"), [("en", DESKTOP), ("de", PHONE)], ids=["desktop-en", "phone-de"])
 def test_book_with_a_deposit_pay_cancel_early_and_see_the_refund(stripe_site, browser, lang, device):
     live_site, fake = stripe_site
