@@ -42,6 +42,7 @@ def fake_stripe(settings):
 def deliver(fake: FakeStripe, *events: dict, expect: int = 200):
     """POST each event to the Connect webhook at the platform's host, signed; the last response."""
     response = None
+    language = translation.get_language()
     for event in events:
         body, signature = fake.signed(event, secret=CONNECT_SECRET)
         response = client_for(settings.BASE_DOMAIN).post(
@@ -51,6 +52,7 @@ def deliver(fake: FakeStripe, *events: dict, expect: int = 200):
             HTTP_STRIPE_SIGNATURE=signature,
         )
         assert response.status_code == expect, response.content
+    translation.activate(language)  # the platform's request leaves its own language active in the thread
     return response
 
 
