@@ -89,6 +89,7 @@ TENANT_APPS = [
     "termino.tenants.compliance",
     "termino.tenants.webhooks",
     "termino.tenants.calendars",
+    "termino.tenants.payments",
     "termino.tenants.backoffice",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -500,6 +501,12 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)  # seconds a signature stays valid
 STRIPE_TIMEOUT = env_int("STRIPE_TIMEOUT", 20)
+# Connect: businesses take their customers' payments on their own Stripe accounts (tenants/payments). Its
+# webhook endpoint (/billing/connect/webhook/, events of connected accounts) has its own signing secret; the
+# platform's fee per payment is a share in basis points plus a fixed part, in cents.
+STRIPE_CONNECT_WEBHOOK_SECRET = env("STRIPE_CONNECT_WEBHOOK_SECRET", "")
+PAYMENTS_PLATFORM_FEE_BPS = env_int("PAYMENTS_PLATFORM_FEE_BPS", 100)
+PAYMENTS_PLATFORM_FEE_FIXED_CENTS = env_int("PAYMENTS_PLATFORM_FEE_FIXED_CENTS", 0)
 BILLING_TRIAL_PLAN = env("BILLING_TRIAL_PLAN", "starter")
 BILLING_TRIAL_DAYS = env_int("BILLING_TRIAL_DAYS", 14)
 BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", 7)  # after a failed payment, before suspension

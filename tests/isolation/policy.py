@@ -35,12 +35,16 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "endpoints/<pk>": lambda s: s.webhook.pk,  # the same in the staff API
     "deliveries/<pk>": lambda s: s.webhook_delivery.pk,
     "deliveries/<delivery_pk>": lambda s: s.webhook_delivery.pk,
+    "payments/<pk>": lambda s: s.payment.pk,
+    "refund/<payment_id>": lambda s: s.payment.pk,
     # Links that carry their own credential.
     "manage/<token>": lambda s: s.manage_token,
     "ics/<token>": lambda s: s.manage_token,
     "calendar/<token>": lambda s: s.feed_token,
     "bookings/<token>": lambda s: s.manage_token,
     "holds/<token>": lambda s: s.hold_token,
+    "payment/<token>": lambda s: s.payment.token,
+    "payments/<token>": lambda s: s.payment.token,
     "accept/<token>": lambda s: s.invitation_token,
     "reset/<uidb64>": lambda s: s.reset_uid,
     "reset/<token>": lambda s: s.reset_token,
@@ -93,6 +97,9 @@ PUBLIC: dict[str, str] = {
     "public_api:booking": "anonymous booking API: a booking by its manage token",
     "public_api:cancel": "anonymous booking API: cancel by manage token",
     "public_api:reschedule": "anonymous booking API: reschedule by manage token",
+    "public_api:payment": "anonymous booking API: a booking's payment (its token is the credential)",
+    "booking:payment": "where Checkout sends the customer back: the payment's token is the credential",
+    "booking:payment-abandon": "the customer gives up paying: the payment's token is the credential",
 }
 
 # Tables that record attempts: an attack may add rows to them (and nothing else).

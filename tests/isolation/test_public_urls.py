@@ -59,6 +59,7 @@ PUBLIC = {
     "staffadmin:password_reset_confirm": "the e-mailed link: its token is the credential (TOTP follows)",
     "lox24-delivery": "LOX24's delivery reports: the secret in the URL is the credential",
     "platform_billing:webhook": "Stripe's webhook: the signature of the body is the credential",
+    "platform_billing:connect-webhook": "Stripe's webhook of connected accounts: the body's signature",
 }
 LOGIN_PATHS = {"/admin/login/", "/staff/login/"}
 

@@ -38,6 +38,7 @@ from termino.tenants.calendars.models import CalDavConnection
 from termino.tenants.calendars.services import feed_token_issue
 from termino.tenants.crm.models import Customer, CustomerNote, DuplicateSuspicion
 from termino.tenants.notifications.models import OutboxMessage
+from termino.tenants.payments.models import Payment
 from termino.tenants.privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from termino.tenants.scheduling import services as scheduling_services
 from termino.tenants.scheduling.models import Appointment, Closure, WeeklyHours
@@ -85,6 +86,7 @@ class Side:
     api_token_obj: object = None
     feed_token: str = ""
     nightly_export: object = None
+    payment: object = None  # a deposit paid for the appointment (tenants/payments)
     session_cookie: str = ""
     webhook: object = None  # an outgoing webhook endpoint
     webhook_delivery: object = None
@@ -191,6 +193,17 @@ def build_side(business: Business, label: str) -> Side:
         )
         side.manage_token = secrets.token_urlsafe(24)
         Appointment.objects.filter(pk=side.appointment.pk).update(manage_token=side.manage_token)
+        side.payment = Payment.objects.create(
+            appointment=side.appointment,
+            customer=side.customer,
+            kind="deposit",
+            status="succeeded",
+            paid_at=timezone.now(),
+            description=side.mark("Anzahlung"),
+            amount_cents=2000,
+            token=secrets.token_urlsafe(24),
+            payment_intent_id=f"pi_isolation_{side.hex}",
+        )
         hold = booking_services.hold_create(
             service_id=side.service.pk,
             start=next_monday(time(14)),

@@ -223,3 +223,43 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant}: {self.old_status} → {self.new_status}"
+
+
+class ConnectStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RESTRICTED = "restricted", _("Restricted")
+    ENABLED = "enabled", _("Enabled")
+
+
+class ConnectAccount(models.Model):
+    """A business's own Stripe account (Connect, Express): its customers' payments go there, the platform
+    keeps its fee. A mirror of what Stripe says about it, so pages need no network call; webhook events of
+    a connected account name it (`account`), which is how they find their business."""
+
+    tenant = models.OneToOneField("tenancy.Tenant", on_delete=models.CASCADE, related_name="connect_account")
+    stripe_account_id = models.CharField(max_length=100, unique=True)
+    status = models.CharField(max_length=12, choices=ConnectStatus.choices, default=ConnectStatus.PENDING)
+    charges_enabled = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    disabled_reason = models.CharField(max_length=100, blank=True)  # Stripe's requirements.disabled_reason
+    currently_due = models.JSONField(default=list, blank=True)  # Stripe's requirements.currently_due
+    updated_from_event_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("connected Stripe account")
+        verbose_name_plural = _("connected Stripe accounts")
+        constraints = [
+            models.CheckConstraint(
+                name="connect_account_id_format", condition=Q(stripe_account_id__startswith="acct_")
+            ),
+            models.CheckConstraint(
+                name="connect_enabled_can_charge",
+                condition=~Q(status="enabled") | Q(charges_enabled=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_account_id} ({self.status})"

@@ -247,12 +247,14 @@ def _check_not_from_the_future(signature: str) -> None:
         raise stripe.SignatureVerificationError("timestamp in the future", signature)
 
 
-def webhook_event_parse(*, payload: bytes, signature: str | None) -> dict:
+def webhook_event_parse(*, payload: bytes, signature: str | None, secret: str | None = None) -> dict:
     """Verify a webhook's `Stripe-Signature` (HMAC-SHA256 of "{t}.{payload}", within the tolerance) and
-    return the event as a dict. Raises SignatureInvalid for anything not provably sent by Stripe."""
-    secret = settings.STRIPE_WEBHOOK_SECRET
+    return the event as a dict. Raises SignatureInvalid for anything not provably sent by Stripe.
+
+    `secret`: the endpoint's signing secret (the billing endpoint's by default; Connect has its own)."""
+    secret = settings.STRIPE_WEBHOOK_SECRET if secret is None else secret
     if not secret:
-        raise SignatureInvalid("STRIPE_WEBHOOK_SECRET is not set")
+        raise SignatureInvalid("the webhook's signing secret is not set")
     try:
         # The library's check (what stripe.Webhook.construct_event runs before parsing): the header's
         # timestamp and v1 signatures, compared in constant time, and the timestamp's age.
@@ -277,3 +279,130 @@ def webhook_event_parse(*, payload: bytes, signature: str | None) -> dict:
     if not valid:
         raise SignatureInvalid("not a Stripe event")
     return data
+
+
+# --- Connect: a business's own Stripe account ----------------------------------------------------------
+# Every call names the connected account (`Stripe-Account` header) and carries an idempotency key made
+# from our own row's key, so a retried request never creates a second object.
+
+
+def _on(account_id: str, key: str | None = None) -> dict:
+    options = {"stripe_account": account_id}
+    if key:
+        options["idempotency_key"] = key
+    return options
+
+
+def connect_account_create(*, tenant) -> dict:
+    """An Express account for the business (it completes the details on Stripe's onboarding pages)."""
+    client = _client()
+    return _call(
+        "create a connected account",
+        lambda: client.v1.accounts.create(
+            {
+                "type": "express",
+                "country": tenant.country or "DE",
+                "email": tenant.email,
+                "default_currency": "eur",
+                "business_profile": {"name": tenant.name},
+                "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+                "metadata": {"tenant_id": str(tenant.pk), "schema": tenant.schema_name},
+            },
+            options={"idempotency_key": f"termino-connect-account-{tenant.pk}-{tenant.schema_name}"},
+        ),
+    )
+
+
+def connect_account_retrieve(account_id: str) -> dict:
+    client = _client()
+    return _call("retrieve a connected account", lambda: client.v1.accounts.retrieve(account_id))
+
+
+def connect_onboarding_link(*, tenant, account_id: str, return_path: str, refresh_path: str, key: str) -> str:
+    """A one-time link to Stripe's onboarding for the account; returns its URL."""
+    client = _client()
+    link = _call(
+        "create an onboarding link",
+        lambda: client.v1.account_links.create(
+            {
+                "account": account_id,
+                "type": "account_onboarding",
+                "return_url": primary_url(tenant, return_path),
+                "refresh_url": primary_url(tenant, refresh_path),
+            },
+            options={"idempotency_key": key},
+        ),
+    )
+    return link["url"]
+
+
+def connect_customer_create(*, account_id: str, params: dict, key: str) -> dict:
+    client = _client()
+    return _call(
+        "create a customer", lambda: client.v1.customers.create(params, options=_on(account_id, key))
+    )
+
+
+def connect_checkout_create(*, account_id: str, params: dict, key: str) -> dict:
+    client = _client()
+    return _call(
+        "create a checkout session",
+        lambda: client.v1.checkout.sessions.create(params, options=_on(account_id, key)),
+    )
+
+
+def connect_checkout_retrieve(*, account_id: str, session_id: str) -> dict:
+    client = _client()
+    return _call(
+        "retrieve a checkout session",
+        lambda: client.v1.checkout.sessions.retrieve(session_id, options=_on(account_id)),
+    )
+
+
+def connect_checkout_expire(*, account_id: str, session_id: str, key: str) -> dict | None:
+    """Close an open Checkout session; None when it cannot be closed any more (complete or expired)."""
+    client = _client()
+    try:
+        return client.v1.checkout.sessions.expire(session_id, options=_on(account_id, key)).to_dict()
+    except stripe.InvalidRequestError as exc:
+        logger.info("checkout session %s not expired: %s", session_id, exc)
+        return None
+    except stripe.StripeError as exc:
+        logger.warning("Stripe could not expire %s: %s", session_id, exc, exc_info=True)
+        raise PaymentProviderError(
+            _("Our payment provider could not be reached. Please try again in a few minutes.")
+        ) from exc
+
+
+def connect_setup_intent_retrieve(*, account_id: str, setup_intent_id: str) -> dict:
+    client = _client()
+    return _call(
+        "retrieve a setup intent",
+        lambda: client.v1.setup_intents.retrieve(setup_intent_id, options=_on(account_id)),
+    )
+
+
+def connect_payment_intent_create(*, account_id: str, params: dict, key: str) -> dict:
+    """A PaymentIntent on the connected account. A declined card is an answer, not an outage: it comes
+    back as a dict with `status` "requires_payment_method" and `last_payment_error`."""
+    client = _client()
+    try:
+        return client.v1.payment_intents.create(params, options=_on(account_id, key)).to_dict()
+    except stripe.CardError as exc:
+        error = exc.error.to_dict() if exc.error else {}
+        intent = error.get("payment_intent") or {}
+        return {
+            **intent,
+            "status": "requires_payment_method",
+            "last_payment_error": {"code": error.get("code"), "message": error.get("message")},
+        }
+    except stripe.StripeError as exc:
+        logger.warning("Stripe could not charge on %s: %s", account_id, exc, exc_info=True)
+        raise PaymentProviderError(
+            _("Our payment provider could not be reached. Please try again in a few minutes.")
+        ) from exc
+
+
+def connect_refund_create(*, account_id: str, params: dict, key: str) -> dict:
+    client = _client()
+    return _call("refund a payment", lambda: client.v1.refunds.create(params, options=_on(account_id, key)))

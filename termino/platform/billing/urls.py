@@ -7,4 +7,5 @@ from . import views
 app_name = "platform_billing"
 urlpatterns = [
     path("webhook/", views.stripe_webhook, name="webhook"),
+    path("connect/webhook/", views.connect_webhook, name="connect-webhook"),
 ]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("account/calendar/", include("termino.tenants.backoffice.calendars_urls")),
     path("account/", include("termino.tenants.backoffice.account_urls")),
     path("billing/", include("termino.tenants.backoffice.billing_urls")),
+    path("payments/", include("termino.tenants.backoffice.payments_urls")),
     path("privacy/", include("termino.tenants.backoffice.privacy_urls")),
     path("data-protection/", include("termino.tenants.backoffice.dataprotection_urls")),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis
+from . import apis, payment_flow
 
 app_name = "public_api"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("bookings/<str:token>/", apis.ManagedBookingApi.as_view(), name="booking"),
     path("bookings/<str:token>/cancel/", apis.CancelBookingApi.as_view(), name="cancel"),
     path("bookings/<str:token>/reschedule/", apis.RescheduleBookingApi.as_view(), name="reschedule"),
+    path("payments/<str:token>/", payment_flow.PaymentStatusApi.as_view(), name="payment"),
 ]

@@ -35,7 +35,7 @@ from termino.tenants.scheduling import selectors
 from termino.tenants.scheduling.apis import AvailabilityInput, plausible_date
 from termino.tenants.scheduling.models import Service
 
-from . import services, slots_cache
+from . import payment_flow, services, slots_cache
 from .gate import OnlineBookingOpen
 from .models import IdempotentRequest
 from .throttles import RequestRateLimitMixin, SmsRateLimitMixin, client_key, minutes
@@ -223,6 +223,7 @@ class BookingOutput(serializers.Serializer):
     status = serializers.CharField()
     manage_token = serializers.CharField()
     manage_url = serializers.SerializerMethodField()
+    payment = payment_flow.PaymentStepField()  # null unless the booking is to be paid first
 
     def get_manage_url(self, obj) -> str:
         return primary_url(self.context["tenant"], f"/book/manage/{obj.manage_token}/")
@@ -298,6 +299,10 @@ class BookingsApi(SmsRateLimitMixin, PublicApi):
             return Response({"detail": exc.message, **exc.details}, status=status.HTTP_409_CONFLICT)
         except InvalidRequest as exc:
             return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+        if appointment.status == "held":  # to be paid first (payment_flow.py)
+            refusal = payment_flow.checkout_open(appointment)
+            if refusal is not None:
+                return refusal
         output = BookingOutput(appointment, context={"tenant": request.tenant})
         return Response(output.data, status=status.HTTP_201_CREATED)
 

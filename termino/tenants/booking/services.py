@@ -19,6 +19,7 @@ from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm import selectors as crm_selectors
 from termino.tenants.crm import services as crm
 from termino.tenants.crm.models import Consent, ConsentKind, Customer
+from termino.tenants.payments import services as payments
 from termino.tenants.scheduling import lifecycle, selectors
 from termino.tenants.scheduling import services as scheduling
 from termino.tenants.scheduling.events import Actor
@@ -268,8 +269,9 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
     customer = customer_find_or_create(
         first_name=booking.first_name, last_name=booking.last_name, email=booking.email, phone=booking.phone
     )
+    # A time held while its customer pays counts too (only those holds have a customer).
     open_bookings = Appointment.objects.filter(
-        customer=customer, status__in=ACTIVE_STATUSES, start__gte=timezone.now()
+        customer=customer, status__in=(*ACTIVE_STATUSES, AppointmentStatus.HELD), start__gte=timezone.now()
     ).count()
     if open_bookings >= rules.max_open_bookings:
         raise InvalidRequest(
@@ -283,7 +285,25 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
     status = AppointmentStatus.REQUESTED if rules.approval_required else AppointmentStatus.CONFIRMED
     # Consents first: the lifecycle's event queues the confirmation by the channels they allow.
     _record_consents(customer, booking, _notice_version(rules))
-    if hold is not None:
+    # --- Payment before confirmation (tenants/payments): the slot stays held while the customer pays;
+    # the payment's event turns the hold into the booking. ---
+    requirement = payments.requirement_for(service=service, customer=customer)
+    if requirement is not None:
+        HoldOwner.objects.filter(appointment=hold).delete()  # kept for the payment, not for the form
+        try:
+            appointment = payments.payment_hold(
+                hold=hold,
+                booking=scheduling.Booking(service=service, start=booking.start, staff=staff),
+                customer=customer,
+                notes=booking.note,
+                requirement=requirement,
+            )
+        except scheduling.Conflict as exc:
+            raise SlotTaken.near(
+                service, booking.start, time_zone, booking.resource_id, just_taken=True
+            ) from exc
+    # --- end of the payment step ---
+    elif hold is not None:
         # The held slot becomes the booking: its allocations already hold the time.
         HoldOwner.objects.filter(appointment=hold).delete()  # a booking now, no hold
         appointment = lifecycle.appointment_book_held(

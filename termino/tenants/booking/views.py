@@ -45,10 +45,12 @@ def booking_page(request):
 def manage_page(request, token: str):
     """Where the customer's manage link leads: see, reschedule or cancel the booking."""
     try:
-        services.booking_by_token(token)
+        appointment = services.booking_by_token(token)
     except LookupError as exc:
         raise Http404 from exc
-    return TemplateResponse(request, "booking/manage.html", _context(request, token=token))
+    return TemplateResponse(
+        request, "booking/manage.html", _context(request, token=token, appointment=appointment)
+    )
 
 
 @require_GET

@@ -120,6 +120,16 @@ def appointment_hold(*, booking: services.Booking, expires_at: datetime) -> Appo
 
 
 @transaction.atomic
+def hold_keep(*, hold: Appointment, expires_at: datetime, customer=None, notes: str = "") -> Appointment:
+    """Keep a hold longer, for the customer who is paying for it (still no booking: no event)."""
+    hold = Appointment.objects.select_for_update().get(pk=hold.pk, status=S.HELD)
+    hold.hold_expires_at, hold.customer, hold.notes = expires_at, customer, notes
+    hold.save(update_fields=["hold_expires_at", "customer", "notes", "updated_at"])
+    due.hold_expiry_due(expires_at)
+    return hold
+
+
+@transaction.atomic
 def appointment_book_held(
     *, actor: Actor, hold: Appointment, customer, status: str = S.CONFIRMED, notes: str = ""
 ) -> Appointment:

@@ -6,6 +6,18 @@ signed the way Stripe signs them.
 Endpoints: POST /v1/customers, POST /v1/checkout/sessions, POST /v1/billing_portal/sessions,
 GET /v1/subscriptions/{id}, DELETE /v1/subscriptions/{id}. Requests need `Authorization: Bearer <key>`;
 bodies are form-encoded with Stripe's bracket notation (`line_items[0][price_data][currency]=eur`).
+
+Connect (a business's own account; requests on it carry `Stripe-Account: acct_…`): POST /v1/accounts,
+GET /v1/accounts/{id}, POST /v1/account_links, and on a connected account POST /v1/customers,
+POST /v1/checkout/sessions (mode payment with payment_intent_data[application_fee_amount], or mode setup),
+GET /v1/checkout/sessions/{id}, POST /v1/checkout/sessions/{id}/expire, GET /v1/setup_intents/{id},
+POST /v1/payment_intents (off_session, confirm), GET /v1/payment_intents/{id}, POST /v1/refunds. An object
+of one account is "No such …" on any other. `Idempotency-Key` is honoured as Stripe does: the same key
+(per account) answers the first response again. Hosted pages: the onboarding (/connect/onboard/{link}) and
+Checkout (/c/pay/{session}) are real HTML pages whose buttons POST, deliver the signed events of the
+connected account (`account` set) to `connect_webhook_url`, then redirect to the return or success URL.
+Events of connected accounts: account.updated, checkout.session.completed, checkout.session.expired,
+payment_intent.succeeded, payment_intent.payment_failed, setup_intent.succeeded, charge.refunded.
 """
 
 import hashlib
@@ -62,9 +74,28 @@ class StripeError(Exception):
 
 
 class FakeStripe:
-    def __init__(self, *, api_key: str, webhook_secret: str, webhook_url: str = ""):
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        webhook_secret: str,
+        webhook_url: str = "",
+        connect_webhook_secret: str = "whsec_connect_fake",  # noqa: S107  (the fake's own test secret)
+        connect_webhook_url: str = "",
+    ):
         self.api_key = api_key
         self.webhook_secret = webhook_secret
+        self.connect_webhook_secret = connect_webhook_secret
+        self.connect_webhook_url = connect_webhook_url
+        self.accounts: dict[str, dict] = {}
+        self.account_links: dict[str, dict] = {}
+        self.payment_intents: dict[str, dict] = {}
+        self.setup_intents: dict[str, dict] = {}
+        self.charges: dict[str, dict] = {}
+        self.refunds: dict[str, dict] = {}
+        self.declining_methods: set[str] = set()  # payment methods whose off-session charge is declined
+        self._idempotent: dict[tuple, tuple[int, dict]] = {}
+        self._pending: list[dict] = []
         # Where the hosted pages deliver their events (browser tests); API-only tests deliver themselves.
         self.webhook_url = webhook_url
         self.customers: dict[str, dict] = {}
@@ -139,11 +170,22 @@ class FakeStripe:
     def handle(self, method: str, path: str, params: dict, headers: dict) -> tuple[int, dict]:
         with self._lock:
             self.requests.append({"method": method, "path": path, "params": params, "headers": headers})
+            lower = {k.lower(): v for k, v in headers.items()}
+            account = lower.get("stripe-account", "")
+            key = (account, method, path, lower.get("idempotency-key", ""))
+            if method == "POST" and key[3] and key in self._idempotent:
+                return self._idempotent[key]  # Stripe answers a repeated key with the first response
             try:
                 self._authenticate(headers)
-                return 200, self._route(method, path, params)
+                if account or path.startswith(("/v1/accounts", "/v1/account_links")):
+                    answer = 200, self._connect_route(method, path, params, account)
+                else:
+                    answer = 200, self._route(method, path, params)
             except StripeError as exc:
-                return exc.status, exc.body
+                answer = exc.status, exc.body
+            if method == "POST" and key[3] and answer[0] < 500:
+                self._idempotent[key] = answer
+            return answer
 
     def _authenticate(self, headers: dict) -> None:
         auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
@@ -293,12 +335,20 @@ class FakeStripe:
     # --- What happens on Stripe's side, as events ---------------------------------------------------
 
     def event(
-        self, type_: str, obj: dict, *, created: int | None = None, previous: dict | None = None
+        self,
+        type_: str,
+        obj: dict,
+        *,
+        created: int | None = None,
+        previous: dict | None = None,
+        account: str | None = None,
     ) -> dict:
         data = {"object": json.loads(json.dumps(obj))}
         if previous is not None:
             data["previous_attributes"] = previous
+        extra = {"account": account} if account else {}
         return {
+            **extra,
             "id": _id("evt"),
             "object": "event",
             "api_version": API_VERSION,
@@ -498,6 +548,9 @@ class FakeStripe:
     # --- Hosted pages (for browser tests): Checkout's "Pay" button and the Billing Portal ---------------
 
     def hosted_page(self, method: str, path: str) -> tuple[int, str, str] | None:
+        connect = self.connect_hosted_page(method, path)
+        if connect is not None:
+            return connect
         match = re.fullmatch(r"/c/pay/(cs_test_\w+)", path)
         if match and match.group(1) in self.sessions:
             session = self.sessions[match.group(1)]["object"]
@@ -527,14 +580,15 @@ class FakeStripe:
             )
         return None
 
-    def deliver(self, events: list[dict]) -> None:
-        """POST events to `webhook_url`, signed, as Stripe's delivery does; each must be acknowledged."""
+    def deliver(self, events: list[dict], *, connect: bool = False) -> None:
+        """POST events to `webhook_url` (`connect_webhook_url`), signed, as Stripe's delivery does; each must
+        be acknowledged."""
         import urllib.request
 
         for event in events:
-            body, signature = self.signed(event)
+            body, signature = self.signed(event, secret=self.connect_webhook_secret if connect else None)
             request = urllib.request.Request(  # noqa: S310  (a local test URL)
-                self.webhook_url,
+                self.connect_webhook_url if connect else self.webhook_url,
                 data=body,
                 headers={"Content-Type": "application/json", "Stripe-Signature": signature},
             )
@@ -549,3 +603,437 @@ class FakeStripe:
         """The body and `Stripe-Signature` header of a webhook delivery of `event`."""
         body = json.dumps(event, separators=(",", ":")).encode()
         return body, sign(body, secret or self.webhook_secret, timestamp)
+
+    # --- Connect ---------------------------------------------------------------------------------------
+
+    def _connect_route(self, method: str, path: str, params: dict, account: str) -> dict:
+        if not account:
+            if method == "POST" and path == "/v1/accounts":
+                return self._account_create(params)
+            match = re.fullmatch(r"/v1/accounts/(acct_\w+)", path)
+            if match and method == "GET":
+                return self._account(match.group(1))
+            if method == "POST" and path == "/v1/account_links":
+                return self._account_link_create(params)
+            raise StripeError(404, f"Unrecognized request URL ({method}: {path}).")
+        self._account(account)
+        if method == "POST" and path == "/v1/customers":
+            customer = self._customer_create(params)
+            customer["account"] = account
+            return {k: v for k, v in customer.items() if k != "account"}
+        if method == "POST" and path == "/v1/checkout/sessions":
+            return self._connect_checkout_create(params, account)
+        match = re.fullmatch(r"/v1/checkout/sessions/(cs_test_\w+)(/expire)?", path)
+        if match:
+            stored = self._owned(self.sessions, match.group(1), account, "checkout.session")
+            if match.group(2) and method == "POST":
+                return self._session_expire(stored)
+            if method == "GET":
+                return stored["object"]
+        match = re.fullmatch(r"/v1/setup_intents/(seti_\w+)", path)
+        if match and method == "GET":
+            return self._owned(self.setup_intents, match.group(1), account, "setup_intent")["object"]
+        match = re.fullmatch(r"/v1/payment_intents/(pi_\w+)", path)
+        if match and method == "GET":
+            return self._owned(self.payment_intents, match.group(1), account, "payment_intent")["object"]
+        if method == "POST" and path == "/v1/payment_intents":
+            return self._payment_intent_create(params, account)
+        if method == "POST" and path == "/v1/refunds":
+            return self._refund_create(params, account)
+        raise StripeError(404, f"Unrecognized request URL ({method}: {path}).")
+
+    def _owned(self, store: dict, object_id: str, account: str, name: str) -> dict:
+        stored = store.get(object_id)
+        if stored is None or stored.get("account") != account:
+            raise StripeError(404, f"No such {name}: '{object_id}'", param="id", code="resource_missing")
+        return stored
+
+    def _account(self, account_id: str) -> dict:
+        if account_id not in self.accounts:
+            raise StripeError(
+                403,
+                f"The provided key does not have access to account '{account_id}' (or that account does not "
+                "exist). Application access may have been revoked.",
+                code="account_invalid",
+            )
+        return self.accounts[account_id]
+
+    def _account_create(self, params: dict) -> dict:
+        account = {
+            "id": _id("acct"),
+            "object": "account",
+            "business_profile": params.get("business_profile") or {},
+            "business_type": None,
+            "capabilities": {"card_payments": "inactive", "transfers": "inactive"},
+            "charges_enabled": False,
+            "controller": {"type": "application", "is_controller": True},
+            "country": params.get("country", "DE"),
+            "created": self.clock,
+            "default_currency": params.get("default_currency", "eur"),
+            "details_submitted": False,
+            "email": params.get("email"),
+            "metadata": params.get("metadata") or {},
+            "payouts_enabled": False,
+            "requirements": {
+                "currently_due": ["business_type", "external_account", "tos_acceptance.date"],
+                "disabled_reason": "requirements.past_due",
+                "eventually_due": ["business_type", "external_account", "tos_acceptance.date"],
+                "past_due": ["business_type", "external_account", "tos_acceptance.date"],
+            },
+            "type": params.get("type", "express"),
+        }
+        self.accounts[account["id"]] = account
+        return account
+
+    def _account_link_create(self, params: dict) -> dict:
+        self._require(params, "account", "type", "return_url", "refresh_url")
+        self._account(params["account"])
+        link_id = secrets.token_hex(8)
+        link = {
+            "object": "account_link",
+            "created": self.clock,
+            "expires_at": self.clock + 300,
+            "url": f"{self.base_url}/connect/onboard/{link_id}",
+        }
+        self.account_links[link_id] = {"object": link, "params": params}
+        return link
+
+    def _connect_checkout_create(self, params: dict, account: str) -> dict:
+        self._require(params, "mode", "success_url")
+        mode = params["mode"]
+        if not self.accounts[account]["charges_enabled"]:
+            raise StripeError(400, "Your account cannot currently make live charges.", code="account_invalid")
+        expires_at = int(params.get("expires_at") or self.clock + 86400)
+        if not self.clock + 1800 - 5 <= expires_at <= self.clock + 86400 + 5:
+            raise StripeError(
+                400,
+                "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session "
+                "creation.",
+                param="expires_at",
+            )
+        amount = None
+        if mode == "payment":
+            self._require(params, "line_items")
+            price = params["line_items"][0]["price_data"]
+            amount = int(price["unit_amount"]) * int(params["line_items"][0].get("quantity", 1))
+            fee = int((params.get("payment_intent_data") or {}).get("application_fee_amount") or 0)
+            if fee > amount:
+                raise StripeError(
+                    400, "The application fee cannot exceed the amount.", param="application_fee_amount"
+                )
+        elif mode == "setup":
+            self._require(params, "currency")
+            customer = params.get("customer")
+            if customer and self.customers.get(customer, {}).get("account") != account:
+                raise StripeError(
+                    400, f"No such customer: '{customer}'", param="customer", code="resource_missing"
+                )
+        else:
+            raise StripeError(400, f"Invalid mode: {mode}", param="mode")
+        session = {
+            "id": _id("cs_test"),
+            "object": "checkout.session",
+            "amount_subtotal": amount,
+            "amount_total": amount,
+            "cancel_url": params.get("cancel_url"),
+            "client_reference_id": params.get("client_reference_id"),
+            "created": self.clock,
+            "currency": (params.get("currency") or "eur") if mode == "setup" else price["currency"],
+            "customer": params.get("customer"),
+            "customer_email": params.get("customer_email"),
+            "expires_at": expires_at,
+            "livemode": False,
+            "locale": params.get("locale"),
+            "metadata": params.get("metadata") or {},
+            "mode": mode,
+            "payment_intent": None,
+            "payment_status": "no_payment_required" if mode == "setup" else "unpaid",
+            "setup_intent": None,
+            "status": "open",
+            "success_url": params["success_url"],
+            "ui_mode": "hosted",
+            "url": None,
+        }
+        session["url"] = f"{self.base_url}/c/pay/{session['id']}"
+        self.sessions[session["id"]] = {"object": session, "params": params, "account": account}
+        return session
+
+    def _session_expire(self, stored: dict) -> dict:
+        session = stored["object"]
+        if session["status"] != "open":
+            raise StripeError(
+                400,
+                f'Only Checkout Sessions with a status in ["open"] can be expired. This session has a '
+                f'status of "{session["status"]}".',
+            )
+        session["status"] = "expired"
+        return session
+
+    def _payment_intent(self, account: str, *, amount: int, fee: int, metadata: dict, **fields) -> dict:
+        intent = {
+            "id": _id("pi"),
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_received": 0,
+            "application_fee_amount": fee or None,
+            "created": self.clock,
+            "currency": "eur",
+            "customer": fields.get("customer"),
+            "description": fields.get("description"),
+            "last_payment_error": None,
+            "latest_charge": None,
+            "livemode": False,
+            "metadata": metadata,
+            "payment_method": fields.get("payment_method") or _id("pm"),
+            "status": "requires_payment_method",
+        }
+        self.payment_intents[intent["id"]] = {"object": intent, "account": account}
+        return intent
+
+    def _succeed(self, intent: dict, account: str) -> dict:
+        charge = {
+            "id": _id("ch"),
+            "object": "charge",
+            "amount": intent["amount"],
+            "amount_refunded": 0,
+            "application_fee_amount": intent["application_fee_amount"],
+            "created": self.clock,
+            "currency": intent["currency"],
+            "metadata": intent["metadata"],
+            "paid": True,
+            "payment_intent": intent["id"],
+            "refunded": False,
+            "refunds": {"object": "list", "data": [], "has_more": False, "total_count": 0},
+            "status": "succeeded",
+        }
+        self.charges[charge["id"]] = {"object": charge, "account": account}
+        intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=charge["id"])
+        return charge
+
+    def _payment_intent_create(self, params: dict, account: str) -> dict:
+        self._require(params, "amount", "currency")
+        amount, fee = int(params["amount"]), int(params.get("application_fee_amount") or 0)
+        if fee > amount:
+            raise StripeError(
+                400, "The application fee cannot exceed the amount.", param="application_fee_amount"
+            )
+        customer = params.get("customer")
+        if customer and self.customers.get(customer, {}).get("account") != account:
+            raise StripeError(
+                400, f"No such customer: '{customer}'", param="customer", code="resource_missing"
+            )
+        intent = self._payment_intent(
+            account,
+            amount=amount,
+            fee=fee,
+            metadata=params.get("metadata") or {},
+            customer=customer,
+            payment_method=params.get("payment_method"),
+            description=params.get("description"),
+        )
+        if str(params.get("confirm")).lower() != "true":
+            return intent
+        if intent["payment_method"] in self.declining_methods:
+            error = {
+                "code": "card_declined",
+                "decline_code": "insufficient_funds",
+                "message": "Your card has insufficient funds.",
+            }
+            intent.update(status="requires_payment_method", last_payment_error=error)
+            self.pending_events.append(self.event("payment_intent.payment_failed", intent, account=account))
+            raise StripeError(
+                402,
+                error["message"],
+                type_="card_error",
+                code="card_declined",
+                decline_code="insufficient_funds",
+                payment_intent=intent,
+            )
+        self._succeed(intent, account)
+        self.pending_events.append(self.event("payment_intent.succeeded", intent, account=account))
+        return intent
+
+    def _refund_create(self, params: dict, account: str) -> dict:
+        intent_id = params.get("payment_intent")
+        stored = self.payment_intents.get(intent_id or "")
+        if stored is None or stored["account"] != account:
+            raise StripeError(
+                400, f"No such payment_intent: '{intent_id}'", param="payment_intent", code="resource_missing"
+            )
+        intent = stored["object"]
+        if intent["status"] != "succeeded":
+            raise StripeError(400, "This PaymentIntent does not have a successful charge to refund.")
+        charge = self.charges[intent["latest_charge"]]["object"]
+        amount = int(params.get("amount") or charge["amount"] - charge["amount_refunded"])
+        if amount <= 0 or charge["amount_refunded"] + amount > charge["amount"]:
+            raise StripeError(
+                400,
+                f"Refund amount ({amount / 100:.2f} €) is greater than unrefunded amount on charge "
+                f"({(charge['amount'] - charge['amount_refunded']) / 100:.2f} €)",
+                param="amount",
+                code="charge_already_refunded" if amount > 0 else "parameter_invalid_integer",
+            )
+        refund = {
+            "id": _id("re"),
+            "object": "refund",
+            "amount": amount,
+            "charge": charge["id"],
+            "created": self.clock,
+            "currency": charge["currency"],
+            "metadata": params.get("metadata") or {},
+            "payment_intent": intent["id"],
+            "reason": params.get("reason"),
+            "status": "succeeded",
+        }
+        self.refunds[refund["id"]] = {"object": refund, "account": account, "params": params}
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        charge["refunds"]["data"].insert(0, refund)
+        charge["refunds"]["total_count"] += 1
+        self.pending_events.append(self.event("charge.refunded", charge, account=account))
+        return refund
+
+    # What happens on Stripe's side of Connect, as events (delivered by the hosted pages, or by tests).
+
+    @property
+    def pending_events(self) -> list[dict]:
+        """Events the API calls caused (a charge, a refund), waiting for `take_pending`."""
+        return self._pending
+
+    def take_pending(self) -> list[dict]:
+        with self._lock:
+            events, self._pending = list(self.pending_events), []
+            return events
+
+    def complete_onboarding(self, account_id: str) -> list[dict]:
+        with self._lock:
+            account = self.accounts[account_id]
+            account.update(charges_enabled=True, payouts_enabled=True, details_submitted=True)
+            account["capabilities"] = {"card_payments": "active", "transfers": "active"}
+            account["requirements"] = {
+                "currently_due": [],
+                "disabled_reason": None,
+                "eventually_due": [],
+                "past_due": [],
+            }
+            return [self.event("account.updated", account, account=account_id)]
+
+    def restrict_account(
+        self,
+        account_id: str,
+        reason: str = "requirements.past_due",
+        due: tuple = ("individual.verification.document",),
+    ) -> list[dict]:
+        with self._lock:
+            account = self.accounts[account_id]
+            account.update(charges_enabled=False, details_submitted=True)
+            account["requirements"] = {
+                "currently_due": list(due),
+                "disabled_reason": reason,
+                "eventually_due": list(due),
+                "past_due": list(due),
+            }
+            return [self.event("account.updated", account, account=account_id)]
+
+    def pay_checkout(self, session_id: str) -> list[dict]:
+        """The customer pays (or saves the card) on a connected account's Checkout page."""
+        with self._lock:
+            stored = self.sessions[session_id]
+            session, params, account = stored["object"], stored["params"], stored["account"]
+            if session["status"] != "open":
+                raise StripeError(400, "This Checkout Session is no longer open.")
+            session["status"] = "complete"
+            if session["mode"] == "setup":
+                intent = {
+                    "id": _id("seti"),
+                    "object": "setup_intent",
+                    "created": self.clock,
+                    "customer": session["customer"],
+                    "description": (params.get("setup_intent_data") or {}).get("description"),
+                    "metadata": (params.get("setup_intent_data") or {}).get("metadata") or {},
+                    "payment_method": _id("pm"),
+                    "status": "succeeded",
+                    "usage": "off_session",
+                }
+                self.setup_intents[intent["id"]] = {"object": intent, "account": account}
+                session["setup_intent"] = intent["id"]
+                return [
+                    self.event("setup_intent.succeeded", intent, account=account),
+                    self.event("checkout.session.completed", session, account=account),
+                ]
+            data = params.get("payment_intent_data") or {}
+            intent = self._payment_intent(
+                account,
+                amount=session["amount_total"],
+                fee=int(data.get("application_fee_amount") or 0),
+                metadata=data.get("metadata") or {},
+                description=data.get("description"),
+            )
+            self._succeed(intent, account)
+            session.update(payment_status="paid", payment_intent=intent["id"])
+            return [
+                self.event("checkout.session.completed", session, account=account),
+                self.event("payment_intent.succeeded", intent, account=account),
+            ]
+
+    def decline_checkout(self, session_id: str) -> list[dict]:
+        """The card is declined on the Checkout page (the session stays open, as Stripe's does)."""
+        with self._lock:
+            stored = self.sessions[session_id]
+            data = stored["params"].get("payment_intent_data") or {}
+            intent = self._payment_intent(
+                stored["account"],
+                amount=stored["object"]["amount_total"],
+                fee=int(data.get("application_fee_amount") or 0),
+                metadata=data.get("metadata") or {},
+            )
+            intent["last_payment_error"] = {"code": "card_declined", "message": "Your card was declined."}
+            stored["object"]["payment_intent"] = intent["id"]
+            return [self.event("payment_intent.payment_failed", intent, account=stored["account"])]
+
+    def expire_checkout(self, session_id: str) -> list[dict]:
+        """The session's time is up."""
+        with self._lock:
+            stored = self.sessions[session_id]
+            stored["object"]["status"] = "expired"
+            return [self.event("checkout.session.expired", stored["object"], account=stored["account"])]
+
+    def connect_hosted_page(self, method: str, path: str) -> tuple[int, str, str] | None:
+        match = re.fullmatch(r"/connect/onboard/(\w+)", path)
+        if match and match.group(1) in self.account_links:
+            params = self.account_links[match.group(1)]["params"]
+            if method == "POST":
+                self.deliver(self.complete_onboarding(params["account"]), connect=True)
+                return 303, params["return_url"], ""
+            return (
+                200,
+                "",
+                (
+                    "<!doctype html><title>Fake Stripe onboarding</title>"
+                    "<h1>Fake Stripe Express onboarding</h1>"
+                    f"<p>{params['account']}</p>"
+                    '<form method="post"><button>Complete onboarding</button></form>'
+                    f'<a href="{params["refresh_url"]}">Link expired</a>'
+                ),
+            )
+        match = re.fullmatch(r"/c/pay/(cs_test_\w+)", path)
+        stored = self.sessions.get(match.group(1)) if match else None
+        if stored is None or "account" not in stored:
+            return None
+        session = stored["object"]
+        if method == "POST":
+            self.deliver(self.pay_checkout(session["id"]), connect=True)
+            return 303, session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"]), ""
+        if session["mode"] == "setup":
+            what, button = "Save your card for later", "Save card"
+        else:
+            what, button = f"{(session['amount_total'] or 0) / 100:.2f} €", "Pay"
+        return (
+            200,
+            "",
+            (
+                f"<!doctype html><title>Fake Checkout</title><h1>Fake Stripe Checkout</h1><p>{what}</p>"
+                f'<form method="post"><button>{button}</button></form>'
+                f'<a href="{session["cancel_url"]}">Back</a>'
+            ),
+        )

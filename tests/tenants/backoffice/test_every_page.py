@@ -13,7 +13,14 @@ from tests.tenants.backoffice.helpers import log_in_as
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {"team:accept"}  # the invitation link: its token is the credential
-SAMPLE = {"pk": "1", "note_pk": "1", "token": "x" * 20, "kind": "reminder", "channel": "sms"}
+SAMPLE = {
+    "pk": "1",
+    "note_pk": "1",
+    "payment_id": "1",
+    "token": "x" * 20,
+    "kind": "reminder",
+    "channel": "sms",
+}
 PAGES = urlwalk.endpoints("termino.urls_tenant", under_module="termino.tenants.backoffice.urls")
 
 

@@ -471,6 +471,8 @@
   function openAppointment(id, data) {
     current = { id, ...data };
     $("#appt-title").textContent = data.service;
+    const payments = $("[data-payments-link]", apptDialog); // payments of this appointment (owners, managers)
+    if (payments) payments.href = payments.dataset.href.replace(/\/0\/$/, "/" + id + "/");
     $("[data-f=when]", apptDialog).textContent = span(data);
     const customer = $("[data-f=customer]", apptDialog);
     customer.textContent = data.customer || "—";

@@ -897,6 +897,8 @@
     }
 
     return sleep(wait).then(function () { return attempt(0); }).then(function (r) {
+      // A booking to be paid first goes on to the payment (payment.js); the rest is confirmed here.
+      if (r.status === 201 && r.data.payment && window.terminoPayment) return window.terminoPayment.start(r.data.payment, self.root);
       if (r.status === 201) return self.done(r.data, values);
       if (r.status === 409) {
         self.stopHoldTimer();

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentsConfig(AppConfig):
+    name = "termino.tenants.payments"
+    label = "payments"
+    verbose_name = _("Payments")
+
+    def ready(self):
+        from . import services
+
+        services.register()
