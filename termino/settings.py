@@ -87,6 +87,7 @@ TENANT_APPS = [
     "termino.tenants.privacy",
     "termino.tenants.retention",
     "termino.tenants.compliance",
+    "termino.tenants.waitlist",
     "termino.tenants.backoffice",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
