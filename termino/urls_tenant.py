@@ -15,6 +15,7 @@ urlpatterns = [
     path("media/<str:schema>/<path:path>", booking_views.media_file, name="media"),
     path("api/v1/auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("api/v1/", include("termino.tenants.scheduling.urls")),
+    path("api/v1/", include("termino.tenants.waitlist.urls")),
     path("api/public/v1/", include("termino.tenants.booking.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
