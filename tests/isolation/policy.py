@@ -30,6 +30,9 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "outbox/<pk>": lambda s: s.outbox.pk,
     "requests/<pk>": lambda s: s.privacy_request.pk,
     "duplicates/<pk>": lambda s: s.suspicion.pk,
+    "entries/<pk>": lambda s: s.waitlist_entry.pk,
+    "offers/<pk>": lambda s: s.offer.pk,
+    "waitlist/<entry_id>": lambda s: s.waitlist_entry.pk,
     "import/<token>": lambda s: s.import_token,
     # Links that carry their own credential.
     "manage/<token>": lambda s: s.manage_token,
@@ -43,6 +46,9 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "staff-login/<token>": lambda s: s.staff_login_token,
     "confirm-email/<token>": lambda s: s.confirm_token,
     "welcome/<token>": lambda s: s.welcome_token,
+    "offer/<token>": lambda s: s.offer_token,
+    "offers/<token>": lambda s: s.offer_token,
+    "waitlist/<token>": lambda s: s.waitlist_token,
     "media/<schema>": lambda s: s.schema,
     "media/<path>": lambda s: s.media_path,
     # The same in every business: not an object of A (a message template is chosen by kind and channel).
@@ -87,6 +93,12 @@ PUBLIC: dict[str, str] = {
     "public_api:booking": "anonymous booking API: a booking by its manage token",
     "public_api:cancel": "anonymous booking API: cancel by manage token",
     "public_api:reschedule": "anonymous booking API: reschedule by manage token",
+    "booking:waitlist-offer": "a waitlist offer's link: the token in the link is the credential",
+    "public_api:waitlist": "anonymous booking API: join the waitlist",
+    "public_api:waitlist-leave": "anonymous booking API: leave the waitlist by its link token",
+    "public_api:waitlist-offer": "anonymous booking API: a waitlist offer by its link token",
+    "public_api:waitlist-accept": "anonymous booking API: book a waitlist offer by its link token",
+    "public_api:waitlist-decline": "anonymous booking API: decline a waitlist offer by its link token",
 }
 
 # Tables that record attempts: an attack may add rows to them (and nothing else).

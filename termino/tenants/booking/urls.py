@@ -9,5 +9,5 @@ urlpatterns = [
     path("manage/<str:token>/", views.manage_page, name="manage"),
     path("ics/<str:token>.ics", views.booking_ics, name="ics"),
     path("privacy/", include("termino.tenants.booking.privacy_views")),
-    path("waitlist/<str:token>/", waitlist_views.offer_page, name="waitlist-offer"),
+    path("waitlist/offer/<str:token>/", waitlist_views.offer_page, name="waitlist-offer"),
 ]

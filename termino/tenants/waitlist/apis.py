@@ -6,6 +6,7 @@ from datetime import timedelta
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -136,15 +137,15 @@ class SettingsSerializer(serializers.ModelSerializer):
         model = WaitlistSettings
         fields = ["offer_count", "offer_minutes"]
         extra_kwargs = {
-            "offer_count": {"min_value": 1, "max_value": 20},
-            "offer_minutes": {"min_value": 10, "max_value": 7 * 24 * 60},
+            "offer_count": {"min_value": 1, "max_value": 20, "required": True},
+            "offer_minutes": {"min_value": 10, "max_value": 7 * 24 * 60, "required": True},
         }
 
 
 class SettingsApi(APIView):
     """How many waiting customers each free time is offered to, and how long an offer holds it."""
 
-    permission_classes = [ManagersWrite]
+    permission_classes = [IsAuthenticated, ManagersWrite]
 
     @extend_schema(responses=SettingsSerializer)
     def get(self, request):

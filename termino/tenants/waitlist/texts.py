@@ -18,7 +18,7 @@ def language(tenant) -> str:
 
 
 def offer_path(token: str) -> str:
-    return f"/book/waitlist/{token}/"
+    return f"/book/waitlist/offer/{token}/"
 
 
 def _day(moment: datetime, zone) -> str:

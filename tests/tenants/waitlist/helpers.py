@@ -70,4 +70,4 @@ def link_token(offer) -> str:
     from termino.tenants.notifications.models import OutboxMessage
 
     message = OutboxMessage.objects.filter(idempotency_key__startswith=f"waitlist-offer:{offer.pk}:").first()
-    return re.search(r"/book/waitlist/([\w-]+)/", message.text)[1]
+    return re.search(r"/book/waitlist/offer/([\w-]+)/", message.text)[1]
