@@ -49,7 +49,7 @@ class WaitlistJoinInput(BookingInput):
 
 class WaitlistJoinOutput(serializers.Serializer):
     status = serializers.CharField()
-    service = serializers.CharField(source="service.name")
+    service = serializers.CharField()
     leave_token = serializers.CharField()
 
 
