@@ -32,7 +32,7 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "duplicates/<pk>": lambda s: s.suspicion.pk,
     "entries/<pk>": lambda s: s.waitlist_entry.pk,
     "offers/<pk>": lambda s: s.offer.pk,
-    "waitlist/<entry_id>": lambda s: s.waitlist_entry.pk,
+    "waitlist/<pk>": lambda s: s.waitlist_entry.pk,
     "import/<token>": lambda s: s.import_token,
     # Links that carry their own credential.
     "manage/<token>": lambda s: s.manage_token,

@@ -5,7 +5,7 @@ from . import waitlist_views as views
 app_name = "waitlist"
 urlpatterns = [
     path("", views.waitlist_index, name="index"),
-    path("<int:entry_id>/offer/", views.waitlist_offer, name="offer"),
-    path("<int:entry_id>/remove/", views.waitlist_remove, name="remove"),
+    path("<int:pk>/offer/", views.waitlist_offer, name="offer"),
+    path("<int:pk>/remove/", views.waitlist_remove, name="remove"),
     path("settings/", views.waitlist_settings, name="settings"),
 ]

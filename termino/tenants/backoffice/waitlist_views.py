@@ -64,8 +64,8 @@ def waitlist_index(request):
 
 @require_POST
 @role_required(*EVERYONE)
-def waitlist_offer(request, entry_id: int):
-    entry = get_object_or_404(Entry, pk=entry_id)
+def waitlist_offer(request, pk: int):
+    entry = get_object_or_404(Entry, pk=pk)
     try:
         start = datetime.fromisoformat(request.POST.get("start", "")[:40])
         if start.tzinfo is None:
@@ -86,8 +86,8 @@ def waitlist_offer(request, entry_id: int):
 
 @require_POST
 @role_required(*EVERYONE)
-def waitlist_remove(request, entry_id: int):
-    entry = get_object_or_404(Entry, pk=entry_id)
+def waitlist_remove(request, pk: int):
+    entry = get_object_or_404(Entry, pk=pk)
     services.entry_remove(entry=entry)
     messages.success(
         request, _("%(customer)s is no longer on the waitlist.") % {"customer": str(entry.customer)}

@@ -56,7 +56,12 @@ class EntryStatus(models.TextChoices):
 
 class Entry(models.Model):
     """One customer waiting for a service, optionally with one staff member, within days, weekdays and
-    parts of the day (empty: any)."""
+    parts of the day (empty: any).
+
+    Joining again for the same service changes the wish and keeps the place (under the booking page's lock
+    on the contact data). Not a unique constraint: merging two customer entries moves both people's places
+    to the one kept, and the matcher then asks them once per service (their earliest place).
+    """
 
     service = models.ForeignKey("scheduling.Service", on_delete=models.CASCADE, related_name="+")
     # A staff member who leaves the calendar widens the wish to anyone rather than dropping the customer.
@@ -98,12 +103,6 @@ class Entry(models.Model):
             ),
             models.CheckConstraint(
                 name="waitlist_day_parts_valid", condition=Q(day_parts__contained_by=DayPart.values)
-            ),
-            # Joining again for the same service changes the wish and keeps the place.
-            models.UniqueConstraint(
-                fields=["customer", "service"],
-                condition=Q(status="waiting"),
-                name="waitlist_one_waiting_entry",
             ),
         ]
 

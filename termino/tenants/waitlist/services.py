@@ -131,6 +131,7 @@ def entry_join(*, customer, wish: Wish, online: bool = True) -> tuple[Entry, str
     entry = (
         Entry.objects.select_for_update()
         .filter(customer=customer, service=service, status=EntryStatus.WAITING)
+        .order_by("created_at", "pk")
         .first()
     )
     if entry is None:
@@ -318,7 +319,15 @@ def offers_match() -> list[Offer]:
         .order_by("created_at", "pk")
     )
     by_service: dict[int, list[Entry]] = {}
+    asked = set(
+        Entry.objects.filter(status=EntryStatus.WAITING, offers__status=OfferStatus.OPEN).values_list(
+            "customer_id", "service_id"
+        )
+    )
     for entry in waiting:
+        if (entry.customer_id, entry.service_id) in asked:
+            continue  # one question at a time per customer and service (two places after a merge)
+        asked.add((entry.customer_id, entry.service_id))
         by_service.setdefault(entry.service_id, []).append(entry)
     made: list[Offer] = []
     today = timeutils.today(zone)

@@ -219,3 +219,19 @@ def test_leaving_declines_the_open_offer(shop):
     assert offer.status == OfferStatus.DECLINED and Entry_status(entry) == EntryStatus.LEFT
     (next_offer,) = waitlist.offers_match()
     assert next_offer.entry_id == second.pk
+
+
+def test_merging_two_waiting_customers_keeps_both_places_and_asks_once(shop):
+    from termino.tenants.crm.services import customer_merge
+
+    service, _staff, start, booked = shop
+    ((first, _), (second, _)) = waiting(service, 2, day=start.date())
+    kept = customer_merge(keep_id=second.customer_id, duplicate_id=first.customer_id)
+    assert Entry_count(kept) == 2
+    lifecycle.appointment_cancel(actor=STAFF, appointment=booked)
+    (offer,) = waitlist.offers_match()
+    assert offer.entry_id == first.pk  # the earlier place
+
+
+def Entry_count(customer) -> int:
+    return customer.waitlist_entries.filter(status=EntryStatus.WAITING).count()
