@@ -50,25 +50,33 @@
     this.booking = booking;
     this.base = $("#booking").getAttribute("data-api") || "/api/public/v1/";
     this.t = texts("waitlist-texts");
-    this.form = $("[data-waitlist-form]", root);
+    this.form = null; // made from its template when first opened
     var self = this;
     $("[data-waitlist-open]", root).addEventListener("click", function () { self.open(); });
-    $("[data-waitlist-close]", root).addEventListener("click", function () { self.close(); });
     $("[data-waitlist-leave]", root).addEventListener("click", function () { self.leave(); });
+  }
+
+  Join.prototype.makeForm = function () {
+    var self = this;
+    var template = document.getElementById("waitlist-form-template");
+    $("[data-waitlist-slot]", this.root).appendChild(template.content.cloneNode(true));
+    this.form = $("[data-waitlist-form]", this.root);
+    $("[data-waitlist-close]", this.form).addEventListener("click", function () { self.close(); });
     this.form.addEventListener("submit", function (event) {
       event.preventDefault();
       self.submit();
     });
-  }
+  };
 
   Join.prototype.page = function () { return window.terminoBooking; };
 
   Join.prototype.open = function () {
     var state = this.page().state;
     if (!state.service) return;
+    if (!this.form) this.makeForm();
     this.service = state.service;
     this.staff = state.staff || null;
-    $("[data-waitlist-for]", this.root).textContent = this.staff && state.staffName
+    $("[data-waitlist-for]", this.form).textContent = this.staff && state.staffName
       ? this.t("forWith", { service: state.service.name, staff: state.staffName })
       : this.t("for", { service: state.service.name });
     $("[data-waitlist-intro]", this.root).hidden = true;
