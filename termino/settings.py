@@ -90,6 +90,7 @@ TENANT_APPS = [
     "termino.tenants.webhooks",
     "termino.tenants.calendars",
     "termino.tenants.payments",
+    "termino.tenants.waitlist",
     "termino.tenants.backoffice",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

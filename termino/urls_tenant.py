@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("termino.tenants.scheduling.urls")),
     path("api/v1/webhooks/", include("termino.tenants.webhooks.urls")),
     path("api/v1/", include("termino.tenants.payments.urls")),
+    path("api/v1/", include("termino.tenants.waitlist.urls")),
     path("api/public/v1/", include("termino.tenants.booking.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -30,6 +30,9 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "outbox/<pk>": lambda s: s.outbox.pk,
     "requests/<pk>": lambda s: s.privacy_request.pk,
     "duplicates/<pk>": lambda s: s.suspicion.pk,
+    "entries/<pk>": lambda s: s.waitlist_entry.pk,
+    "offers/<pk>": lambda s: s.offer.pk,
+    "waitlist/<pk>": lambda s: s.waitlist_entry.pk,
     "import/<token>": lambda s: s.import_token,
     "webhooks/<pk>": lambda s: s.webhook.pk,  # the settings page of an endpoint
     "endpoints/<pk>": lambda s: s.webhook.pk,  # the same in the staff API
@@ -52,6 +55,9 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     "staff-login/<token>": lambda s: s.staff_login_token,
     "confirm-email/<token>": lambda s: s.confirm_token,
     "welcome/<token>": lambda s: s.welcome_token,
+    "offer/<token>": lambda s: s.offer_token,
+    "offers/<token>": lambda s: s.offer_token,
+    "waitlist/<token>": lambda s: s.waitlist_token,
     "media/<schema>": lambda s: s.schema,
     "media/<path>": lambda s: s.media_path,
     # The same in every business: not an object of A (a message template is chosen by kind and channel).
@@ -100,6 +106,12 @@ PUBLIC: dict[str, str] = {
     "public_api:payment": "anonymous booking API: a booking's payment (its token is the credential)",
     "booking:payment": "where Checkout sends the customer back: the payment's token is the credential",
     "booking:payment-abandon": "the customer gives up paying: the payment's token is the credential",
+    "booking:waitlist-offer": "a waitlist offer's link: the token in the link is the credential",
+    "public_api:waitlist": "anonymous booking API: join the waitlist",
+    "public_api:waitlist-leave": "anonymous booking API: leave the waitlist by its link token",
+    "public_api:waitlist-offer": "anonymous booking API: a waitlist offer by its link token",
+    "public_api:waitlist-accept": "anonymous booking API: book a waitlist offer by its link token",
+    "public_api:waitlist-decline": "anonymous booking API: decline a waitlist offer by its link token",
 }
 
 # Tables that record attempts: an attack may add rows to them (and nothing else).

@@ -42,6 +42,9 @@ from termino.tenants.payments.models import Payment
 from termino.tenants.privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from termino.tenants.scheduling import services as scheduling_services
 from termino.tenants.scheduling.models import Appointment, Closure, WeeklyHours
+from termino.tenants.waitlist import services as waitlist_services
+from termino.tenants.waitlist import tokens as waitlist_tokens
+from termino.tenants.waitlist.models import Offer
 from termino.tenants.webhooks.models import Delivery, Endpoint
 from tests.conftest import PASSWORD, Business, client_for, password_hash
 from tests.tenants.backoffice.helpers import log_in_as
@@ -74,6 +77,10 @@ class Side:
     outbox: object = None
     other_customer: object = None
     suspicion: object = None
+    waitlist_entry: object = None
+    waitlist_token: str = ""
+    offer: object = None
+    offer_token: str = ""
     privacy_request: object = None
     privacy_token: str = ""
     staff_login_token: str = ""
@@ -244,6 +251,17 @@ def build_side(business: Business, label: str) -> Side:
         )
         side.suspicion = DuplicateSuspicion.objects.create(
             customer_a=side.customer, customer_b=side.other_customer, reason="name"
+        )
+        side.waitlist_entry, side.waitlist_token = waitlist_services.entry_join(
+            customer=side.customer, wish=waitlist_services.Wish(service_id=side.service.pk)
+        )
+        side.offer_token, offer_hash = waitlist_tokens.new_token()
+        side.offer = Offer.objects.create(
+            entry=side.waitlist_entry,
+            start=next_monday(time(16)),
+            end=next_monday(time(16, 30)),
+            expires_at=timezone.now() + timedelta(hours=2),
+            token_hash=offer_hash,
         )
         side.privacy_token = secrets.token_urlsafe(32)
         side.privacy_request = PrivacyRequest.objects.create(

@@ -7,6 +7,7 @@ urlpatterns = [
     path("people/", include("termino.tenants.backoffice.people_urls")),
     path("calendar/", include("termino.tenants.backoffice.calendar_urls")),
     path("customers/", include("termino.tenants.backoffice.customer_urls")),
+    path("waitlist/", include("termino.tenants.backoffice.waitlist_urls")),
     path("settings/", include("termino.tenants.backoffice.settings_urls")),
     path("team/", include("termino.tenants.backoffice.team_urls")),
     path("account/logins/", include("termino.tenants.backoffice.security_urls")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import apis, payment_flow
+from . import apis, payment_flow, waitlist_apis
 
 app_name = "public_api"
 urlpatterns = [
@@ -13,4 +13,15 @@ urlpatterns = [
     path("bookings/<str:token>/cancel/", apis.CancelBookingApi.as_view(), name="cancel"),
     path("bookings/<str:token>/reschedule/", apis.RescheduleBookingApi.as_view(), name="reschedule"),
     path("payments/<str:token>/", payment_flow.PaymentStatusApi.as_view(), name="payment"),
+    path("waitlist/", waitlist_apis.WaitlistJoinApi.as_view(), name="waitlist"),
+    path("waitlist/offers/<str:token>/", waitlist_apis.OfferApi.as_view(), name="waitlist-offer"),
+    path(
+        "waitlist/offers/<str:token>/accept/", waitlist_apis.OfferAcceptApi.as_view(), name="waitlist-accept"
+    ),
+    path(
+        "waitlist/offers/<str:token>/decline/",
+        waitlist_apis.OfferDeclineApi.as_view(),
+        name="waitlist-decline",
+    ),
+    path("waitlist/<str:token>/", waitlist_apis.WaitlistLeaveApi.as_view(), name="waitlist-leave"),
 ]

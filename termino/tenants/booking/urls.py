@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import payment_flow, views
+from . import payment_flow, views, waitlist_views
 
 app_name = "booking"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     path("payment/<str:token>/", payment_flow.payment_page, name="payment"),
     path("payment/<str:token>/abandon/", payment_flow.payment_abandon, name="payment-abandon"),
     path("privacy/", include("termino.tenants.booking.privacy_views")),
+    path("waitlist/offer/<str:token>/", waitlist_views.offer_page, name="waitlist-offer"),
 ]

@@ -26,6 +26,8 @@ class MessageKind(models.TextChoices):
     TEAM_MOVED = "team_moved", _("Team notice: moved online")
     TEAM_CANCELLED = "team_cancelled", _("Team notice: cancelled online")
     AGENDA = "agenda", _("Daily agenda")
+    # A free time offered to a waitlisted customer; written when queued (it carries the offer's own link).
+    WAITLIST_OFFER = "waitlist_offer", _("Waitlist offer")
 
 
 # Messages to customers: their texts come from `texts.py` or the business's own (`MessageTemplate`).
@@ -38,6 +40,8 @@ CUSTOMER_KINDS = (
     MessageKind.REMINDER,
 )
 TEAM_KINDS = (MessageKind.TEAM_BOOKED, MessageKind.TEAM_MOVED, MessageKind.TEAM_CANCELLED, MessageKind.AGENDA)
+# Messages whose words are written when queued (the row keeps subject and text), not rendered when sent.
+WRITTEN_KINDS = (*TEAM_KINDS, MessageKind.WAITLIST_OFFER)
 
 
 class Reason(models.TextChoices):
@@ -145,6 +149,10 @@ class OutboxMessage(models.Model):
     @property
     def to_team(self) -> bool:
         return self.kind in TEAM_KINDS
+
+    @property
+    def written_when_queued(self) -> bool:
+        return self.kind in WRITTEN_KINDS
 
 
 class MessageTemplate(models.Model):

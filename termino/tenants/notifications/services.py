@@ -165,7 +165,7 @@ def _deliver(message: OutboxMessage, batch: Batch, consents: dict | None = None)
     refusal = _not_allowed(message, consents)
     if refusal:
         return _finish(message, MessageStatus.SKIPPED, reason=refusal)
-    if message.to_team:  # written when queued
+    if message.written_when_queued:
         subject, body = message.subject, message.text
     else:
         subject, body = rendering.render(message, tenant=tenant, own=batch.own, rules=batch.rules)
@@ -418,6 +418,8 @@ def resend_refusal(message: OutboxMessage, *, tenant, checks: ResendChecks | Non
     checks = checks or ResendChecks.load(tenant, [message])
     if message.status not in RESENDABLE:
         return _("Only sent, delivered, failed or skipped messages can be sent again.")
+    if message.kind == MessageKind.WAITLIST_OFFER:
+        return _("A waitlist offer is not sent again: offer the time anew from the waitlist.")
     if not message.to_team and message.customer_id is None:
         return _("The customer's data has been erased, or the customer no longer exists.")
     if not message.recipient or "…" in message.recipient:  # masked by the retention rules

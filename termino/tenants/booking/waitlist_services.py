@@ -1,0 +1,50 @@
+"""The booking page's side of the waitlist: joining takes the customer's contact and consent as a booking
+does (the same customer matching and consent records), then the waitlist app keeps the place."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from termino.shared.errors import InvalidRequest
+from termino.tenants.business.models import BusinessSettings
+from termino.tenants.crm.models import Consent, ConsentKind
+from termino.tenants.waitlist import services as waitlist
+from termino.tenants.waitlist.models import Entry
+
+from .services import _notice_version, advisory_lock, customer_find_or_create
+
+
+@dataclass(frozen=True)
+class WaitlistJoin:
+    wish: waitlist.Wish
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    privacy_consent: bool
+    sms_consent: bool = False
+
+
+@transaction.atomic
+def waitlist_join(*, join: WaitlistJoin) -> tuple[Entry, str]:
+    """Put the customer on the waitlist; returns the entry and the secret of its link to leave it."""
+    if not join.privacy_consent:
+        raise InvalidRequest(_("Please accept the privacy notice to join the waitlist."))
+    advisory_lock(*(f"contact:{value}" for value in (join.email.lower(), join.phone) if value))
+    customer = customer_find_or_create(
+        first_name=join.first_name, last_name=join.last_name, email=join.email, phone=join.phone
+    )
+    version = _notice_version(BusinessSettings.current())
+    Consent.objects.create(
+        customer=customer, kind=ConsentKind.PRIVACY, granted=True, policy_version=version, source="widget"
+    )
+    if join.phone:
+        Consent.objects.create(
+            customer=customer,
+            kind=ConsentKind.SMS_REMINDERS,
+            granted=join.sms_consent,
+            policy_version=version,
+            source="widget",
+        )
+    return waitlist.entry_join(customer=customer, wish=join.wish)

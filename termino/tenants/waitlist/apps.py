@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WaitlistConfig(AppConfig):
+    name = "termino.tenants.waitlist"
+    label = "waitlist"
+    verbose_name = _("Waitlist")
+
+    def ready(self):
+        from . import due, triggers
+
+        due.register()
+        triggers.connect()
