@@ -10,7 +10,7 @@ import json
 import secrets
 import zipfile
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -36,7 +36,7 @@ from termino.tenants.crm.models import Customer, CustomerNote, DuplicateSuspicio
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from termino.tenants.scheduling import services as scheduling_services
-from termino.tenants.scheduling.models import Appointment, Closure, WeeklyHours
+from termino.tenants.scheduling.models import Appointment, Closure, Series, WeeklyHours
 from tests.conftest import PASSWORD, Business, client_for, password_hash
 from tests.tenants.backoffice.helpers import log_in_as
 from tests.tenants.scheduling.factories import next_monday, salon
@@ -61,6 +61,7 @@ class Side:
     customer: object = None
     note: object = None
     appointment: object = None
+    series: object = None
     manage_token: str = ""
     hold_token: str = ""
     invitation: object = None
@@ -177,6 +178,11 @@ def build_side(business: Business, label: str) -> Side:
             customer=side.customer,
             notes=side.mark("Termin"),
         )
+        side.series = Series.objects.create(
+            service=side.service, customer=side.customer, frequency="weekly", first_date=date(2027, 1, 4),
+            time=time(10), count=1,
+        )  # fmt: skip
+        Appointment.objects.filter(pk=side.appointment.pk).update(series=side.series)
         side.manage_token = secrets.token_urlsafe(24)
         Appointment.objects.filter(pk=side.appointment.pk).update(manage_token=side.manage_token)
         hold = booking_services.hold_create(
