@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from termino.shared import timeutils
+from termino.tenants.business.roles import own_resource_ids
 
 from . import lifecycle, services
 from .events import Actor
@@ -80,6 +81,9 @@ def series_book(
     if not service.active:
         raise services.SchedulingError(_("%(service)s is not offered any more.") % {"service": service.name})
     chosen = series_starts_check(recurrence.starts(zone) if starts is None else starts)
+    own = own_resource_ids(actor.user) if actor.user is not None else None
+    if staff is None and own:  # a staff member's series is in their own column
+        staff = Resource.objects.get(pk=own[0])
     needs = series_needs(service=service, staff=staff, room=room)
     if not needs.staff:
         raise services.SchedulingError(_("No staff member offers %(service)s.") % {"service": service.name})
