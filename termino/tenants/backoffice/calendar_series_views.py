@@ -20,7 +20,7 @@ from termino.tenants.scheduling.series_selectors import occurrences_check, serie
 from .calendar_forms import MoveForm, _WhenForm
 from .calendar_series_forms import RepeatForm, SeriesBookForm, SeriesCancelForm
 from .calendar_views import _actor, _appointment_for, _error, _form_errors, errors_as_json
-from .permissions import EVERYONE, own_resource_ids, role_required
+from .permissions import EVERYONE, role_required
 
 
 class _PreviewForm(_WhenForm):
@@ -38,14 +38,6 @@ def _repeat(request, when) -> tuple[RepeatForm, object]:
     data = when.cleaned_data
     local = timeutils.localtime(data["start"], when.zone)
     return repeat, repeat.recurrence(first_date=local.date(), wall=local.time())
-
-
-def _staff(request, staff):
-    """A staff member books series in their own column; a manager may leave it to whoever is free."""
-    own = own_resource_ids(request.user)
-    if own is not None and staff is None and own:
-        return Resource.objects.get(pk=own[0])
-    return staff
 
 
 def _occurrence_json(check, zone, names) -> dict:
@@ -81,7 +73,7 @@ def series_preview(request):
     if recurrence is None:
         return _form_errors(repeat)
     data = when.cleaned_data
-    staff = _staff(request, data.get("staff"))
+    staff = series.series_staff(user=request.user, staff=data.get("staff"))
     needs = series_needs(service=data["service"], staff=staff, room=data.get("room"))
     checks = occurrences_check(needs=needs, starts=recurrence.starts(when.zone), zone=when.zone)
     names = dict(Resource.objects.values_list("pk", "name"))
@@ -118,7 +110,7 @@ def series_book(request):
             service=data["service"],
             recurrence=recurrence,
             zone=form.zone,
-            staff=_staff(request, data.get("staff")),
+            staff=data.get("staff"),
             room=data.get("room"),
             customer=customer,
             notes=data["notes"],

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from termino.shared import timeutils
+from termino.shared.errors import NotPermitted
 from termino.tenants.business.roles import own_resource_ids
 
 from . import lifecycle, services
@@ -57,6 +58,21 @@ def series_starts_check(starts: Sequence[datetime]) -> list[datetime]:
     return ordered
 
 
+def series_staff(*, user, staff: Resource | None) -> Resource | None:
+    """Whom a series is booked with: a staff member books (and previews) only in their own column, which is
+    the one when none is named; owners and managers anyone (None: whoever is free at each date)."""
+    own = own_resource_ids(user) if user is not None else None
+    if own is None:
+        return staff
+    if not own:
+        raise NotPermitted(_("You have no calendar column of your own yet."))
+    if staff is None:
+        return Resource.objects.get(pk=own[0])
+    if staff.pk not in own:
+        raise NotPermitted(_("You can only book appointments in your own calendar."))
+    return staff
+
+
 def _lock(resource_ids: Sequence[int]) -> None:
     """Resource rows in ascending id order, as every booking takes them: queued, never deadlocked."""
     list(Resource.objects.select_for_update().filter(pk__in=set(resource_ids)).order_by("pk"))
@@ -81,9 +97,7 @@ def series_book(
     if not service.active:
         raise services.SchedulingError(_("%(service)s is not offered any more.") % {"service": service.name})
     chosen = series_starts_check(recurrence.starts(zone) if starts is None else starts)
-    own = own_resource_ids(actor.user) if actor.user is not None else None
-    if staff is None and own:  # a staff member's series is in their own column
-        staff = Resource.objects.get(pk=own[0])
+    staff = series_staff(user=actor.user, staff=staff)
     needs = series_needs(service=service, staff=staff, room=room)
     if not needs.staff:
         raise services.SchedulingError(_("No staff member offers %(service)s.") % {"service": service.name})

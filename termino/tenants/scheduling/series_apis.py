@@ -174,7 +174,8 @@ class SeriesViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Each date of the rule, free or taken (with the reason and the nearest free alternative).
         Nothing is stored."""
         data = _valid(RuleInput, request.data)
-        needs = series_needs(service=data["service"], staff=data.get("staff"), room=data.get("room"))
+        staff = series.series_staff(user=request.user, staff=data.get("staff"))
+        needs = series_needs(service=data["service"], staff=staff, room=data.get("room"))
         zone = timezone.get_current_timezone()
         checks = occurrences_check(needs=needs, starts=_recurrence(data).starts(zone), zone=zone)
         return Response(PreviewOutput({"occurrences": checks}).data)

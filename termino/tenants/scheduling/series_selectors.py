@@ -144,19 +144,35 @@ def _taken_reason(needs, start, since, until, busy, closures, now, zone) -> str:
     for group in (needs.staff, needs.rooms) if needs.service.requires_room else (needs.staff,):
         if not group:
             return _("Nobody offers %(service)s.") % {"service": needs.service.name}
-        problems = [_resource_problem(r, since, until, busy, closures, zone) for r in group]
+        problems = [_resource_problem(needs.service, r, since, until, busy, closures, zone) for r in group]
         if all(problems):
             return problems[0]
     return ""
 
 
-def _resource_problem(resource, since, until, busy, closures, zone) -> str:
+def _joinable(service, resource, since, until, busy) -> bool:
+    """A group session of this service at exactly this time with a seat left (a booking joins it)."""
+    if service.capacity <= 1:
+        return False
+    same = [
+        a
+        for a in busy
+        if a.resource_id == resource.pk
+        and a.appointment.service_id == service.pk
+        and (a.period.lower, a.period.upper) == (since, until)
+    ]
+    return bool(same) and len(same) < service.capacity
+
+
+def _resource_problem(service, resource, since, until, busy, closures, zone) -> str:
     for closure in closures:
         if closure.resource_id == resource.pk and _overlaps(closure.start, closure.end, since, until):
             return _("%(resource)s is away (%(reason)s).") % {
                 "resource": resource.name,
                 "reason": closure.reason or _("blocked"),
             }
+    if _joinable(service, resource, since, until, busy):
+        return ""
     for allocation in busy:
         period = allocation.period
         if allocation.resource_id == resource.pk and _overlaps(period.lower, period.upper, since, until):

@@ -341,3 +341,25 @@ def test_a_single_appointment_has_no_series_to_change(physio):
     single = book_one(service, anna, timeutils.local_at(next_tuesday(), time(8), BERLIN))
     with pytest.raises(services.SchedulingError, match="not part of a series"):
         series.series_cancel(actor=STAFF, appointment=single, scope="following")
+
+
+def test_a_course_series_joins_the_weekly_sessions_while_seats_are_left(business_a):
+    with schema_context(business_a.schema):
+        course, (anna,), _room = salon(name="Rückenkurs", capacity=2, staff_count=1, duration_minutes=60)
+        rule = weekly(next_tuesday(), count=4, at=time(10))
+        people = [Customer.objects.create(first_name="P", last_name=str(n)) for n in range(3)]
+        for person in people[:2]:
+            series.series_book(
+                actor=STAFF, service=course, recurrence=rule, zone=BERLIN, staff=anna, customer=person
+            )
+        # Two seats per session: both series share the four sessions; the third person finds them full.
+        assert Appointment.objects.count() == 8
+        assert len(set(Appointment.objects.values_list("allocations__session", flat=True))) == 4
+        checks = occurrences_check(
+            needs=series_needs(service=course, staff=anna, room=None), starts=rule.starts(BERLIN), zone=BERLIN
+        )
+        assert not any(c.free for c in checks)
+        with pytest.raises(services.Conflict):
+            series.series_book(
+                actor=STAFF, service=course, recurrence=rule, zone=BERLIN, staff=anna, customer=people[2]
+            )

@@ -10,8 +10,9 @@ from django_tenants.utils import schema_context
 from termino.shared import timeutils
 from termino.tenants.scheduling import lifecycle, services
 from termino.tenants.scheduling.events import Actor
-from termino.tenants.scheduling.models import Appointment, Series
-from tests.conftest import client_for
+from termino.tenants.scheduling.models import Appointment, Resource, Series, Service
+from tests.conftest import PASSWORD, client_for
+from tests.tenants.backoffice.helpers import make_user
 
 from .factories import salon
 
@@ -166,3 +167,26 @@ def test_business_b_cannot_see_or_change_a_series_of_a(api, business_b):
         assert set(Appointment.objects.filter(series_id=made["id"]).values_list("status", flat=True)) == {
             "confirmed"
         }
+
+
+def test_a_staff_member_previews_and_books_only_in_their_own_column(api, business_a):
+    client, business, rule, _service, _anna, _first = api
+    user = make_user(business_a, "staff", staff_name="Carla")
+    with schema_context(business.schema):
+        carla = Resource.objects.get(user=user)
+        carla.services.add(Service.objects.get(pk=rule["service"]))
+    staff_client = client_for(business.host, "en")
+    token = staff_client.post(
+        "/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}
+    ).json()["token"]
+    staff_client.defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
+    assert post(staff_client, "/api/v1/series/preview/", rule).status_code == 403  # Anna's column
+    own = {**rule, "staff": None}
+    preview = post(staff_client, "/api/v1/series/preview/", own)
+    assert preview.status_code == 200
+    booked = post(staff_client, "/api/v1/series/", own)
+    assert booked.status_code == 201, booked.json()
+    assert {a["resources"][0] for a in booked.json()["appointments"]} == {carla.pk}
+    # The owner's series with Anna stays invisible to Carla.
+    other = post(client, "/api/v1/series/", rule).json()
+    assert staff_client.get(f"/api/v1/series/{other['id']}/").status_code == 404
