@@ -14,6 +14,7 @@ from .world import Side
 PARAMS: dict[str, Callable[[Side], object]] = {
     # Backoffice and staff API: ids of the business's objects.
     "appointments/<pk>": lambda s: s.appointment.pk,
+    "series/<pk>": lambda s: s.series.pk,
     "customers/<pk>": lambda s: s.customer.pk,
     "notes/<note_pk>": lambda s: s.note.pk,
     "services/<pk>": lambda s: s.service.pk,

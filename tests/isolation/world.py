@@ -11,7 +11,7 @@ import secrets
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -41,7 +41,7 @@ from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.payments.models import Payment
 from termino.tenants.privacy.models import PrivacyRequest, RequestKind, RequestStatus
 from termino.tenants.scheduling import services as scheduling_services
-from termino.tenants.scheduling.models import Appointment, Closure, WeeklyHours
+from termino.tenants.scheduling.models import Appointment, Closure, Series, WeeklyHours
 from termino.tenants.waitlist import services as waitlist_services
 from termino.tenants.waitlist import tokens as waitlist_tokens
 from termino.tenants.waitlist.models import Offer
@@ -70,6 +70,7 @@ class Side:
     customer: object = None
     note: object = None
     appointment: object = None
+    series: object = None
     manage_token: str = ""
     hold_token: str = ""
     invitation: object = None
@@ -198,6 +199,11 @@ def build_side(business: Business, label: str) -> Side:
             customer=side.customer,
             notes=side.mark("Termin"),
         )
+        side.series = Series.objects.create(
+            service=side.service, customer=side.customer, frequency="weekly", first_date=date(2027, 1, 4),
+            time=time(10), count=1,
+        )  # fmt: skip
+        Appointment.objects.filter(pk=side.appointment.pk).update(series=side.series)
         side.manage_token = secrets.token_urlsafe(24)
         Appointment.objects.filter(pk=side.appointment.pk).update(manage_token=side.manage_token)
         side.payment = Payment.objects.create(

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import calendar_series_views as series_views
 from . import calendar_views as views
 
 app_name = "calendar"
@@ -13,4 +14,8 @@ urlpatterns = [
     path("appointments/<int:pk>/move/", views.appointment_move, name="move"),
     path("appointments/<int:pk>/resize/", views.appointment_resize, name="resize"),
     path("appointments/<int:pk>/status/", views.appointment_status, name="status"),
+    path("series/preview/", series_views.series_preview, name="series_preview"),
+    path("series/book/", series_views.series_book, name="series_book"),
+    path("appointments/<int:pk>/series-move/", series_views.series_move, name="series_move"),
+    path("appointments/<int:pk>/series-cancel/", series_views.series_cancel, name="series_cancel"),
 ]

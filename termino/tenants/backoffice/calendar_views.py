@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -30,6 +31,7 @@ from termino.tenants.scheduling import services as scheduling
 from termino.tenants.scheduling.events import Actor
 from termino.tenants.scheduling.models import (
     ACTIVE_STATUSES,
+    SERIES_MAX_OCCURRENCES,
     Appointment,
     AppointmentSource,
     AppointmentStatus,
@@ -95,6 +97,8 @@ def calendar_page(request):
             "free": reverse("calendar:free"),
             "appointment": reverse("calendar:move", args=[0]).removesuffix("0/move/"),
             "blocks": reverse("calendar:unblock", args=[0]).removesuffix("0/delete/"),
+            "seriesPreview": reverse("calendar:series_preview"),
+            "seriesBook": reverse("calendar:series_book"),
         },
     }
     context = {
@@ -123,6 +127,8 @@ def calendar_page(request):
         "rooms": rooms,
         "block_resources": staff + rooms,
         "time_zone": request.tenant.time_zone,
+        "repeat_weekdays": list(enumerate(WEEKDAYS_ABBR.values())),
+        "series_max": SERIES_MAX_OCCURRENCES,
     }
     return render(request, "backoffice/calendar/page.html", context)
 
@@ -205,6 +211,7 @@ def _appointment_event(entry, shown: set[int], zone: ZoneInfo, region: str, now:
             "resources": ", ".join(r.name for r in entry.resources),
             "notes": a.notes,
             "source": a.get_source_display(),
+            "series": a.series_id,
         },
     }
 

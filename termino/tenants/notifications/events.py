@@ -112,9 +112,32 @@ def _drop_pending_reminders(appointment) -> int:
     return deleted
 
 
+SERIES_EVENTS = (events.CREATED, events.MOVED, events.CANCELLED)
+
+
+def _on_series_event(event: events.AppointmentEvent) -> None:
+    """An occurrence booked, moved or cancelled together with others of its series: one message for all of
+    them (keyed by the series and its revision, so the first occurrence queues it and the rest find it);
+    reminders stay per occurrence."""
+    appointment = event.appointment
+    series, revision = event.extra["series"], event.extra.get("series_revision", 0)
+    if event.kind == events.CREATED:
+        _tell(appointment, MessageKind.SERIES, f"series:{series}")
+        _queue_reminders(appointment)
+        return
+    _drop_pending_reminders(appointment)
+    if event.kind == events.MOVED and appointment.status == AppointmentStatus.CONFIRMED:
+        _queue_reminders(appointment)
+    if event.notify:
+        _tell(appointment, MessageKind.SERIES_CHANGE, f"series-change:{series}:{revision}")
+
+
 def on_appointment_event(event: events.AppointmentEvent) -> None:
     """Subscribed in the lifecycle's transaction: the customer's messages of this change."""
     appointment = event.appointment
+    if event.extra.get("series") is not None and event.kind in SERIES_EVENTS:
+        _on_series_event(event)
+        return
     pk, start = appointment.pk, appointment.start.isoformat()
     if event.kind == events.CREATED:
         _tell(appointment, MessageKind.CONFIRMATION, f"confirmation:{pk}")

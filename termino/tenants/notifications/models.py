@@ -21,6 +21,9 @@ class MessageKind(models.TextChoices):
     CHANGE = "change", _("Booking change")
     CANCELLATION = "cancellation", _("Cancellation")
     REMINDER = "reminder", _("Reminder")
+    # One message for a whole appointment series: all its dates (and a calendar file with every one).
+    SERIES = "series", _("Series booking confirmation")
+    SERIES_CHANGE = "series_change", _("Series change")
     # To the business itself, written when queued (in the team's language), not from a customer text.
     TEAM_BOOKED = "team_booked", _("Team notice: booked online")
     TEAM_MOVED = "team_moved", _("Team notice: moved online")

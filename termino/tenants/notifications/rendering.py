@@ -7,7 +7,7 @@ name, say) is never read as a placeholder itself.
 """
 
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import translation
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from termino.platform.tenancy.routing import primary_url
 from termino.shared import phones, timeutils
 from termino.tenants.business.models import BusinessSettings
+from termino.tenants.scheduling.series_selectors import series_occurrences
 
 from . import texts
 from .models import Channel, MessageTemplate
@@ -34,6 +35,7 @@ PLACEHOLDERS = {
     "address": _("your address"),
     "manage_link": _("the link to reschedule or cancel (online bookings only)"),
     "reason": _("your reason, when you decline a request or cancel"),
+    "dates": _("every date of an appointment series, with its time"),
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SAMPLE_TOKEN = "k3Jd9QbX2mZr7TfW1yLp0sVaHc4NeGu8"  # noqa: S105 - made up, as long as a real manage token
@@ -82,7 +84,7 @@ def _business(tenant) -> dict[str, str]:
     return {"business": tenant.name, "phone": phones.international(tenant.phone), "address": address}
 
 
-def placeholder_values(*, tenant, appointment, customer) -> dict[str, str]:
+def placeholder_values(*, tenant, appointment, customer, channel: str = Channel.EMAIL) -> dict[str, str]:
     """The value of every placeholder for one message (empty where not known)."""
     values = dict.fromkeys(PLACEHOLDERS, "")
     values.update(_business(tenant))
@@ -95,7 +97,21 @@ def placeholder_values(*, tenant, appointment, customer) -> dict[str, str]:
         if appointment.manage_token:
             values["manage_link"] = primary_url(tenant, f"/book/manage/{appointment.manage_token}/")
         values["reason"] = appointment.cancel_reason
+        if appointment.series_id:
+            values["dates"] = _series_dates(appointment, tenant=tenant, sms=channel == Channel.SMS)
     return values
+
+
+def _series_dates(appointment, *, tenant, sms: bool) -> str:
+    """The series' booked dates still to come, one per line (in an SMS, separated by semicolons)."""
+    occurrences = series_occurrences(series=appointment.series, since=timeutils.now(), active_only=True)
+    dates = []
+    for occurrence in occurrences:
+        moment = _moment(occurrence.start, tenant=tenant)
+        dates.append(f"{moment['date']}, {moment['time']}")
+    if not dates:
+        return "–"
+    return "; ".join(dates) if sms else "\n".join(dates)
 
 
 def sample_values(*, tenant, service_name: str = "") -> dict[str, str]:
@@ -110,6 +126,11 @@ def sample_values(*, tenant, service_name: str = "") -> dict[str, str]:
         **_moment(timeutils.local_at(monday, time(10), zone), tenant=tenant),
         **_business(tenant),
     }
+    weeks = [
+        _moment(timeutils.local_at(monday + timedelta(weeks=n), time(10), zone), tenant=tenant)
+        for n in (0, 1)
+    ]
+    values["dates"] = "\n".join(f"{m['date']}, {m['time']}" for m in weeks)
     try:
         values["manage_link"] = primary_url(tenant, f"/book/manage/{_SAMPLE_TOKEN}/")
     except ValueError:  # a business always has a primary domain; a preview must not fail without one
@@ -162,5 +183,7 @@ def render(
         subject, body = own[(message.kind, message.channel)]
     else:
         subject, body = default_text(kind=message.kind, channel=message.channel, tenant=tenant, rules=rules)
-    values = placeholder_values(tenant=tenant, appointment=message.appointment, customer=message.customer)
+    values = placeholder_values(
+        tenant=tenant, appointment=message.appointment, customer=message.customer, channel=message.channel
+    )
     return render_text(channel=message.channel, subject=subject, body=body, values=values)

@@ -50,7 +50,7 @@ from termino.shared.sms.gateways import (
 from termino.tenants.accounts.models import Role, User
 from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm import selectors as crm_selectors
-from termino.tenants.scheduling.ics import appointment_ics
+from termino.tenants.scheduling.ics import appointment_ics, series_ics
 from termino.tenants.scheduling.models import AppointmentStatus
 
 from . import rendering
@@ -58,6 +58,8 @@ from .due import outbox_due
 from .models import Channel, MessageKind, MessageStatus, MessageTemplate, OutboxMessage, Reason, SmsDay
 
 logger = logging.getLogger(__name__)
+
+SERIES_KINDS = (MessageKind.SERIES, MessageKind.SERIES_CHANGE)
 
 CLAIM_BATCH = 50
 MAX_ATTEMPTS = 5
@@ -298,8 +300,11 @@ def default_sender_id(name: str) -> str:
 def _send_email(message, *, tenant, subject: str, body: str) -> str:
     email = EmailMessage(subject=subject, body=body, to=[message.recipient])
     appointment = message.appointment
+    if appointment is not None and appointment.series_id and message.kind in SERIES_KINDS:
+        # One calendar file with every occurrence of the series (cancelled ones marked so).
+        email.attach("termine.ics", series_ics(series=appointment.series, tenant=tenant), "text/calendar")
     # A cancelled appointment does not go into anyone's calendar.
-    if (
+    elif (
         appointment is not None
         and appointment.manage_token
         and message.kind != MessageKind.CANCELLATION
@@ -439,7 +444,10 @@ def resend_refusal(message: OutboxMessage, *, tenant, checks: ResendChecks | Non
     appointment = message.appointment
     if appointment is None:
         return _("The appointment no longer exists.")
-    if message.kind != MessageKind.CANCELLATION and appointment.status == AppointmentStatus.CANCELLED:
+    if (
+        message.kind not in (MessageKind.CANCELLATION, MessageKind.SERIES_CHANGE)
+        and appointment.status == AppointmentStatus.CANCELLED
+    ):
         return _("The appointment has been cancelled since.")
     if appointment.start <= timezone.now():
         return _("The appointment has already begun.")

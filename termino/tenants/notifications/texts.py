@@ -342,6 +342,125 @@ Phone {phone}""",
 }
 
 
+# An appointment series: one message with every date ({dates}, one per line, each with its time), whatever
+# how many occurrences were booked, moved or cancelled together.
+SERIES_TEXTS: dict[str, dict[str, Text]] = {
+    DE_FORMAL: {
+        "series": Text(
+            sms="{business}: Ihre Termine ({service}) sind gebucht ({time_zone}): {dates}. Tel. {phone}",
+            subject="Ihre Termine bei {business}",
+            email="""Guten Tag {customer},
+
+Ihre Terminserie bei {business} ist gebucht:
+
+{service}, Zeiten in {time_zone}
+{dates}
+{address}
+
+Alle Termine finden Sie auch in der angehängten Kalenderdatei.
+
+Viele Grüße
+{business}
+Tel. {phone}""",
+        ),
+        "series_change": Text(
+            sms="{business}: Ihre Terminserie ({service}) hat sich geändert. Ihre Termine ({time_zone}): "
+            "{dates}. Tel. {phone}",
+            subject="Ihre Terminserie bei {business} wurde geändert",
+            email="""Guten Tag {customer},
+
+Ihre Terminserie bei {business} hat sich geändert. Ihre kommenden Termine:
+
+{service}, Zeiten in {time_zone}
+{dates}
+{address}
+
+Die angehängte Kalenderdatei enthält alle Termine der Serie, abgesagte als abgesagt.
+
+Viele Grüße
+{business}
+Tel. {phone}""",
+        ),
+    },
+    DE_INFORMAL: {
+        "series": Text(
+            sms="{business}: Deine Termine ({service}) sind gebucht ({time_zone}): {dates}. Tel. {phone}",
+            subject="Deine Termine bei {business}",
+            email="""Hallo {first_name},
+
+deine Terminserie bei {business} ist gebucht:
+
+{service}, Zeiten in {time_zone}
+{dates}
+{address}
+
+Alle Termine findest du auch in der angehängten Kalenderdatei.
+
+Bis bald
+{business}
+Tel. {phone}""",
+        ),
+        "series_change": Text(
+            sms="{business}: Deine Terminserie ({service}) hat sich geändert. Deine Termine ({time_zone}): "
+            "{dates}. Tel. {phone}",
+            subject="Deine Terminserie bei {business} wurde geändert",
+            email="""Hallo {first_name},
+
+deine Terminserie bei {business} hat sich geändert. Deine kommenden Termine:
+
+{service}, Zeiten in {time_zone}
+{dates}
+{address}
+
+Die angehängte Kalenderdatei enthält alle Termine der Serie, abgesagte als abgesagt.
+
+Bis bald
+{business}
+Tel. {phone}""",
+        ),
+    },
+    EN: {
+        "series": Text(
+            sms="{business}: your appointments ({service}) are booked ({time_zone}): {dates}. Phone {phone}",
+            subject="Your appointments at {business}",
+            email="""Hello {first_name},
+
+your series of appointments at {business} is booked:
+
+{service}, times in {time_zone}
+{dates}
+{address}
+
+The attached calendar file holds every date.
+
+Kind regards
+{business}
+Phone {phone}""",
+        ),
+        "series_change": Text(
+            sms="{business}: your series of appointments ({service}) has changed. Your dates ({time_zone}): "
+            "{dates}. Phone {phone}",
+            subject="Your series of appointments at {business} has changed",
+            email="""Hello {first_name},
+
+your series of appointments at {business} has changed. Your coming dates:
+
+{service}, times in {time_zone}
+{dates}
+{address}
+
+The attached calendar file holds every date of the series, cancelled ones marked as cancelled.
+
+Kind regards
+{business}
+Phone {phone}""",
+        ),
+    },
+}
+for _variant, _texts in SERIES_TEXTS.items():
+    DEFAULTS[_variant].update(_texts)
+
+
 def variant(*, language: str, address: str) -> str:
     """Which set of default texts fits the business: its language and, in German, Sie or du."""
     if (language or "de")[:2] == "en":

@@ -91,8 +91,12 @@ def appointment_book(
     customer=None,
     status: str = S.CONFIRMED,
     notes: str = "",
+    extra: dict | None = None,
 ) -> Appointment:
-    """A new appointment, confirmed or (with `status=REQUESTED`) waiting for the business's approval."""
+    """A new appointment, confirmed or (with `status=REQUESTED`) waiting for the business's approval.
+
+    `extra` travels with the event (e.g. the series an occurrence belongs to, for one message per series).
+    """
     if status not in (S.CONFIRMED, S.REQUESTED):
         raise ValueError(f"a booking is confirmed or requested, not {status!r}")
     staff = _check_staff(actor, booking.staff, _("You can only book appointments in your own calendar."))
@@ -106,7 +110,9 @@ def appointment_book(
         notes=notes,
         created_by=actor.user,
     )
-    return _publish(events.REQUESTED if status == S.REQUESTED else events.CREATED, appointment, actor)
+    return _publish(
+        events.REQUESTED if status == S.REQUESTED else events.CREATED, appointment, actor, extra=extra or {}
+    )
 
 
 @transaction.atomic
@@ -145,7 +151,12 @@ def appointment_book_held(
 
 @transaction.atomic
 def appointment_move(
-    *, actor: Actor, appointment: Appointment, start: datetime, staff: Resource | None = None
+    *,
+    actor: Actor,
+    appointment: Appointment,
+    start: datetime,
+    staff: Resource | None = None,
+    extra: dict | None = None,
 ) -> Appointment:
     message = _("You can only move appointments within your own calendar.")
     appointment = _locked(appointment)
@@ -159,7 +170,7 @@ def appointment_move(
     after = Snapshot.of(moved)
     if (after.start, after.resource_ids) == (before.start, before.resource_ids):
         return moved  # nothing changed: nobody needs to hear about it
-    return _publish(events.MOVED, moved, actor, before)
+    return _publish(events.MOVED, moved, actor, before, extra=extra or {})
 
 
 @transaction.atomic
@@ -201,10 +212,17 @@ def appointment_decline(*, actor: Actor, appointment: Appointment, reason: str =
 
 @transaction.atomic
 def appointment_cancel(
-    *, actor: Actor, appointment: Appointment, reason: str = "", notify: bool = True
+    *,
+    actor: Actor,
+    appointment: Appointment,
+    reason: str = "",
+    notify: bool = True,
+    extra: dict | None = None,
 ) -> Appointment:
     """Cancel; `notify=False` leaves the customer untold (e.g. the business already called them)."""
-    return _status(actor, appointment, S.CANCELLED, events.CANCELLED, reason=reason, notify=notify)
+    return _status(
+        actor, appointment, S.CANCELLED, events.CANCELLED, reason=reason, notify=notify, extra=extra or {}
+    )
 
 
 @transaction.atomic

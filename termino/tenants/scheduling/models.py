@@ -182,6 +182,10 @@ class Appointment(models.Model):
     manage_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     # A hold keeps a slot for a customer filling in the booking form; it lapses at this time.
     hold_expires_at = models.DateTimeField(null=True, blank=True)
+    # Set when the appointment is one occurrence of a repeating series.
+    series = models.ForeignKey(
+        "Series", on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -265,3 +269,61 @@ class AppointmentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appointment_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class SeriesFrequency(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+
+
+# A series books at most this many appointments at once (the preview and the booking refuse more).
+SERIES_MAX_OCCURRENCES = 52
+
+
+class Series(models.Model):
+    """Appointments booked together as one repeating series ("6 × Tuesday 08:00, weekly").
+
+    The rule is kept as it was asked (local wall-clock time in the business's zone, weekdays as
+    `date.weekday()`); the appointments themselves are the truth: an occurrence moved to an alternative,
+    skipped or cancelled stays what it is. `revision` counts changes made to several occurrences at once
+    (move or cancel "this and following"), so each such change sends the customer one message.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="series")
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="series"
+    )
+    frequency = models.CharField(_("repeats"), max_length=8, choices=SeriesFrequency.choices)
+    interval = models.PositiveSmallIntegerField(_("every"), default=1)
+    weekdays = models.CharField(_("weekdays"), max_length=7, blank=True)  # "13": Tuesday and Thursday
+    first_date = models.DateField(_("first date"))
+    time = models.TimeField(_("time"))
+    count = models.PositiveSmallIntegerField(_("number of appointments"), null=True, blank=True)
+    until = models.DateField(_("until"), null=True, blank=True)
+    revision = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("appointment series")
+        verbose_name_plural = _("appointment series")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(name="series_interval_positive", condition=Q(interval__gte=1)),
+            models.CheckConstraint(
+                name="series_ends_by_count_or_date",
+                condition=Q(count__isnull=False, until__isnull=True)
+                | Q(count__isnull=True, until__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="series_count_capped",
+                condition=Q(count__isnull=True) | Q(count__gte=1, count__lte=SERIES_MAX_OCCURRENCES),
+            ),
+            models.CheckConstraint(name="series_until_after_first", condition=Q(until__gte=F("first_date"))),
+            models.CheckConstraint(name="series_weekdays_digits", condition=Q(weekdays__regex=r"^[0-6]*$")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.frequency} {self.first_date:%Y-%m-%d} {self.time:%H:%M}"

@@ -494,6 +494,7 @@
     $$("details", apptDialog).forEach((d) => (d.open = false));
     $(".cancel-box", apptDialog).hidden = data.status === "cancelled";
     open(apptDialog);
+    apptDialog.dispatchEvent(new CustomEvent("appointment-open", { detail: current }));
   }
 
   async function changed(data) {
@@ -523,6 +524,9 @@
       changed(await post(config.urls.appointment + current.id + "/resize/", new FormData(event.target), apptDialog));
     });
   }
+
+  // What calendar_series.js (the booking dialog's "Repeat" section, series moves and cancellations) uses.
+  window.terminoCalendar = { post, showNotice, refresh, goTo: (day) => ec && day && ec.setOption("date", day) };
 
   // --- Next free slots -----------------------------------------------------------------------------------
   if (finderDialog && config) {
