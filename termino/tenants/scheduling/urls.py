@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import apis
+from . import apis, visit_apis
 
 router = SimpleRouter()
 router.register("services", apis.ServiceViewSet, basename="service")
@@ -12,5 +12,9 @@ router.register("appointments", apis.AppointmentViewSet, basename="appointment")
 
 urlpatterns = [
     path("availability/", apis.AvailabilityApi.as_view(), name="availability"),
+    path("visits/", visit_apis.VisitsApi.as_view(), name="visits"),
+    path("visits/availability/", visit_apis.VisitAvailabilityApi.as_view(), name="visit-availability"),
+    path("visits/<int:pk>/", visit_apis.VisitApi.as_view(), name="visit"),
+    path("visits/<int:pk>/cancel/", visit_apis.VisitCancelApi.as_view(), name="visit-cancel"),
     *router.urls,
 ]
