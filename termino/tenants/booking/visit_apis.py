@@ -11,7 +11,7 @@ from termino.tenants.scheduling.visit_apis import (
     MAX_SERVICES,
     VISIT_AVAILABILITY_PARAMETERS,
     VisitAvailabilityInput,
-    VisitSlotOutput,
+    visit_slot_output,
     visit_slots,
 )
 
@@ -25,7 +25,7 @@ class PublicVisitAvailabilityApi(PublicApi):
     @extend_schema(
         parameters=VISIT_AVAILABILITY_PARAMETERS,
         responses=inline_serializer(
-            "PublicVisitSlots", {"slots": serializers.ListField(child=VisitSlotOutput)}
+            "PublicVisitSlots", {"slots": serializers.ListField(child=visit_slot_output())}
         ),
     )
     def get(self, request):
@@ -75,13 +75,14 @@ VisitPartOutput = inline_serializer(
         "start": serializers.DateTimeField(),
         "end": serializers.DateTimeField(),
     },
+    many=True,
 )
 
 
 class VisitBookingOutput(BookingOutput):
     parts = serializers.SerializerMethodField()
 
-    @extend_schema_field(VisitPartOutput(many=True))
+    @extend_schema_field(VisitPartOutput)
     def get_parts(self, obj) -> list[dict]:
         return self.context["parts"]
 

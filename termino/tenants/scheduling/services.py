@@ -313,7 +313,7 @@ def appointment_create(
         hold_expires_at=hold_expires_at,
         visit=visit,
     )
-    _allocate(appointment, chosen, held, session=session)
+    _allocate(appointment, chosen, since, until, session=session, held=held)
     return appointment
 
 
@@ -383,7 +383,10 @@ def holds_release_expired(*, resource_ids: Sequence[int] | None = None) -> int:
     return per_model.get(Appointment._meta.label, 0)
 
 
-def _allocate(appointment: Appointment, resources, held: Held, *, session=None) -> None:
+def _allocate(appointment: Appointment, resources, since, until, *, session=None, held: Held | None = None):
+    """Store the allocations: [since, until) for each resource, or (given `held`) its pieces by kind."""
+    if held is None:
+        held = Held(until, since, until, ((AllocationPhase.WHOLE, since, until),))
     rows = [
         Allocation(
             appointment=appointment,
@@ -441,7 +444,7 @@ def appointment_move(
     appointment.allocations.all().delete()
     appointment.start, appointment.end, appointment.changed_by = timeutils.as_utc(start), end, changed_by
     appointment.save(update_fields=["start", "end", "changed_by", "updated_at"])
-    _allocate(appointment, resources, held)
+    _allocate(appointment, resources, since, until, held=held)
     return appointment
 
 
@@ -472,7 +475,7 @@ def appointment_resize(*, appointment: Appointment, minutes: int, changed_by=Non
     appointment.allocations.all().delete()
     appointment.end, appointment.changed_by = end, changed_by
     appointment.save(update_fields=["end", "changed_by", "updated_at"])
-    _allocate(appointment, resources, held)
+    _allocate(appointment, resources, since, until, held=held)
     return appointment
 
 

@@ -81,23 +81,26 @@ VISIT_AVAILABILITY_PARAMETERS = [
     OpenApiParameter("end", OpenApiTypes.DATE, required=True, description="local date, inclusive"),
 ]
 
-VisitSlotOutput = inline_serializer(
-    "VisitSlot",
-    {
-        "start": serializers.DateTimeField(),
-        "end": serializers.DateTimeField(),
-        "parts": serializers.ListField(
-            child=inline_serializer(
-                "VisitSlotPart",
-                {
-                    "start": serializers.DateTimeField(),
-                    "end": serializers.DateTimeField(),
-                    "resources": serializers.ListField(child=serializers.IntegerField()),
-                },
-            )
-        ),
-    },
-)
+
+def visit_slot_output():
+    """The schema of one visit slot (a new field each time: a field belongs to one parent)."""
+    return inline_serializer(
+        "VisitSlot",
+        {
+            "start": serializers.DateTimeField(),
+            "end": serializers.DateTimeField(),
+            "parts": serializers.ListField(
+                child=inline_serializer(
+                    "VisitSlotPart",
+                    {
+                        "start": serializers.DateTimeField(),
+                        "end": serializers.DateTimeField(),
+                        "resources": serializers.ListField(child=serializers.IntegerField()),
+                    },
+                )
+            ),
+        },
+    )
 
 
 def visit_slots(data: dict, time_zone: str, *, online: bool) -> list[dict]:
@@ -123,7 +126,7 @@ class VisitAvailabilityApi(APIView):
     @extend_schema(
         parameters=VISIT_AVAILABILITY_PARAMETERS,
         responses=inline_serializer(
-            "VisitAvailability", {"slots": serializers.ListField(child=VisitSlotOutput)}
+            "VisitAvailability", {"slots": serializers.ListField(child=visit_slot_output())}
         ),
     )
     def get(self, request):
