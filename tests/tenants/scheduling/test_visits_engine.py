@@ -252,3 +252,10 @@ def test_every_offered_visit_is_free_and_every_free_start_is_offered(scenario):
             assert t not in offered, t
         t += parts[0].step
     assert set(offered) <= {opens + k * parts[0].step for k in range(40)}
+
+
+def test_a_free_room_without_a_free_stylist_is_no_visit():
+    colour = ServiceRules(**{**COLOUR.__dict__, "requires_room": True})
+    anna = staff(1, Busy(at(MONDAY, 10, 30), at(MONDAY, 10, 45)))  # taken when the colour is applied
+    offered = starts(visit([VisitPart(CUT, [anna]), VisitPart(colour, [anna, room(50)])]))
+    assert "10:00" not in offered and "09:00" in offered
