@@ -416,7 +416,8 @@ def free_visit_slots(
                 for a, b, _anchor in context.allowed(rules, calendar, earliest, latest)[0]:
                     for i in range(bisect_left(times, a - offset), bisect_right(times, b - offset)):
                         marks[i].append(calendar.resource_id)
-            free[index] = [ids + room if ids and room else [] for ids, room in zip(free[index], marks, strict=True)]
+            paired = zip(free[index], marks, strict=True)
+            free[index] = [ids + room if ids and room else [] for ids, room in paired]
     result = []
     durations = [part.rules.duration // _US for part in parts]
     for i, t in enumerate(times):
