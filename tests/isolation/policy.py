@@ -14,6 +14,7 @@ from .world import Side
 PARAMS: dict[str, Callable[[Side], object]] = {
     # Backoffice and staff API: ids of the business's objects.
     "appointments/<pk>": lambda s: s.appointment.pk,
+    "visits/<pk>": lambda s: s.visit.pk,
     "customers/<pk>": lambda s: s.customer.pk,
     "notes/<note_pk>": lambda s: s.note.pk,
     "services/<pk>": lambda s: s.service.pk,
@@ -87,6 +88,8 @@ PUBLIC: dict[str, str] = {
     "public_api:booking": "anonymous booking API: a booking by its manage token",
     "public_api:cancel": "anonymous booking API: cancel by manage token",
     "public_api:reschedule": "anonymous booking API: reschedule by manage token",
+    "public_api:visits": "anonymous booking API: book several services as one visit",
+    "public_api:visit-availability": "anonymous booking API: free times of a visit",
 }
 
 # Tables that record attempts: an attack may add rows to them (and nothing else).

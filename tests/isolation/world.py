@@ -61,6 +61,7 @@ class Side:
     customer: object = None
     note: object = None
     appointment: object = None
+    visit: object = None  # several services booked back to back (scheduling.Visit)
     manage_token: str = ""
     hold_token: str = ""
     invitation: object = None
@@ -179,6 +180,14 @@ def build_side(business: Business, label: str) -> Side:
         )
         side.manage_token = secrets.token_urlsafe(24)
         Appointment.objects.filter(pk=side.appointment.pk).update(manage_token=side.manage_token)
+        visit_start = next_monday(time(11))
+        side.visit = scheduling_services.visit_create(
+            bookings=[
+                scheduling_services.Booking(service=side.service, start=start, staff=side.resource)
+                for start in scheduling_services.visit_starts([side.service, side.service], visit_start)
+            ],
+            customer=side.customer,
+        )[0].visit
         hold = booking_services.hold_create(
             service_id=side.service.pk,
             start=next_monday(time(14)),
