@@ -420,16 +420,21 @@ def free_visit_slots(
             free[index] = [ids + room if ids and room else [] for ids, room in paired]
     result = []
     durations = [part.rules.duration // _US for part in parts]
+    bounds = [(offset, offset + length) for offset, length in zip(offsets, durations, strict=True)]
+    local: dict[int, datetime] = {}  # one part's end is often the next one's start (and a later slot's)
+
+    def in_zone(moment: int) -> datetime:
+        found = local.get(moment)
+        if found is None:
+            found = local[moment] = _in_zone(moment, tz)
+        return found
+
     for i, t in enumerate(times):
         if not all(free[k][i] for k in range(len(parts))):
             continue
         pieces = tuple(
-            Slot(
-                _in_zone(t + offset, tz),
-                _in_zone(t + offset + length, tz),
-                tuple(sorted(free[k][i])),
-            )
-            for k, (offset, length) in enumerate(zip(offsets, durations, strict=True))
+            Slot(in_zone(t + begin), in_zone(t + finish), tuple(sorted(free[k][i])))
+            for k, (begin, finish) in enumerate(bounds)
         )
         result.append(VisitSlot(pieces[0].start, pieces[-1].end, pieces))
     return result
