@@ -6,7 +6,11 @@ settings, token auth) for one service over 30 days and any staff, `availability_
 member and one day, `public_availability_api` / `public_availability_day_api` the same questions on the
 booking page's endpoint (no token; answers cached per business until something changes: `_uncached` with
 the cache off), and `booking_create` (appointments per second through the booking service, exclusion
-constraint and row locks on). `.venv/bin/python bench/availability.py`
+constraint and row locks on). `availability_visit` asks the staff API when a visit of two services with
+processing time (colour 15+30+15, toning 10+20+15) can start, any staff, over 30 days, after 300 of them
+were booked too (their staff gaps partly filled by cuts); `availability_visit_engine` is the same
+in-process (one statement and the engine), `public_availability_visit_uncached` the booking page's
+endpoint with its cache off. `.venv/bin/python bench/availability.py`
 """
 
 import dataclasses
@@ -159,6 +163,8 @@ def main(runs: int = 50) -> None:
         results["public_availability_api_uncached"], _ = timed(
             port, f"/api/public/v1/availability/?{month}", public_headers()
         )
+    visit_results, visit_engine, visit_slots = _visits(tenant, staff, haircut, first_day, zone, runs, timed)
+    results.update(visit_results)
     api_slots = len(json.loads(body)["slots"])
     log(f"{made} appointments booked; {len(slots)} slots over {QUERY_DAYS} days, {api_slots} via the API")
 
@@ -167,6 +173,74 @@ def main(runs: int = 50) -> None:
     for name, seconds in results.items():
         emit(**summary_ms(name, seconds))
     emit(bench="booking_create", per_s=round(made / booking_seconds), n=made)
+    emit(**summary_ms("availability_visit_engine", visit_engine, slots=visit_slots))
+
+
+def _visits(tenant, staff, haircut, first_day, zone, runs, timed):
+    """Measured after the other lines, so their data stays as it was: two services with processing time,
+    300 of them booked (each followed, where free, by a cut in the stylist's gap), then the visit asked."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from termino.platform.tenancy import services as tenancy
+    from termino.tenants.accounts.models import User
+    from termino.tenants.accounts.services import api_token_create
+    from termino.tenants.scheduling import selectors
+    from termino.tenants.scheduling import services as scheduling
+    from termino.tenants.scheduling.models import Service
+
+    with schema_context(tenant.schema_name):
+        colour = Service.objects.create(
+            name="Farbe mit Einwirkzeit", duration_minutes=60, processing_after_minutes=15,
+            processing_minutes=30, min_notice_minutes=0,
+        )  # fmt: skip
+        toning = Service.objects.create(
+            name="Tönung", duration_minutes=45, processing_after_minutes=10, processing_minutes=20,
+            min_notice_minutes=0,
+        )  # fmt: skip
+        colour.resources.set(staff)
+        toning.resources.set(staff)
+        booked = 0
+        for day in range(QUERY_DAYS):
+            for n, s in enumerate(staff):
+                start = datetime.combine(first_day + timedelta(days=day), clock_time(11, 15 * (n % 2)), zone)
+                try:
+                    scheduling.appointment_create(
+                        booking=scheduling.Booking(service=colour, start=start, staff=s)
+                    )
+                    booked += 1
+                    scheduling.appointment_create(
+                        booking=scheduling.Booking(
+                            service=haircut, start=start + timedelta(minutes=15), staff=s
+                        )
+                    )
+                except scheduling.Conflict:
+                    pass
+        log(f"{booked} colour appointments with processing time booked")
+        query_end = first_day + timedelta(days=QUERY_DAYS - 1)
+        engine, slots = [], []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            slots = selectors.visit_free_slots(
+                service_ids=[colour.pk, toning.pk], start_date=first_day, end_date=query_end,
+                time_zone=tenant.time_zone,
+            )  # fmt: skip
+            engine.append(time.perf_counter() - t0)
+        assert slots, "the bench visit found no slot"
+        token = api_token_create(user=User.objects.get(), name="bench-visits").key
+    connection.set_schema_to_public()
+    host = tenancy.business_host("avail-bench")
+    query = f"services={colour.pk},{toning.pk}&start={first_day}&end={query_end}"
+    headers = {"Host": host, "Authorization": f"Token {token}", **PROXY_HEADERS}
+    results = {}
+    with gunicorn(workers=2) as port:
+        results["availability_visit"], _ = timed(port, f"/api/v1/visits/availability/?{query}", headers)
+    with gunicorn(workers=2, PUBLIC_AVAILABILITY_CACHE_SECONDS="0") as port:
+        public = {"Host": host, **PROXY_HEADERS, "X-Forwarded-For": "198.51.100.251"}
+        results["public_availability_visit_uncached"], _ = timed(
+            port, f"/api/public/v1/visits/availability/?{query}", public
+        )
+    return results, engine, len(slots)
 
 
 if __name__ == "__main__":

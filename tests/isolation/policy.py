@@ -15,6 +15,7 @@ PARAMS: dict[str, Callable[[Side], object]] = {
     # Backoffice and staff API: ids of the business's objects.
     "appointments/<pk>": lambda s: s.appointment.pk,
     "series/<pk>": lambda s: s.series.pk,
+    "visits/<pk>": lambda s: s.visit.pk,
     "customers/<pk>": lambda s: s.customer.pk,
     "notes/<note_pk>": lambda s: s.note.pk,
     "services/<pk>": lambda s: s.service.pk,
@@ -113,6 +114,8 @@ PUBLIC: dict[str, str] = {
     "public_api:waitlist-offer": "anonymous booking API: a waitlist offer by its link token",
     "public_api:waitlist-accept": "anonymous booking API: book a waitlist offer by its link token",
     "public_api:waitlist-decline": "anonymous booking API: decline a waitlist offer by its link token",
+    "public_api:visits": "anonymous booking API: book several services as one visit",
+    "public_api:visit-availability": "anonymous booking API: free times of a visit",
 }
 
 # Tables that record attempts: an attack may add rows to them (and nothing else).

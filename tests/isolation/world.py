@@ -71,6 +71,7 @@ class Side:
     note: object = None
     appointment: object = None
     series: object = None
+    visit: object = None  # several services booked back to back (scheduling.Visit)
     manage_token: str = ""
     hold_token: str = ""
     invitation: object = None
@@ -217,6 +218,14 @@ def build_side(business: Business, label: str) -> Side:
             token=secrets.token_urlsafe(24),
             payment_intent_id=f"pi_isolation_{side.hex}",
         )
+        visit_start = next_monday(time(11))
+        side.visit = scheduling_services.visit_create(
+            bookings=[
+                scheduling_services.Booking(service=side.service, start=start, staff=side.resource)
+                for start in scheduling_services.visit_starts([side.service, side.service], visit_start)
+            ],
+            customer=side.customer,
+        )[0].visit
         hold = booking_services.hold_create(
             service_id=side.service.pk,
             start=next_monday(time(14)),

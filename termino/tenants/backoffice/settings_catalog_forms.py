@@ -26,7 +26,7 @@ from termino.tenants.scheduling.availability import (
     is_end_of_day,
 )
 from termino.tenants.scheduling.models import Resource, ResourceKind, Service
-from termino.tenants.scheduling.services import GERMAN_STATES, weekly_interval_problem
+from termino.tenants.scheduling.services import GERMAN_STATES, processing_problem, weekly_interval_problem
 
 # Sensible bounds, so a typo (6000 instead of 60) is caught here and not by a confused customer.
 SERVICE_LIMITS = {
@@ -37,6 +37,8 @@ SERVICE_LIMITS = {
     "horizon_days": (1, 730),
     "slot_step_minutes": (1, 12 * 60),
     "capacity": (1, 500),
+    "processing_after_minutes": (0, 8 * 60),
+    "processing_minutes": (0, 8 * 60),
 }
 
 STATE_NAMES = {
@@ -92,7 +94,8 @@ class ServiceForm(forms.ModelForm):
         fields = [
             "name", "description", "duration_minutes", "price", "buffer_before_minutes",
             "buffer_after_minutes", "min_notice_minutes", "horizon_days", "slot_step_minutes", "capacity",
-            "requires_room", "colour", "bookable_online", "active",
+            "requires_room", "colour", "bookable_online", "active", "processing_after_minutes",
+            "processing_minutes",
         ]  # fmt: skip
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
@@ -111,6 +114,11 @@ class ServiceForm(forms.ModelForm):
                 "More than 1 makes it a group session (e.g. a course): that many customers can book one time."
             ),
             "requires_room": _("Each appointment also takes one of the rooms ticked below."),
+            "processing_after_minutes": _("When the processing time begins, counted from the start."),
+            "processing_minutes": _(
+                "Time in which the product works (e.g. colour): the customer and the room stay, the staff "
+                "member can serve someone else. 0 means none."
+            ),
             "colour": _("Marks the service in the calendar."),
             "bookable_online": _("Offered on the booking page. If off, only your team can book it."),
             "active": _("Inactive services cannot be booked; existing appointments stay."),
@@ -125,9 +133,26 @@ class ServiceForm(forms.ModelForm):
             field = self.fields[name]
             field.validators += [MinValueValidator(low), MaxValueValidator(high)]
             field.widget.attrs.update(min=low, max=high)
+        for name in ("processing_after_minutes", "processing_minutes"):
+            self.fields[name].required = False  # empty: no processing time
         self.fields["colour"].validators.append(
             RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Choose a colour such as #3b82f6."))
         )
+
+    def clean(self):
+        data = super().clean()
+        for name in ("processing_after_minutes", "processing_minutes"):
+            if data.get(name) is None and name not in self.errors:
+                data[name] = 0
+        problem = processing_problem(
+            duration=data.get("duration_minutes") or 0,
+            after=data.get("processing_after_minutes") or 0,
+            minutes=data.get("processing_minutes") or 0,
+            capacity=data.get("capacity") or 1,
+        )
+        if problem and "processing_minutes" not in self.errors:
+            self.add_error("processing_minutes", problem)
+        return data
 
     def clean_price(self):
         return self.cleaned_data["price"] or Decimal(0)

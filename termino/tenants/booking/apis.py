@@ -231,6 +231,7 @@ class BookingOutput(serializers.Serializer):
 
 class BookingsApi(SmsRateLimitMixin, PublicApi):
     rate_scope = "public_booking"
+    input_class = BookingInput  # visit_apis books several services through the same checks
 
     def sms_phone(self, request) -> str:
         """The number this booking would text: only with SMS consent (without it, no SMS goes out)."""
@@ -246,7 +247,7 @@ class BookingsApi(SmsRateLimitMixin, PublicApi):
         responses={201: BookingOutput},
     )
     def post(self, request):
-        serializer = BookingInput(
+        serializer = self.input_class(
             data=request.data, context={"tenant": request.tenant, "rules": BusinessSettings.current()}
         )
         serializer.is_valid(raise_exception=True)

@@ -269,19 +269,7 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
     customer = customer_find_or_create(
         first_name=booking.first_name, last_name=booking.last_name, email=booking.email, phone=booking.phone
     )
-    # A time held while its customer pays counts too (only those holds have a customer).
-    open_bookings = Appointment.objects.filter(
-        customer=customer, status__in=(*ACTIVE_STATUSES, AppointmentStatus.HELD), start__gte=timezone.now()
-    ).count()
-    if open_bookings >= rules.max_open_bookings:
-        raise InvalidRequest(
-            ngettext(
-                "You already have %(n)d open booking here. Please cancel it or call us.",
-                "You already have %(n)d open bookings here. Please cancel one or call us.",
-                open_bookings,
-            )
-            % {"n": open_bookings}
-        )
+    open_bookings_check(customer, rules)
     status = AppointmentStatus.REQUESTED if rules.approval_required else AppointmentStatus.CONFIRMED
     # Consents first: the lifecycle's event queues the confirmation by the channels they allow.
     _record_consents(customer, booking, _notice_version(rules))
@@ -325,6 +313,27 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
     appointment.manage_token = secrets.token_urlsafe(24)
     appointment.save(update_fields=["manage_token"])
     return appointment
+
+
+def open_bookings_check(customer: Customer, rules: BusinessSettings) -> None:
+    """Refuse a customer with `max_open_bookings` bookings still to come (a visit counts once)."""
+    # A time held while its customer pays counts too (only those holds have a customer).
+    upcoming = Appointment.objects.filter(
+        customer=customer, status__in=(*ACTIVE_STATUSES, AppointmentStatus.HELD), start__gte=timezone.now()
+    )
+    open_bookings = (
+        upcoming.filter(visit__isnull=True).count()
+        + upcoming.filter(visit__isnull=False).values("visit_id").distinct().count()
+    )
+    if open_bookings >= rules.max_open_bookings:
+        raise InvalidRequest(
+            ngettext(
+                "You already have %(n)d open booking here. Please cancel it or call us.",
+                "You already have %(n)d open bookings here. Please cancel one or call us.",
+                open_bookings,
+            )
+            % {"n": open_bookings}
+        )
 
 
 def _notice_version(rules: BusinessSettings) -> str:
@@ -392,15 +401,23 @@ def _check_cutoff(appointment: Appointment, rules: BusinessSettings) -> None:
 def booking_cancel(*, token: str) -> Appointment:
     appointment = booking_by_token(token)
     _check_cutoff(appointment, BusinessSettings.current())
-    return lifecycle.appointment_cancel(
+    # A visit's link cancels all of it; the answer is its lead.
+    return lifecycle.visit_cancel(
         actor=CUSTOMER, appointment=appointment, reason=_("Cancelled by the customer online")
-    )
+    )[0]
 
 
 @transaction.atomic
 def booking_reschedule(*, token: str, start: datetime, time_zone: str) -> Appointment:
     appointment = booking_by_token(token)
     _check_cutoff(appointment, BusinessSettings.current())
+    if appointment.visit_id is not None:
+        raise InvalidRequest(
+            _(
+                "A visit of several services cannot be moved online. "
+                "Please cancel it and book again, or call us."
+            )
+        )
     slot = _free_slot(appointment.service, start, time_zone, None)
     if slot is not None:
         # Keep the customer's staff member when free then, else whoever is.

@@ -27,7 +27,7 @@ from termino.shared import timeutils
 from termino.tenants.business.selectors import business_settings
 from termino.tenants.crm import selectors as crm_selectors
 from termino.tenants.scheduling import events
-from termino.tenants.scheduling.models import AppointmentStatus
+from termino.tenants.scheduling.models import Appointment, AppointmentStatus
 
 from .due import outbox_due
 from .models import Channel, MessageKind, MessageStatus, OutboxMessage
@@ -132,12 +132,27 @@ def _on_series_event(event: events.AppointmentEvent) -> None:
         _tell(appointment, MessageKind.SERIES_CHANGE, f"series-change:{series}:{revision}")
 
 
+def _speaks_for_its_visit(appointment) -> bool:
+    """True for an appointment on its own and for the lead (earliest) appointment of a visit."""
+    if appointment.visit_id is None:
+        return True
+    lead = (
+        Appointment.objects.filter(visit_id=appointment.visit_id)
+        .order_by("start", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return lead == appointment.pk
+
+
 def on_appointment_event(event: events.AppointmentEvent) -> None:
     """Subscribed in the lifecycle's transaction: the customer's messages of this change."""
     appointment = event.appointment
     if event.extra.get("series") is not None and event.kind in SERIES_EVENTS:
         _on_series_event(event)
         return
+    if not _speaks_for_its_visit(appointment):
+        return  # a visit is one booking: its lead's messages (and reminders) speak for all of it
     pk, start = appointment.pk, appointment.start.isoformat()
     if event.kind == events.CREATED:
         _tell(appointment, MessageKind.CONFIRMATION, f"confirmation:{pk}")

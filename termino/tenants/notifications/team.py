@@ -232,6 +232,7 @@ def agendas_queue(*, tenant) -> int:
             )
             .select_related("service", "customer")
             .order_by("start", "pk")
+            .distinct()  # processing time: a staff member holds two allocations of one appointment
         )
         if not appointments:
             continue

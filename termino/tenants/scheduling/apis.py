@@ -74,6 +74,7 @@ class ServiceSerializer(serializers.ModelSerializer):
             "id", "name", "description", "duration_minutes", "price", "buffer_before_minutes",
             "buffer_after_minutes", "min_notice_minutes", "horizon_days", "slot_step_minutes", "capacity",
             "requires_room", "colour", "bookable_online", "active", "resources",
+            "processing_after_minutes", "processing_minutes",
         ]  # fmt: skip
         # The table's check constraints, checked here so that breaking one is a 400, not a 500.
         extra_kwargs = {
@@ -85,6 +86,20 @@ class ServiceSerializer(serializers.ModelSerializer):
                 "validators": [RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Choose a colour such as #3b82f6."))]
             },
         }
+
+    def validate(self, attrs):
+        def value(name):
+            return attrs.get(name, getattr(self.instance, name, Service._meta.get_field(name).get_default()))
+
+        problem = services.processing_problem(
+            duration=value("duration_minutes"),
+            after=value("processing_after_minutes"),
+            minutes=value("processing_minutes"),
+            capacity=value("capacity"),
+        )
+        if problem:
+            raise serializers.ValidationError({"processing_minutes": [problem]})
+        return attrs
 
 
 class ResourceSerializer(serializers.ModelSerializer):
@@ -311,7 +326,7 @@ class AppointmentOutput(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_resources(self, obj) -> list[int]:
-        return sorted(a.resource_id for a in obj.allocations.all())
+        return sorted({a.resource_id for a in obj.allocations.all()})
 
 
 class StoredInstantField(serializers.DateTimeField):

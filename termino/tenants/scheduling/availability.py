@@ -73,6 +73,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 STAFF = "staff"
@@ -100,6 +101,19 @@ class ServiceRules:
     step: timedelta = timedelta(minutes=15)  # candidate grid
     capacity: int = 1  # >1: group sessions, that many customers per session
     requires_room: bool = False  # needs one staff member AND one room at the same time
+    # Processing time: from `processing_after` into the appointment, for `processing`, the staff member is
+    # free (the room, if any, is not). Only counted when it lies strictly inside the duration.
+    processing_after: timedelta = timedelta(0)
+    processing: timedelta = timedelta(0)
+
+    def staff_pieces(self) -> tuple[tuple[timedelta, timedelta], ...]:
+        """What a staff member holds, relative to the start: the held time, or both sides of the gap."""
+        whole = (-self.buffer_before, self.duration + self.buffer_after)
+        if self.processing > timedelta(0) and timedelta(0) < self.processing_after:
+            resume = self.processing_after + self.processing
+            if resume < self.duration:
+                return ((whole[0], self.processing_after), (resume, whole[1]))
+        return (whole,)
 
 
 @dataclass(frozen=True)
@@ -197,6 +211,40 @@ class Slot:
         }
 
 
+@dataclass(frozen=True)
+class VisitPart:
+    """One service of a visit: its rules, the resources that offer it, optionally the one asked for."""
+
+    rules: ServiceRules
+    resources: Sequence[ResourceCalendar]
+    resource_id: int | None = None
+
+
+@dataclass(frozen=True)
+class VisitSlot:
+    """A start of a whole visit; `parts` are the services back to back, each with its free resources."""
+
+    start: datetime
+    end: datetime
+    parts: tuple[Slot, ...]
+
+    def as_json(self) -> dict:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "parts": [part.as_json() for part in self.parts],
+        }
+
+
+def visit_offsets(parts: Sequence[ServiceRules]) -> list[timedelta]:
+    """Each service's start relative to the visit's: back to back in held time (the previous one's buffer
+    after, then this one's buffer before), as the write path lays a visit out."""
+    offsets = [timedelta(0)]
+    for previous, rules in pairwise(parts):
+        offsets.append(offsets[-1] + previous.duration + previous.buffer_after + rules.buffer_before)
+    return offsets
+
+
 def free_slots(
     *,
     rules: ServiceRules,
@@ -238,72 +286,15 @@ def free_slots(
 
     duration = rules.duration // _US
     step = rules.step // _US
-    before = rules.buffer_before // _US
-    after = rules.buffer_after // _US
     now_us = _to_us(now)
     earliest = now_us + rules.min_notice // _US
     latest = now_us + rules.horizon // _US - 1  # inclusive: t < now + horizon
     if earliest > latest:
         return []
-
-    days = [start_date + timedelta(days=i) for i in range((end_date - start_date).days + 1)]
-    # An appointment starting on the last day can run on through days open from 00:00 to 24:00.
-    following = [end_date + timedelta(days=i + 1) for i in range(rules.duration // _SHORTEST_DAY + 2)]
-    business = _by_weekday(business_hours)
-    clock = _Clock(tz)
-    open_cache: dict[tuple[WeeklyInterval, ...], list[tuple[int, int, int]]] = {}
-    business_blocks = [(_to_us(c.start), _to_us(c.end)) for c in closures]
+    context = _Context(business_hours, closures, tz, start_date, end_date)
 
     def allowed(calendar: ResourceCalendar) -> tuple[list[tuple[int, int, int]], dict[int, int]]:
-        """Ranges [a, b] of free starts of one resource (with their grid anchor) and its open seats."""
-        key = tuple(calendar.hours)  # staff sharing their hours share the work
-        opening = open_cache.get(key)
-        if opening is None:
-            opening = open_cache[key] = _open_intervals(key, business, days, following, clock)
-        base = []
-        for start, limit, end in opening:
-            a = max(start, earliest)
-            b = min(limit - 1, end - duration, latest)
-            if a <= b:
-                base.append((a, b, start))
-        if not base:
-            return [], {}
-        # Starts a blocker [s, e) forbids: t - before < e and t + duration + after > s.
-        lead = duration + after
-        low, high = base[0][0] - before, base[-1][1] + lead  # blockers outside cannot matter
-        forbidden = []
-        for s, e in business_blocks:
-            if s < e and s < high and e > low:
-                forbidden.append((s - lead + 1, e + before - 1))
-        for c in calendar.closures:
-            s, e = _to_us(c.start), _to_us(c.end)
-            if s < e and s < high and e > low:
-                forbidden.append((s - lead + 1, e + before - 1))
-        sessions: dict[int, int] = {}
-        # Most busy periods lie outside the queried days; skip them before converting anything.
-        low_dt = _EPOCH + timedelta(microseconds=low)
-        high_dt = _EPOCH + timedelta(microseconds=high)
-        for busy in calendar.busy:
-            if busy.start >= high_dt or busy.end <= low_dt or busy.start >= busy.end:
-                continue
-            s, e = (busy.start - _EPOCH) // _US, (busy.end - _EPOCH) // _US
-            if rules.capacity > 1 and busy.service_id == rules.service_id and busy.session_start is not None:
-                t = _to_us(busy.session_start)
-                if s == t - before and e == t + lead:
-                    sessions[t] = sessions.get(t, 0) + busy.participants
-                    continue
-            forbidden.append((s - lead + 1, e + before - 1))
-        seats = {}
-        for t, participants in sessions.items():
-            s, e = t - before, t + lead
-            if participants < rules.capacity:
-                # The open session blocks everything around it but its own start.
-                forbidden.append((s - lead + 1, t - 1))
-                forbidden.append((t + 1, e + before - 1))
-                seats[t] = rules.capacity - participants
-            else:
-                forbidden.append((s - lead + 1, e + before - 1))
-        return _subtract(base, forbidden), seats
+        return context.allowed(rules, calendar, earliest, latest)
 
     starts: dict[int, list[int]] = {}
     seats_by_staff: dict[int, dict[int, int]] = {}
@@ -348,6 +339,208 @@ def free_slots(
             start, end = _in_zone(t, tz), _in_zone(t + duration, tz)
         result.append(Slot(start, end, ids, seats_left))
     return result
+
+
+def free_visit_slots(
+    *,
+    parts: Sequence[VisitPart],
+    business_hours: Sequence[WeeklyInterval],
+    closures: Sequence[Interval],
+    now: datetime,
+    tz: ZoneInfo,
+    start_date: date,
+    end_date: date,
+) -> list[VisitSlot]:
+    """Starts of a visit (several services back to back, see `visit_offsets`) between two local dates.
+
+    The visit's start lies on the first service's grid, on the days asked for; every service must be free
+    by the rules of `free_slots` at its own start (its own notice, horizon, hours, buffers and processing
+    gap), with any of its staff (and rooms) or the one asked for. The services of one visit never hold the
+    same time, so one staff member may do all of them. Group services cannot be part of a visit.
+    """
+    if not parts:
+        raise ValueError("a visit has at least one service")
+    if now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    for part in parts:
+        if part.rules.duration <= timedelta(0) or part.rules.step <= timedelta(0):
+            raise ValueError("duration and step must be positive")
+        if part.rules.capacity != 1:
+            raise ValueError("group services cannot be part of a visit")
+        for calendar in part.resources:
+            if calendar.kind not in (STAFF, ROOM):
+                raise ValueError(f"unknown resource kind {calendar.kind!r}")
+    if end_date < start_date:
+        return []
+    offsets = [offset // _US for offset in visit_offsets([part.rules for part in parts])]
+    now_us = _to_us(now)
+    contexts: dict[int, _Context] = {}
+    times: list[int] = []
+    free: list[list[list[int]]] = []  # per part, per candidate: the free resources
+    for index, (part, offset) in enumerate(zip(parts, offsets, strict=True)):
+        rules = part.rules
+        staff, rooms = _roles(part.resources, rules, part.resource_id)
+        if staff is None:
+            return []
+        # A later service may start on a day after the last one asked for.
+        extra = -(-offset // (_SHORTEST_DAY // _US)) if offset else 0
+        context = contexts.get(extra)
+        if context is None:
+            context = contexts[extra] = _Context(
+                business_hours, closures, tz, start_date, end_date + timedelta(days=extra)
+            )
+        earliest = now_us + rules.min_notice // _US
+        latest = now_us + rules.horizon // _US - 1
+        if earliest > latest:
+            return []
+        if index == 0:
+            step = rules.step // _US
+            starts: dict[int, list[int]] = {}
+            for calendar in staff:
+                for a, b, anchor in context.allowed(rules, calendar, earliest, latest)[0]:
+                    first = anchor - ((anchor - a) // step) * step
+                    for t in range(first, b + 1, step):
+                        starts.setdefault(t, []).append(calendar.resource_id)
+            times = sorted(starts)
+            free.append([starts[t] for t in times])
+        else:
+            marks: list[list[int]] = [[] for _ in times]
+            for calendar in staff:
+                for a, b, _anchor in context.allowed(rules, calendar, earliest, latest)[0]:
+                    for i in range(bisect_left(times, a - offset), bisect_right(times, b - offset)):
+                        marks[i].append(calendar.resource_id)
+            free.append(marks)
+        if rooms:
+            marks = [[] for _ in times]
+            for calendar in rooms:
+                for a, b, _anchor in context.allowed(rules, calendar, earliest, latest)[0]:
+                    for i in range(bisect_left(times, a - offset), bisect_right(times, b - offset)):
+                        marks[i].append(calendar.resource_id)
+            paired = zip(free[index], marks, strict=True)
+            free[index] = [ids + room if ids and room else [] for ids, room in paired]
+    result = []
+    durations = [part.rules.duration // _US for part in parts]
+    bounds = [(offset, offset + length) for offset, length in zip(offsets, durations, strict=True)]
+    local: dict[int, datetime] = {}  # one part's end is often the next one's start (and a later slot's)
+
+    def in_zone(moment: int) -> datetime:
+        found = local.get(moment)
+        if found is None:
+            found = local[moment] = _in_zone(moment, tz)
+        return found
+
+    for i, t in enumerate(times):
+        if not all(free[k][i] for k in range(len(parts))):
+            continue
+        pieces = tuple(
+            Slot(in_zone(t + begin), in_zone(t + finish), tuple(sorted(free[k][i])))
+            for k, (begin, finish) in enumerate(bounds)
+        )
+        result.append(VisitSlot(pieces[0].start, pieces[-1].end, pieces))
+    return result
+
+
+def _roles(resources: Sequence[ResourceCalendar], rules: ServiceRules, resource_id: int | None):
+    """(staff, rooms) a service considers, by id; (None, None) when the one asked for does not offer it."""
+    staff = sorted((c for c in resources if c.kind == STAFF), key=lambda c: c.resource_id)
+    rooms = (
+        sorted((c for c in resources if c.kind == ROOM), key=lambda c: c.resource_id)
+        if rules.requires_room
+        else []
+    )
+    if resource_id is not None:
+        if any(c.resource_id == resource_id for c in staff):
+            staff = [c for c in staff if c.resource_id == resource_id]
+        elif any(c.resource_id == resource_id for c in rooms):
+            rooms = [c for c in rooms if c.resource_id == resource_id]
+        else:
+            return None, None
+    if not staff or (rules.requires_room and not rooms):
+        return None, None
+    return staff, rooms
+
+
+class _Context:
+    """What one query shares between its services and resources: days, opening hours, the zone's clock."""
+
+    def __init__(self, business_hours, closures, tz, start_date, end_date):
+        self.days = [start_date + timedelta(days=i) for i in range((end_date - start_date).days + 1)]
+        self.end_date = end_date
+        self.business = _by_weekday(business_hours)
+        self.clock = _Clock(tz)
+        self.open_cache: dict[tuple, list[tuple[int, int, int]]] = {}
+        self.business_blocks = [(_to_us(c.start), _to_us(c.end)) for c in closures]
+
+    def opening(self, hours: tuple[WeeklyInterval, ...], duration: timedelta) -> list[tuple[int, int, int]]:
+        # An appointment starting on the last day can run on through days open from 00:00 to 24:00.
+        reach = duration // _SHORTEST_DAY + 2
+        key = (hours, reach)  # staff sharing their hours share the work
+        opening = self.open_cache.get(key)
+        if opening is None:
+            following = [self.end_date + timedelta(days=i + 1) for i in range(reach)]
+            opening = self.open_cache[key] = _open_intervals(
+                hours, self.business, self.days, following, self.clock
+            )
+        return opening
+
+    def allowed(
+        self, rules: ServiceRules, calendar: ResourceCalendar, earliest: int, latest: int
+    ) -> tuple[list[tuple[int, int, int]], dict[int, int]]:
+        """Ranges [a, b] of free starts of one resource (with their grid anchor) and its open seats."""
+        duration = rules.duration // _US
+        before = rules.buffer_before // _US
+        after = rules.buffer_after // _US
+        base = []
+        for start, limit, end in self.opening(tuple(calendar.hours), rules.duration):
+            a = max(start, earliest)
+            b = min(limit - 1, end - duration, latest)
+            if a <= b:
+                base.append((a, b, start))
+        if not base:
+            return [], {}
+        # Starts a blocker [s, e) forbids for a held piece [t + x, t + y): t + x < e and t + y > s.
+        lead = duration + after
+        whole = ((-before, lead),)
+        pieces = (
+            tuple((x // _US, y // _US) for x, y in rules.staff_pieces()) if calendar.kind == STAFF else whole
+        )
+        low, high = base[0][0] - before, base[-1][1] + lead  # blockers outside cannot matter
+        forbidden = []
+        # The business closed: the customer is there all the time, staff gap or not.
+        for s, e in self.business_blocks:
+            if s < e and s < high and e > low:
+                forbidden.append((s - lead + 1, e + before - 1))
+        for c in calendar.closures:
+            s, e = _to_us(c.start), _to_us(c.end)
+            if s < e and s < high and e > low:
+                for x, y in pieces:
+                    forbidden.append((s - y + 1, e - x - 1))
+        sessions: dict[int, int] = {}
+        # Most busy periods lie outside the queried days; skip them before converting anything.
+        low_dt = _EPOCH + timedelta(microseconds=low)
+        high_dt = _EPOCH + timedelta(microseconds=high)
+        for busy in calendar.busy:
+            if busy.start >= high_dt or busy.end <= low_dt or busy.start >= busy.end:
+                continue
+            s, e = (busy.start - _EPOCH) // _US, (busy.end - _EPOCH) // _US
+            if rules.capacity > 1 and busy.service_id == rules.service_id and busy.session_start is not None:
+                t = _to_us(busy.session_start)
+                if s == t - before and e == t + lead:
+                    sessions[t] = sessions.get(t, 0) + busy.participants
+                    continue
+            for x, y in pieces:
+                forbidden.append((s - y + 1, e - x - 1))
+        seats = {}
+        for t, participants in sessions.items():
+            s, e = t - before, t + lead
+            if participants < rules.capacity:
+                # The open session blocks everything around it but its own start.
+                forbidden.append((s - lead + 1, t - 1))
+                forbidden.append((t + 1, e + before - 1))
+                seats[t] = rules.capacity - participants
+            else:
+                forbidden.append((s - lead + 1, e + before - 1))
+        return _subtract(base, forbidden), seats
 
 
 def _in_zone(moment: int, tz: ZoneInfo) -> datetime:

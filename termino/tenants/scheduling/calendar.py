@@ -68,7 +68,8 @@ def calendar_feed(*, first_day: date, last_day: date, resources: list[Resource],
         .order_by("appointment__start", "appointment_id", "-resource__kind", "resource_id")  # staff, rooms
     ):
         entry = entries.setdefault(allocation.appointment_id, Entry(appointment=allocation.appointment))
-        entry.resources.append(allocation.resource)
+        if allocation.resource not in entry.resources:  # a staff member with processing time holds two
+            entry.resources.append(allocation.resource)
     closures = list(
         Closure.objects.filter(Q(resource__isnull=True) | Q(resource_id__in=ids)).filter(
             start__lt=until, end__gt=since

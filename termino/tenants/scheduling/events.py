@@ -54,7 +54,7 @@ class Snapshot:
             start=appointment.start,
             end=appointment.end,
             status=appointment.status,
-            resource_ids=tuple(sorted(appointment.allocations.values_list("resource_id", flat=True))),
+            resource_ids=tuple(sorted(set(appointment.allocations.values_list("resource_id", flat=True)))),
             customer_id=appointment.customer_id,
         )
 

@@ -116,6 +116,52 @@ def appointment_book(
 
 
 @transaction.atomic
+def visit_book(
+    *,
+    actor: Actor,
+    bookings: Sequence[services.Booking],
+    customer=None,
+    status: str = S.CONFIRMED,
+    notes: str = "",
+) -> list[Appointment]:
+    """Several services back to back as one visit (starts as `services.visit_starts` lays them out); one
+    event per appointment, of which notifications turn only the lead's into messages."""
+    if status not in (S.CONFIRMED, S.REQUESTED):
+        raise ValueError(f"a booking is confirmed or requested, not {status!r}")
+    message = _("You can only book appointments in your own calendar.")
+    checked = [
+        services.Booking(
+            service=b.service, start=b.start, staff=_check_staff(actor, b.staff, message), room=b.room
+        )
+        for b in bookings
+    ]
+    appointments = services.visit_create(
+        bookings=checked,
+        customer=customer,
+        status=status,
+        source=actor.source,
+        notes=notes,
+        created_by=actor.user,
+    )
+    kind = events.REQUESTED if status == S.REQUESTED else events.CREATED
+    return [_publish(kind, appointment, actor) for appointment in appointments]
+
+
+@transaction.atomic
+def visit_cancel(*, actor: Actor, appointment: Appointment, reason: str = "", notify: bool = True) -> list:
+    """Cancel every appointment still active of the visit `appointment` belongs to (or just it)."""
+    if appointment.visit_id is None:
+        return [appointment_cancel(actor=actor, appointment=appointment, reason=reason, notify=notify)]
+    members = Appointment.objects.filter(visit_id=appointment.visit_id).order_by("start", "pk")
+    return [
+        _status(actor, member, S.CANCELLED, events.CANCELLED, reason=reason, notify=notify)
+        if member.status in (S.REQUESTED, S.CONFIRMED)
+        else member
+        for member in members
+    ]
+
+
+@transaction.atomic
 def appointment_hold(*, booking: services.Booking, expires_at: datetime) -> Appointment:
     """Keep a slot free while a customer fills in the booking form. A hold is no booking: no event."""
     hold = services.appointment_create(
@@ -246,7 +292,7 @@ def appointments_anonymise(*, actor: Actor, appointment_ids: Iterable[int], chan
         customer=None, notes="", cancel_reason="", manage_token=None, updated_at=changed_at
     )
     for appointment in rows:  # one event each, from the rows read once (retention runs in batches of 500)
-        resources = tuple(sorted(a.resource_id for a in appointment.allocations.all()))
+        resources = tuple(sorted({a.resource_id for a in appointment.allocations.all()}))
         before = Snapshot(
             appointment.start, appointment.end, appointment.status, resources, appointment.customer_id
         )
@@ -288,7 +334,7 @@ def appointments_complete_past(*, zone: ZoneInfo, limit: int = COMPLETE_BATCH) -
         status=S.COMPLETED, changed_by=None, updated_at=now
     )
     for appointment in rows:
-        resources = tuple(sorted(a.resource_id for a in appointment.allocations.all()))
+        resources = tuple(sorted({a.resource_id for a in appointment.allocations.all()}))
         before = Snapshot(appointment.start, appointment.end, S.CONFIRMED, resources, appointment.customer_id)
         appointment.status, appointment.changed_by = S.COMPLETED, None
         after = Snapshot(appointment.start, appointment.end, S.COMPLETED, resources, appointment.customer_id)

@@ -30,6 +30,10 @@ class Service(models.Model):
     slot_step_minutes = models.PositiveIntegerField(_("slot step (minutes)"), default=15)
     capacity = models.PositiveIntegerField(_("capacity (customers per appointment)"), default=1)
     requires_room = models.BooleanField(_("needs a room"), default=False)
+    # Processing time (e.g. colour taking effect): from `processing_after_minutes` into the service, for
+    # `processing_minutes`, the staff member is free for others; the customer and the room stay occupied.
+    processing_after_minutes = models.PositiveIntegerField(_("processing starts after (minutes)"), default=0)
+    processing_minutes = models.PositiveIntegerField(_("processing time (minutes)"), default=0)
     colour = models.CharField(_("colour"), max_length=7, default="#3b82f6")
     bookable_online = models.BooleanField(_("bookable online"), default=True)
     active = models.BooleanField(_("active"), default=True)
@@ -47,6 +51,19 @@ class Service(models.Model):
             models.CheckConstraint(name="service_capacity_positive", condition=Q(capacity__gte=1)),
             models.CheckConstraint(name="service_step_positive", condition=Q(slot_step_minutes__gt=0)),
             models.CheckConstraint(name="service_horizon_positive", condition=Q(horizon_days__gt=0)),
+            # The staff member works before and after processing: it lies strictly inside the service.
+            models.CheckConstraint(
+                name="service_processing_inside",
+                condition=Q(processing_minutes=0)
+                | Q(
+                    processing_after_minutes__gt=0,
+                    duration_minutes__gt=F("processing_after_minutes") + F("processing_minutes"),
+                ),
+            ),
+            # Group sessions share one period per resource; a gap in it is not modelled.
+            models.CheckConstraint(
+                name="service_processing_single", condition=Q(processing_minutes=0) | Q(capacity=1)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -162,6 +179,24 @@ class AppointmentSource(models.TextChoices):
     API = "api", _("API")
 
 
+class Visit(models.Model):
+    """Several services booked back to back for one customer as one booking.
+
+    Each service stays an `Appointment` of its own (its staff member, history, calendar entry, no-show
+    mark); the visit groups them. Its lead (the earliest appointment) carries the manage link, sends the one
+    confirmation and its reminders; cancelling through the link cancels every appointment of the visit.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+
+    def __str__(self) -> str:
+        return f"visit {self.pk}"
+
+
 class Appointment(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
     customer = models.ForeignKey(
@@ -174,6 +209,9 @@ class Appointment(models.Model):
     )
     source = models.CharField(
         _("source"), max_length=16, choices=AppointmentSource.choices, default=AppointmentSource.BACKOFFICE
+    )
+    visit = models.ForeignKey(
+        Visit, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments"
     )
     notes = models.TextField(_("notes"), blank=True)
     price = models.DecimalField(_("price (EUR)"), max_digits=8, decimal_places=2, default=0)
@@ -213,10 +251,18 @@ class Appointment(models.Model):
         return f"{self.service} {self.start:%Y-%m-%d %H:%M}"
 
 
+class AllocationPhase(models.IntegerChoices):
+    WHOLE = 0, "whole"  # the whole held time, buffers included
+    BEFORE_PROCESSING = 1, "before processing"  # a staff member's work up to the processing time
+    AFTER_PROCESSING = 2, "after processing"  # ... and after it (rinse); the gap is free for others
+
+
 class Allocation(models.Model):
     """The time one resource is held by one appointment, buffers included.
 
     Participants of one group session share `session`; allocations of different sessions may not overlap.
+    With processing time the staff member holds two rows (phases 1 and 2) with a gap between them, which the
+    exclusion constraint leaves free for other appointments; rooms hold the whole time (phase 0).
     """
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="allocations")
@@ -225,10 +271,14 @@ class Allocation(models.Model):
     session = models.UUIDField(default=uuid.uuid4)
     # False once the appointment is cancelled; only active rows block (no-shows used the time too).
     active = models.BooleanField(default=True)
+    phase = models.PositiveSmallIntegerField(choices=AllocationPhase.choices, default=AllocationPhase.WHOLE)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["appointment", "resource"], name="allocation_once_per_resource"),
+            models.UniqueConstraint(
+                fields=["appointment", "resource", "phase"], name="allocation_once_per_resource_phase"
+            ),
+            models.CheckConstraint(name="allocation_phase_known", condition=Q(phase__lte=2)),
             ExclusionConstraint(
                 name="allocation_no_overlap",
                 expressions=[

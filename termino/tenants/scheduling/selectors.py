@@ -1,6 +1,7 @@
 """Reads of the scheduling core: loading what the availability engine needs, in a handful of queries."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -30,6 +31,8 @@ def service_rules(service: Service) -> availability.ServiceRules:
         step=timedelta(minutes=service.slot_step_minutes),
         capacity=service.capacity,
         requires_room=service.requires_room,
+        processing_after=timedelta(minutes=service.processing_after_minutes),
+        processing=timedelta(minutes=service.processing_minutes),
     )
 
 
@@ -126,7 +129,24 @@ def _load(
         return None
     if service is None:
         service = Service(**{field.attname: service_row[field.column] for field in _RULE_FIELDS})
+    calendars, business_hours, business_closures = _calendars(
+        resource_rows, hour_rows, closure_rows, busy_rows
+    )
+    return {
+        "rules": service_rules(service),
+        "resources": calendars,
+        "business_hours": business_hours,
+        "closures": business_closures,
+        "now": now,
+        "tz": zone,
+        "start_date": start_date,
+        "end_date": end_date,
+        "resource_id": resource_id,
+    }
 
+
+def _calendars(resource_rows, hour_rows, closure_rows, busy_rows):
+    """(calendars of the resources, business hours, business closures) from the rows of one statement."""
     hours: dict[int | None, list[availability.WeeklyInterval]] = defaultdict(list)
     for owner, weekday, opens, closes in hour_rows:
         hours[owner].append(
@@ -146,32 +166,87 @@ def _load(
 
     calendars = [
         availability.ResourceCalendar(
-            resource_id=pk,
-            kind=kind,
-            hours=tuple(hours.get(pk, ())),
-            closures=tuple(closures.get(pk, [])),
-            busy=tuple(busy.get(pk, [])),
+            resource_id=row[0],
+            kind=row[1],
+            hours=tuple(hours.get(row[0], ())),
+            closures=tuple(closures.get(row[0], [])),
+            busy=tuple(busy.get(row[0], [])),
         )
-        for pk, kind in resource_rows
+        for row in resource_rows
     ]
-    return {
-        "rules": service_rules(service),
-        "resources": calendars,
-        "business_hours": tuple(hours.get(None, ())),
-        "closures": tuple(closures.get(None, [])),
-        "now": now,
-        "tz": zone,
-        "start_date": start_date,
-        "end_date": end_date,
-        "resource_id": resource_id,
+    return calendars, tuple(hours.get(None, ())), tuple(closures.get(None, []))
+
+
+def visit_free_slots(
+    *,
+    service_ids: Sequence[int],
+    resource_ids: Sequence[int | None] | None = None,
+    start_date: date,
+    end_date: date,
+    time_zone: str,
+    online: bool = False,
+    now: datetime | None = None,
+) -> list[availability.VisitSlot] | None:
+    """Starts of a visit of active services (bookable online, if `online`) back to back, in one statement;
+    `resource_ids` names per service the staff member (or None: anyone). None when a service is unknown,
+    inactive, not bookable online or a group service."""
+    if resource_ids is None:
+        resource_ids = [None] * len(service_ids)
+    if not service_ids or len(resource_ids) != len(service_ids):
+        raise ValueError("one resource choice per service")
+    zone = ZoneInfo(time_zone)
+    now = now or timezone.now()
+    # The later services may run into the next days; a margin as for one service, plus the visit's length.
+    window_start, window_end = timeutils.local_day_bounds(
+        start_date - timedelta(days=1), end_date + timedelta(days=2), zone
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _VISIT_INPUTS_SQL,
+            {
+                "services": list(set(service_ids)),
+                "online": online,
+                "window_start": window_start,
+                "window_end": window_end,
+                "now": now,
+            },
+        )
+        service_rows, resource_rows, hour_rows, closure_rows, busy_rows = cursor.fetchone()
+    rules_by_id = {
+        row["id"]: service_rules(Service(**{f.attname: row[f.column] for f in _RULE_FIELDS}))
+        for row in service_rows
     }
+    if any(pk not in rules_by_id or rules_by_id[pk].capacity != 1 for pk in service_ids):
+        return None
+    calendars, business_hours, business_closures = _calendars(
+        resource_rows, hour_rows, closure_rows, busy_rows
+    )
+    offers = {row[0]: set(row[2]) for row in resource_rows}
+    parts = [
+        availability.VisitPart(
+            rules=rules_by_id[pk],
+            resources=[c for c in calendars if pk in offers[c.resource_id]],
+            resource_id=chosen,
+        )
+        for pk, chosen in zip(service_ids, resource_ids, strict=True)
+    ]
+    return availability.free_visit_slots(
+        parts=parts,
+        business_hours=business_hours,
+        closures=business_closures,
+        now=now,
+        tz=zone,
+        start_date=start_date,
+        end_date=end_date,
+    )
 
 
 _RULE_FIELDS = [
     Service._meta.get_field(name)
     for name in (
         "id", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes",
-        "horizon_days", "slot_step_minutes", "capacity", "requires_room",
+        "horizon_days", "slot_step_minutes", "capacity", "requires_room", "processing_after_minutes",
+        "processing_minutes",
     )
 ]  # fmt: skip
 
@@ -228,6 +303,27 @@ SELECT
         GROUP BY a.resource_id, lo, hi, ap.service_id, begins, a.session
      ) busy)
 """
+
+
+# A visit's services, the resources offering any of them (with which), and the rest as in _INPUTS_SQL.
+_VISIT_INPUTS_SQL = f"""
+WITH svc AS (
+    SELECT {", ".join(f.column for f in _RULE_FIELDS)} FROM {Service._meta.db_table}
+    WHERE id = ANY(%(services)s) AND active AND (bookable_online OR NOT %(online)s)
+), res AS (
+    SELECT r.id, r.kind, array_agg(rs.service_id ORDER BY rs.service_id) AS offers
+    FROM {Resource._meta.db_table} r
+    JOIN {Resource.services.through._meta.db_table} rs ON rs.resource_id = r.id
+    JOIN svc ON svc.id = rs.service_id
+    WHERE r.active AND (r.kind = 'staff' OR (r.kind = 'room' AND svc.requires_room))
+    GROUP BY r.id, r.kind
+)
+SELECT
+    (SELECT coalesce(json_agg(row_to_json(svc)), '[]') FROM svc),
+    (SELECT coalesce(json_agg(json_build_array(id, kind, offers) ORDER BY id), '[]') FROM res),
+""" + _INPUTS_SQL.split(
+    "(SELECT coalesce(json_agg(json_build_array(id, kind) ORDER BY id), '[]') FROM res),", 1
+)[1]
 
 
 # --- Catalogue (backoffice settings) ---------------------------------------------------------------------

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from termino.shared.errors import ConflictError, InvalidRequest
 from .availability import END_OF_DAY, WeeklyInterval, day_microseconds, interval_text, is_end_of_day
 from .models import (
     Allocation,
+    AllocationPhase,
     Appointment,
     AppointmentSource,
     AppointmentStatus,
@@ -31,6 +32,7 @@ from .models import (
     Resource,
     ResourceKind,
     Service,
+    Visit,
     WeeklyHours,
 )
 
@@ -92,6 +94,51 @@ def held_period(
     )
 
 
+@dataclass(frozen=True)
+class Held:
+    """The times an appointment holds its resources."""
+
+    end: datetime  # end of the appointment proper
+    since: datetime  # rooms (and staff members without processing time) hold [since, until)
+    until: datetime
+    staff: tuple[tuple[int, datetime, datetime], ...]  # (phase, start, end) a staff member holds
+
+    def pieces(self, kind: str) -> tuple[tuple[int, datetime, datetime], ...]:
+        if kind == ResourceKind.STAFF:
+            return self.staff
+        return ((AllocationPhase.WHOLE, self.since, self.until),)
+
+
+def held_times(service: Service, start: datetime, minutes: int | None = None) -> Held:
+    """`held_period` with the processing gap: the staff member is free from `processing_after_minutes` into
+    the appointment for `processing_minutes` (when the appointment is still longer than both: a resize
+    that cuts into the rinse gives the staff member the whole time again)."""
+    end, since, until = held_period(service, start, minutes)
+    length = service.duration_minutes if minutes is None else minutes
+    after, gap = service.processing_after_minutes, service.processing_minutes
+    if gap and after and after + gap < length:
+        pause = timeutils.shift(start, minutes=after)
+        resume = timeutils.shift(pause, minutes=gap)
+        staff = (
+            (AllocationPhase.BEFORE_PROCESSING, since, pause),
+            (AllocationPhase.AFTER_PROCESSING, resume, until),
+        )
+    else:
+        staff = ((AllocationPhase.WHOLE, since, until),)
+    return Held(end, since, until, staff)
+
+
+def _overlapping(resources: Sequence[Resource], held: Held) -> Q:
+    """Allocations of `resources` overlapping what `held` would hold of each (by kind)."""
+    condition = Q(pk__in=[])
+    for kind in (ResourceKind.STAFF, ResourceKind.ROOM):
+        ids = [r.pk for r in resources if r.kind == kind]
+        if ids:
+            for _phase, since, until in held.pieces(kind):
+                condition |= Q(resource_id__in=ids, period__overlap=DateTimeTZRange(since, until))
+    return condition
+
+
 def _sqlstate(exc: BaseException) -> str | None:
     cause = exc.__cause__
     return getattr(cause, "sqlstate", None) or getattr(getattr(cause, "diag", None), "sqlstate", None)
@@ -102,11 +149,21 @@ def _lock(resource_ids: Sequence[int]) -> list[Resource]:
     return list(Resource.objects.select_for_update().filter(pk__in=set(resource_ids)).order_by("pk"))
 
 
-def _describe_conflict(resource_ids: Sequence[int], since: datetime, until: datetime, *, exclude: int | None):
+def _describe_conflict(
+    resource_ids: Sequence[int],
+    since: datetime,
+    until: datetime,
+    *,
+    exclude: int | None,
+    held: Held | None = None,
+):
+    where = (
+        _overlapping(list(Resource.objects.filter(pk__in=resource_ids)), held)
+        if held is not None
+        else Q(resource_id__in=resource_ids, period__overlap=DateTimeTZRange(since, until))
+    )
     clash = (
-        Allocation.objects.filter(
-            resource_id__in=resource_ids, active=True, period__overlap=DateTimeTZRange(since, until)
-        )
+        Allocation.objects.filter(where, active=True)
         .exclude(appointment_id=exclude)
         .select_related("resource", "appointment__service")
         .order_by("period", "resource_id")
@@ -146,12 +203,23 @@ def _candidates(service: Service, kind: str, chosen: Resource | None) -> list[Re
 
 
 def _free(
-    resources: list[Resource], since: datetime, until: datetime, *, exclude: int | None
+    resources: list[Resource],
+    since: datetime,
+    until: datetime,
+    *,
+    exclude: int | None,
+    held: Held | None = None,
 ) -> list[Resource]:
+    """The resources with nothing else in [since, until), or (given `held`) in what each kind would hold."""
+    if not resources:
+        return []
+    where = (
+        _overlapping(resources, held)
+        if held is not None
+        else Q(resource__in=resources, period__overlap=DateTimeTZRange(since, until))
+    )
     busy = set(
-        Allocation.objects.filter(
-            resource__in=resources, active=True, period__overlap=DateTimeTZRange(since, until)
-        )
+        Allocation.objects.filter(where, active=True)
         .exclude(appointment_id=exclude)
         .values_list("resource_id", flat=True)
     )
@@ -186,11 +254,13 @@ def appointment_create(
     notes: str = "",
     created_by=None,
     hold_expires_at: datetime | None = None,
+    visit: Visit | None = None,
 ) -> Appointment:
     service = booking.service
     if not service.active:
         raise SchedulingError(_("%(service)s is not offered any more.") % {"service": service.name})
-    end, since, until = held_period(service, booking.start)
+    held = held_times(service, booking.start)
+    end, since, until = held.end, held.since, held.until
     staff_options = _candidates(service, ResourceKind.STAFF, booking.staff)
     room_options = _candidates(service, ResourceKind.ROOM, booking.room) if service.requires_room else []
     if not staff_options:
@@ -219,10 +289,14 @@ def appointment_create(
         )
         chosen = staff_options + [r for r in room_options if r.pk in rooms][:1]
     else:
-        free_staff = _free(staff_options, since, until, exclude=None)
-        free_rooms = _free(room_options, since, until, exclude=None) if service.requires_room else []
+        free_staff = _free(staff_options, since, until, exclude=None, held=held)
+        free_rooms = (
+            _free(room_options, since, until, exclude=None, held=held) if service.requires_room else []
+        )
         if not free_staff or (service.requires_room and not free_rooms):
-            raise _describe_conflict([r.pk for r in staff_options + room_options], since, until, exclude=None)
+            raise _describe_conflict(
+                [r.pk for r in staff_options + room_options], since, until, exclude=None, held=held
+            )
         chosen = free_staff[:1] + free_rooms[:1]
 
     appointment = Appointment.objects.create(
@@ -237,9 +311,67 @@ def appointment_create(
         created_by=created_by,
         changed_by=created_by,
         hold_expires_at=hold_expires_at,
+        visit=visit,
     )
-    _allocate(appointment, chosen, since, until, session=session)
+    _allocate(appointment, chosen, since, until, session=session, held=held)
     return appointment
+
+
+def visit_starts(services: Sequence[Service], start: datetime) -> list[datetime]:
+    """Where each service of a visit starts: back to back in held time, the next one's buffer before
+    following the previous one's buffer after (the engine lays a visit out the same way)."""
+    starts = [start]
+    for previous, service in itertools.pairwise(services):
+        held_until = held_period(previous, starts[-1])[2]
+        starts.append(timeutils.shift(held_until, minutes=service.buffer_before_minutes))
+    return starts
+
+
+@transaction.atomic
+def visit_create(
+    *,
+    bookings: Sequence[Booking],
+    customer=None,
+    status: str = AppointmentStatus.CONFIRMED,
+    source: str = AppointmentSource.BACKOFFICE,
+    notes: str = "",
+    created_by=None,
+) -> list[Appointment]:
+    """Several services back to back as one visit; the bookings' starts must follow `visit_starts`.
+
+    Every resource any part could use is locked first, in one ascending order, so two visits (or a visit
+    and a single booking) queue instead of deadlocking part by part; then each part is one appointment.
+    """
+    if len(bookings) < 2:
+        raise SchedulingError(_("A visit has at least two services."))
+    expected = visit_starts([b.service for b in bookings], bookings[0].start)
+    if [timeutils.as_utc(b.start) for b in bookings] != [timeutils.as_utc(s) for s in expected]:
+        raise ValueError("the parts of a visit must follow each other as visit_starts lays them out")
+    for booking in bookings:
+        if booking.service.capacity > 1:
+            raise SchedulingError(
+                _("%(service)s is a group session and cannot be part of a visit.")
+                % {"service": booking.service.name}
+            )
+    candidates = set()
+    for booking in bookings:
+        candidates.update(r.pk for r in _candidates(booking.service, ResourceKind.STAFF, booking.staff))
+        if booking.service.requires_room:
+            candidates.update(r.pk for r in _candidates(booking.service, ResourceKind.ROOM, booking.room))
+    _lock(sorted(candidates))
+    visit = Visit.objects.create()
+    return [
+        appointment_create(
+            booking=booking,
+            customer=customer,
+            status=status,
+            source=source,
+            notes=notes,
+            created_by=created_by,
+            visit=visit,
+        )
+        for booking in bookings
+    ]
 
 
 def holds_release_expired(*, resource_ids: Sequence[int] | None = None) -> int:
@@ -251,10 +383,20 @@ def holds_release_expired(*, resource_ids: Sequence[int] | None = None) -> int:
     return per_model.get(Appointment._meta.label, 0)
 
 
-def _allocate(appointment: Appointment, resources, since, until, *, session=None) -> None:
+def _allocate(appointment: Appointment, resources, since, until, *, session=None, held: Held | None = None):
+    """Store the allocations: [since, until) for each resource, or (given `held`) its pieces by kind."""
+    if held is None:
+        held = Held(until, since, until, ((AllocationPhase.WHOLE, since, until),))
     rows = [
-        Allocation(appointment=appointment, resource=r, period=DateTimeTZRange(since, until), active=True)
+        Allocation(
+            appointment=appointment,
+            resource=r,
+            period=DateTimeTZRange(since, until),
+            phase=phase,
+            active=True,
+        )
         for r in resources
+        for phase, since, until in held.pieces(r.kind)
     ]
     if session is not None:
         for row in rows:
@@ -268,7 +410,9 @@ def _allocate(appointment: Appointment, resources, since, until, *, session=None
             Allocation.objects.bulk_create(rows)
     except IntegrityError as exc:
         if _sqlstate(exc) == EXCLUSION_VIOLATION:
-            raise _describe_conflict([r.pk for r in resources], since, until, exclude=appointment.pk) from exc
+            raise _describe_conflict(
+                [r.pk for r in resources], held.since, held.until, exclude=appointment.pk, held=held
+            ) from exc
         raise
     except OperationalError as exc:
         if _sqlstate(exc) == DEADLOCK_DETECTED:
@@ -289,16 +433,18 @@ def appointment_move(
     new_staff = staff or current_staff
     if staff is not None:
         _candidates(service, ResourceKind.STAFF, staff)
-    resources = [new_staff] + [a.resource for a in current if a.resource.kind == ResourceKind.ROOM]
+    rooms = {a.resource_id: a.resource for a in current if a.resource.kind == ResourceKind.ROOM}
+    resources = [new_staff, *rooms.values()]
     _lock([r.pk for r in resources] + [a.resource_id for a in current])
     holds_release_expired(resource_ids=[r.pk for r in resources])
-    end, since, until = held_period(service, start, _length_minutes(appointment))
-    if [r for r in resources if r not in _free(resources, since, until, exclude=appointment.pk)]:
-        raise _describe_conflict([r.pk for r in resources], since, until, exclude=appointment.pk)
+    held = held_times(service, start, _length_minutes(appointment))
+    end, since, until = held.end, held.since, held.until
+    if [r for r in resources if r not in _free(resources, since, until, exclude=appointment.pk, held=held)]:
+        raise _describe_conflict([r.pk for r in resources], since, until, exclude=appointment.pk, held=held)
     appointment.allocations.all().delete()
     appointment.start, appointment.end, appointment.changed_by = timeutils.as_utc(start), end, changed_by
     appointment.save(update_fields=["start", "end", "changed_by", "updated_at"])
-    _allocate(appointment, resources, since, until)
+    _allocate(appointment, resources, since, until, held=held)
     return appointment
 
 
@@ -318,16 +464,18 @@ def appointment_resize(*, appointment: Appointment, minutes: int, changed_by=Non
         raise SchedulingError(_("Only a booked appointment can be made longer or shorter."))
     if not 5 <= minutes <= MAX_MINUTES:
         raise SchedulingError(_("An appointment lasts between 5 minutes and 24 hours."))
-    current = list(appointment.allocations.select_related("resource"))
-    resources = [a.resource for a in current]
+    resources = list(
+        {a.resource_id: a.resource for a in appointment.allocations.select_related("resource")}.values()
+    )
     _lock([r.pk for r in resources])
-    end, since, until = held_period(appointment.service, appointment.start, minutes)
-    if [r for r in resources if r not in _free(resources, since, until, exclude=appointment.pk)]:
-        raise _describe_conflict([r.pk for r in resources], since, until, exclude=appointment.pk)
+    held = held_times(appointment.service, appointment.start, minutes)
+    end, since, until = held.end, held.since, held.until
+    if [r for r in resources if r not in _free(resources, since, until, exclude=appointment.pk, held=held)]:
+        raise _describe_conflict([r.pk for r in resources], since, until, exclude=appointment.pk, held=held)
     appointment.allocations.all().delete()
     appointment.end, appointment.changed_by = end, changed_by
     appointment.save(update_fields=["end", "changed_by", "updated_at"])
-    _allocate(appointment, resources, since, until)
+    _allocate(appointment, resources, since, until, held=held)
     return appointment
 
 
@@ -391,7 +539,7 @@ def holidays_import(*, state: str, years: Sequence[int], time_zone: str) -> int:
 SERVICE_FIELDS = (
     "name", "description", "duration_minutes", "price", "buffer_before_minutes", "buffer_after_minutes",
     "min_notice_minutes", "horizon_days", "slot_step_minutes", "capacity", "requires_room", "colour",
-    "bookable_online", "active",
+    "bookable_online", "active", "processing_after_minutes", "processing_minutes",
 )  # fmt: skip
 
 # The German federal states `holidays` knows (it also lists the city of Augsburg as a subdivision).
@@ -407,11 +555,38 @@ def _service_fields(fields: dict) -> dict:
     return fields
 
 
+def processing_problem(*, duration: int, after: int, minutes: int, capacity: int = 1) -> str | None:
+    """Why processing time cannot be set so, as a sentence for a person; None when it can."""
+    if not minutes:
+        return None
+    if capacity > 1:
+        return _("A group service cannot have processing time.")
+    if not after or after + minutes >= duration:
+        return _(
+            "Processing time must begin after the start and end before the end of the service "
+            "(the staff member works before and after it)."
+        )
+    return None
+
+
+def _processing_check(service: Service) -> None:
+    problem = processing_problem(
+        duration=service.duration_minutes,
+        after=service.processing_after_minutes,
+        minutes=service.processing_minutes,
+        capacity=service.capacity,
+    )
+    if problem:
+        raise SchedulingError(problem)
+
+
 @transaction.atomic
 def service_create(
     *, name: str, duration_minutes: int, resources: Iterable[Resource] = (), **fields
 ) -> Service:
-    service = Service.objects.create(name=name, duration_minutes=duration_minutes, **_service_fields(fields))
+    service = Service(name=name, duration_minutes=duration_minutes, **_service_fields(fields))
+    _processing_check(service)
+    service.save()
     service.resources.set(list(resources))
     return service
 
@@ -422,6 +597,7 @@ def service_update(*, service: Service, resources: Iterable[Resource] | None = N
     for field, value in _service_fields(fields).items():
         setattr(service, field, value)
     if fields:
+        _processing_check(service)
         service.save(update_fields=list(fields))
     if resources is not None:
         service.resources.set(list(resources))

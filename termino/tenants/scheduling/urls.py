@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import apis, series_apis
+from . import apis, series_apis, visit_apis
 
 router = SimpleRouter()
 router.register("services", apis.ServiceViewSet, basename="service")
@@ -13,5 +13,9 @@ router.register("series", series_apis.SeriesViewSet, basename="series")
 
 urlpatterns = [
     path("availability/", apis.AvailabilityApi.as_view(), name="availability"),
+    path("visits/", visit_apis.VisitsApi.as_view(), name="visits"),
+    path("visits/availability/", visit_apis.VisitAvailabilityApi.as_view(), name="visit-availability"),
+    path("visits/<int:pk>/", visit_apis.VisitApi.as_view(), name="visit"),
+    path("visits/<int:pk>/cancel/", visit_apis.VisitCancelApi.as_view(), name="visit-cancel"),
     *router.urls,
 ]

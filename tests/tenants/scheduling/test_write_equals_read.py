@@ -3,7 +3,8 @@
 For random services (duration, buffers, step, capacity, a room or not), random opening hours and existing
 bookings, on random days including both daylight-saving change days of 2027 (Europe/Berlin):
 - every offered slot that is booked (through the staff API and the public API, alternately) is accepted;
-- the stored allocation lasts exactly the service's absolute length plus its buffers;
+- the stored allocation lasts exactly the service's absolute length plus its buffers (a staff member's two
+  pieces around the processing time, when the service has one);
 - after each booking no offered slot still lists a booked resource at a time overlapping it;
 - no two active allocations of one resource overlap in absolute time (checked in SQL).
 """
@@ -65,7 +66,27 @@ def scenarios(draw):
         "staff": draw(st.integers(1, 2)),
         "existing": draw(st.lists(st.integers(0, 24 * 4 - 1), max_size=3)),
         "bookings": draw(st.integers(1, 4)),
+        "processing": draw(st.sampled_from([(0, 0), (0, 0), (5, 5), (15, 10), (10, 30)])),
     }
+
+
+def _processing(scenario) -> dict:
+    """The drawn processing time, where the service can have it (single, longer than both)."""
+    after, gap = scenario["processing"]
+    if scenario["capacity"] > 1 or after + gap >= scenario["duration"]:
+        return {}
+    return {"processing_after_minutes": after, "processing_minutes": gap}
+
+
+def _pieces(service: Service, start: datetime, kind: str) -> list[tuple[datetime, datetime]]:
+    """What a resource of `kind` holds of an appointment starting at `start`, in absolute time."""
+    since = start - timedelta(minutes=service.buffer_before_minutes)
+    end = start + timedelta(minutes=service.duration_minutes)
+    until = end + timedelta(minutes=service.buffer_after_minutes)
+    if kind == "staff" and service.processing_minutes:
+        pause = start + timedelta(minutes=service.processing_after_minutes)
+        return [(since, pause), (pause + timedelta(minutes=service.processing_minutes), until)]
+    return [(since, until)]
 
 
 def _overlapping_allocations() -> int:
@@ -120,6 +141,7 @@ def _run(business, scenario) -> None:
             requires_room=scenario["room"],
             min_notice_minutes=0,
             horizon_days=30,
+            **_processing(scenario),
         )
         staff = [Resource.objects.create(kind="staff", name=f"S{n}") for n in range(scenario["staff"])]
         resources = [*staff]
@@ -185,29 +207,167 @@ def _check_stored(business, service, pk: int, slot: dict) -> None:
         appointment = Appointment.objects.get(pk=pk)
         assert appointment.start == start
         assert appointment.end - appointment.start == timedelta(minutes=service.duration_minutes)
-        for allocation in appointment.allocations.all():
-            assert allocation.period.lower == start - timedelta(minutes=service.buffer_before_minutes)
-            assert allocation.period.upper - allocation.period.lower == timedelta(
-                minutes=service.buffer_before_minutes
-                + service.duration_minutes
-                + service.buffer_after_minutes
+        held: dict[int, list] = {}
+        kinds = {}
+        for allocation in appointment.allocations.select_related("resource").order_by("period"):
+            held.setdefault(allocation.resource_id, []).append(
+                (allocation.period.lower, allocation.period.upper)
             )
+            kinds[allocation.resource_id] = allocation.resource.kind
+        for resource, pieces in held.items():
+            assert pieces == _pieces(service, start, kinds[resource])
 
 
 def _check_no_offer_overlaps(business, service, day: date, pk: int) -> None:
     with schema_context(business.schema):
-        held = {
-            a.resource_id: (a.period.lower, a.period.upper) for a in Allocation.objects.filter(appointment=pk)
-        }
+        held: dict[int, list] = {}
+        kinds = {}
+        for a in Allocation.objects.filter(appointment=pk).select_related("resource"):
+            held.setdefault(a.resource_id, []).append((a.period.lower, a.period.upper))
+            kinds[a.resource_id] = a.resource.kind
         booked_start = Appointment.objects.get(pk=pk).start
-    before = timedelta(minutes=service.buffer_before_minutes)
-    length = timedelta(minutes=service.duration_minutes + service.buffer_after_minutes)
     for slot in _slots(business.host, service, day):
         start = datetime.fromisoformat(slot["start"])
         if service.capacity > 1 and start == booked_start:
             continue  # the same group session, joinable while seats are left
-        since, until = start - before, start + length
         for resource in slot["resources"]:
-            if resource in held:
-                lower, upper = held[resource]
-                assert not (since < upper and lower < until), (slot, held[resource])
+            for since, until in _pieces(service, start, kinds.get(resource, "staff")):
+                for lower, upper in held.get(resource, []):
+                    assert not (since < upper and lower < until), (slot, held[resource])
+
+
+# --- Visits: two services back to back, the second with processing time -----------------------------------
+
+
+@st.composite
+def visit_scenarios(draw):
+    scenario = draw(scenarios())
+    scenario["first"] = draw(st.sampled_from([15, 30, 45]))
+    scenario["processing"] = draw(st.sampled_from([(10, 20), (15, 30), (5, 5)]))
+    scenario["duration"] = draw(st.sampled_from([45, 60, 90]))
+    scenario["capacity"] = 1
+    scenario["singles"] = draw(st.lists(st.integers(0, 200), max_size=2))
+    return scenario
+
+
+def _visit_slots(host: str, services: list[Service], day: date) -> list[dict]:
+    response = client_for(host, "en").get(
+        f"/api/public/v1/visits/availability/?services={services[0].pk},{services[1].pk}&start={day}&end={day}",
+        REMOTE_ADDR=f"10.7.{next(_serial) % 250}.{next(_serial) % 250}",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()["slots"]
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(scenario=visit_scenarios())
+def test_every_offered_visit_books_and_stores_exactly_what_was_offered(business_a, scenario):
+    day = scenario["day"]
+    for alias in caches:
+        caches[alias].clear()
+    with time_machine.travel(datetime.combine(day - timedelta(days=2), time(12), UTC), tick=True):
+        try:
+            with transaction.atomic():
+                _run_visits(business_a, scenario)
+                raise _Rollback
+        except _Rollback:
+            pass
+    connection.set_schema_to_public()
+
+
+def _run_visits(business, scenario) -> None:
+    day = scenario["day"]
+    with schema_context(business.schema):
+        common = {"min_notice_minutes": 0, "horizon_days": 30, "slot_step_minutes": scenario["step"]}
+        first = Service.objects.create(
+            name="Cut",
+            duration_minutes=scenario["first"],
+            buffer_after_minutes=scenario["after"],
+            **common,
+        )
+        second = Service.objects.create(
+            name="Colour",
+            duration_minutes=scenario["duration"],
+            buffer_before_minutes=scenario["before"],
+            requires_room=scenario["room"],
+            **common,
+            **_processing(scenario),
+        )
+        staff = [Resource.objects.create(kind="staff", name=f"S{n}") for n in range(scenario["staff"])]
+        first.resources.set(staff)
+        second.resources.set(
+            [*staff, *([Resource.objects.create(kind="room", name="R")] if scenario["room"] else [])]
+        )
+        for start, end in scenario["hours"]:
+            WeeklyHours.objects.create(weekday=day.weekday(), start=_wall(start), end=_wall(end))
+    services = [first, second]
+    staff_ids = {r.pk for r in staff}
+    owner = log_in_as(business, "owner")
+    for n in range(scenario["bookings"]):
+        # Single cuts first, often into a colour's processing gap: the engine offers them, they must fit.
+        for pick in scenario["singles"] if n else ():
+            slots = _slots(business.host, first, day)
+            if slots:
+                slot = slots[pick % len(slots)]
+                assert _book_staff(owner, first, slot, staff_ids).status_code == 201
+        slots = _visit_slots(business.host, services, day)
+        if not slots:
+            break
+        slot = slots[(n * 7919) % len(slots)]
+        parts = [
+            {"service": s.pk, "staff": next(pk for pk in part["resources"] if pk in staff_ids)}
+            for s, part in zip(services, slot["parts"], strict=True)
+        ]
+        if n % 2 == 0:
+            response = owner.post(
+                "/api/v1/visits/",
+                {"services": parts, "start": slot["start"]},
+                content_type="application/json",
+            )
+            assert response.status_code == 201, (slot, response.content)
+            ids = [a["id"] for a in response.json()["appointments"]]
+        else:
+            body = booking_body(
+                first,
+                datetime.fromisoformat(slot["start"]),
+                email=f"visit-{next(_serial)}@example.com",
+                phone="",
+                sms_consent=False,
+            )
+            body.pop("service")
+            body["services"] = [{"service": p["service"], "resource": p["staff"]} for p in parts]
+            response = client_for(business.host, "en").post(
+                "/api/public/v1/visits/", body, content_type="application/json", REMOTE_ADDR=f"10.6.{n}.1"
+            )
+            assert response.status_code == 201, (slot, response.content)
+            with schema_context(business.schema):
+                lead = Appointment.objects.get(manage_token=response.json()["manage_token"])
+                ids = list(
+                    Appointment.objects.filter(visit=lead.visit)
+                    .order_by("start")
+                    .values_list("pk", flat=True)
+                )
+        for service, part, pk in zip(services, slot["parts"], ids, strict=True):
+            _check_stored(business, service, pk, part)
+        _check_no_visit_overlaps(business, services, day, ids)
+    with schema_context(business.schema):
+        assert _overlapping_allocations() == 0
+
+
+def _check_no_visit_overlaps(business, services, day: date, ids: list[int]) -> None:
+    with schema_context(business.schema):
+        held: dict[int, list] = {}
+        for a in Allocation.objects.filter(appointment__in=ids):
+            held.setdefault(a.resource_id, []).append((a.period.lower, a.period.upper))
+        kinds = dict(Resource.objects.values_list("pk", "kind"))
+    for slot in _visit_slots(business.host, services, day):
+        for service, part in zip(services, slot["parts"], strict=True):
+            start = datetime.fromisoformat(part["start"])
+            for resource in part["resources"]:
+                for since, until in _pieces(service, start, kinds[resource]):
+                    for lower, upper in held.get(resource, []):
+                        assert not (since < upper and lower < until), (slot, held[resource])

@@ -289,6 +289,9 @@
     var key = this.serviceId + ":" + (this.resourceId || "") + ":" + monday;
     if (!this.cache[key]) {
       var query = "availability/?service=" + encodeURIComponent(this.serviceId) + "&start=" + monday + "&end=" + addDays(monday, 6);
+      // A visit ("visit:3,5"): when the services can be had back to back.
+      var visit = String(this.serviceId).split("visit:")[1];
+      if (visit) query = "visits/availability/?services=" + encodeURIComponent(visit) + "&start=" + monday + "&end=" + addDays(monday, 6);
       if (this.resourceId) query += "&resource=" + encodeURIComponent(this.resourceId);
       var cache = this.cache;
       cache[key] = this.opts.api.get(query).then(function (r) {
@@ -553,8 +556,15 @@
       if (card && !card.disabled) return self.chooseService(card);
       var staff = event.target.closest("[data-staff]");
       if (staff) return self.chooseStaff(staff.getAttribute("data-staff") || null);
+      if (event.target.closest("[data-visit-go]")) return self.chooseVisit();
       if (event.target.closest("[data-back]")) return self.back();
       if (event.target.closest("[data-restart]")) return self.restart();
+    });
+    this.root.addEventListener("change", function (event) {
+      var box = event.target.closest("[data-visit-service]");
+      if (!box) return;
+      self.visitOrder = (self.visitOrder || []).filter(function (id) { return id !== box.value; });
+      if (box.checked) self.visitOrder.push(box.value);
     });
     this.form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -604,6 +614,7 @@
     }
     var service = this.catalogue.services[card.getAttribute("data-service")];
     if (!service) return;
+    this.state.visit = null;
     $$("[data-service]", this.root).forEach(function (c) { c.setAttribute("aria-pressed", c === card ? "true" : "false"); });
     if (!this.state.service || this.state.service.id !== service.id) {
       this.state.staff = null;
@@ -633,6 +644,34 @@
     this.show("staff");
   };
 
+  /** Several services in one visit, back to back in the order listed, with whoever is free for each. */
+  BookingPage.prototype.chooseVisit = function () {
+    var self = this;
+    if (!this.catalogue) {
+      this.ready.then(function () { if (self.catalogue) self.chooseVisit(); });
+      return;
+    }
+    // In the order the customer ticked them.
+    var ticked = $$("[data-visit-service]:checked", this.root).map(function (box) { return box.value; });
+    var order = (this.visitOrder || []).filter(function (id) { return ticked.indexOf(id) >= 0; });
+    var chosen = order.map(function (id) { return self.catalogue.services[id]; }).filter(Boolean);
+    var error = $("[data-visit-error]", this.root);
+    error.hidden = chosen.length >= 2;
+    if (chosen.length < 2) return error.focus && error.focus();
+    $$("[data-service]", this.root).forEach(function (c) { c.setAttribute("aria-pressed", "false"); });
+    this.state.visit = chosen.map(function (s) { return s.id; });
+    this.state.service = {
+      id: "visit:" + this.state.visit.join(","),
+      name: chosen.map(function (s) { return s.name; }).join(" + "),
+      price: chosen.reduce(function (sum, s) { return sum + Number(s.price); }, 0),
+      staff: [],
+    };
+    this.state.staff = null;
+    this.state.staffName = "";
+    this.skipStaff = true;
+    this.openPicker();
+  };
+
   BookingPage.prototype.chooseStaff = function (id) {
     var service = this.state.service;
     this.state.staff = id ? Number(id) : null;
@@ -652,6 +691,14 @@
     var self = this;
     var t = this.t;
     if (this.holding) return;
+    if (this.state.visit) {
+      // A visit is booked without a hold; the booking itself checks the time.
+      this.picker.hideConflict();
+      $("[data-form-conflict]", this.root).hidden = true;
+      this.state.hold = null;
+      this.state.slot = slot;
+      return this.showDetails();
+    }
     this.holding = true;
     this.picker.hideConflict();
     $("[data-form-conflict]", this.root).hidden = true;
@@ -886,11 +933,17 @@
     });
     if (s.staff) body.resource = s.staff;
     if (s.hold) body.hold = s.hold.token;
+    var path = "bookings/";
+    if (s.visit) {
+      path = "visits/";
+      delete body.service;
+      body.services = s.visit.map(function (id) { return { service: id }; });
+    }
     var key = uuid();
     var wait = Math.max(0, this.catalogue.tokenAt + MIN_FORM_AGE_MS - Date.now());
 
     function attempt(n) {
-      return self.api.post("bookings/", body, { "Idempotency-Key": key }).catch(function (err) {
+      return self.api.post(path, body, { "Idempotency-Key": key }).catch(function (err) {
         if (n >= 2) throw err;
         return sleep(800 * (n + 1)).then(function () { return attempt(n + 1); });
       });
@@ -961,7 +1014,7 @@
     var facts = $("[data-done-facts]", section);
     facts.textContent = "";
     [
-      [t("label.service"), booking.service || s.service.name],
+      [t("label.service"), s.visit ? s.service.name : booking.service || s.service.name],
       [t("label.date"), fmt.dayLong(fmt.ymd(start))],
       [t("label.time"), fmt.time(start) + "–" + fmt.time(new Date(booking.end)) + " " + fmt.zoneAbbr(start)],
       [t("label.staff"), s.staffName],
