@@ -379,6 +379,16 @@ SPECTACULAR_SETTINGS = {
     f"(valid for {API_TOKEN_DAYS} days; listed and revocable on the account page; a password change or "
     "deactivation ends them).",
     "VERSION": "1.0.0",
+    # Choice sets that share a field name get their own component names.
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "termino.tenants.webhooks.models.EventType",
+        "WebhookDeliveryStatusEnum": "termino.tenants.webhooks.models.DeliveryStatus",
+        "PaymentStatusEnum": "termino.tenants.payments.models.PaymentStatus",
+        "RefundStatusEnum": "termino.tenants.payments.models.RefundStatus",
+        "WaitlistEntryStatusEnum": "termino.tenants.waitlist.models.EntryStatus",
+        "WaitlistOfferStatusEnum": "termino.tenants.waitlist.models.OfferStatus",
+        "NewAppointmentStatusEnum": [("confirmed", "confirmed"), ("requested", "requested")],
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }

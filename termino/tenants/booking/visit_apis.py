@@ -49,6 +49,9 @@ class PublicVisitAvailabilityApi(PublicApi):
 
 
 class VisitPartInput(serializers.Serializer):
+    class Meta:
+        ref_name = "PublicVisitPart"  # the staff API has its own
+
     service = serializers.IntegerField()
     resource = serializers.IntegerField(required=False, allow_null=True, help_text="staff member, or none")
 

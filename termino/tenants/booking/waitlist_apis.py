@@ -104,6 +104,9 @@ class WaitlistLeaveApi(PublicApi):
 
 
 class OfferOutput(serializers.Serializer):
+    class Meta:
+        ref_name = "PublicWaitlistOffer"  # the staff API has its own
+
     status = serializers.CharField()
     service = serializers.CharField(source="entry.service.name")
     start = serializers.DateTimeField()

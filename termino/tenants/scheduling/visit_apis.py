@@ -82,25 +82,22 @@ VISIT_AVAILABILITY_PARAMETERS = [
 ]
 
 
+class VisitSlotPart(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    resources = serializers.ListField(child=serializers.IntegerField())
+
+
+class VisitSlot(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    parts = VisitSlotPart(many=True)
+
+
 def visit_slot_output():
-    """The schema of one visit slot (a new field each time: a field belongs to one parent)."""
-    return inline_serializer(
-        "VisitSlot",
-        {
-            "start": serializers.DateTimeField(),
-            "end": serializers.DateTimeField(),
-            "parts": serializers.ListField(
-                child=inline_serializer(
-                    "VisitSlotPart",
-                    {
-                        "start": serializers.DateTimeField(),
-                        "end": serializers.DateTimeField(),
-                        "resources": serializers.ListField(child=serializers.IntegerField()),
-                    },
-                )
-            ),
-        },
-    )
+    """The schema of one visit slot: a new field each time (a field belongs to one parent), one class, so
+    the staff and the public API share one OpenAPI component."""
+    return VisitSlot()
 
 
 def visit_slots(data: dict, time_zone: str, *, online: bool) -> list[dict]:

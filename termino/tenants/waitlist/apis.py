@@ -135,6 +135,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 class SettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = WaitlistSettings
+        ref_name = "WaitlistSettings"
         fields = ["offer_count", "offer_minutes"]
         extra_kwargs = {
             "offer_count": {"min_value": 1, "max_value": 20, "required": True},
