@@ -17,6 +17,7 @@ SAMPLE = {
     "pk": "1",
     "note_pk": "1",
     "payment_id": "1",
+    "delivery_pk": "1",
     "token": "x" * 20,
     "kind": "reminder",
     "channel": "sms",
