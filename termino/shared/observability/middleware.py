@@ -42,10 +42,10 @@ class OperationsMiddleware:
         try:
             response = self.get_response(request)
             elapsed = time.perf_counter() - started
-            response["X-Request-ID"] = request_id.get()
+            identity = request_id.get()
+            response["X-Request-ID"] = identity
             # Counted and logged when the server closes the response, after the client has it: neither
             # the metrics files nor the log line are part of any request's latency.
-            identity = request_id.get()
             response._resource_closers.append(lambda: _record(request, response, elapsed, identity))
             return response
         finally:
