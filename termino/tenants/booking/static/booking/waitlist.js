@@ -249,7 +249,8 @@
     if (offer) window.terminoOffer = new Offer(offer);
   }
 
-  // Deferred like booking.js, which runs after this file: start once the document is parsed and it has run.
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else setTimeout(start, 0);
+  // Deferred like booking.js, which runs after this file (perhaps still downloading now): DOMContentLoaded
+  // fires only after every deferred script has run, so window.terminoBooking exists then.
+  if (document.readyState === "complete") start();
+  else document.addEventListener("DOMContentLoaded", start);
 })();
