@@ -23,9 +23,11 @@ from termino.platform.tenancy import routing, services
 from termino.platform.tenancy.models import Tenant, TenantStatus
 
 from . import clock
+from .spare_pool import SparePool
 
 PASSWORD = "Kalender-Blau-2026"
 _serial = itertools.count(1)
+spare_pool = SparePool()
 
 
 @dataclass
@@ -130,10 +132,11 @@ def django_db_setup(django_test_environment, django_db_blocker):
     with django_db_blocker.unblock():
         db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         assert connection.settings_dict["NAME"].startswith("test_"), "refusing to run on a non-test database"
-        services.schema_pool_fill(size=2)
+        spare_pool.prepare()
+        spare_pool.top_up()
         a = provision("alpha-salon", company_name="Alpha Salon")
         b = provision("beta-praxis", company_name="Beta Praxis")
-        services.schema_pool_fill(size=2)
+        spare_pool.top_up()
     pytest.termino_businesses = (a, b)
     yield
     with django_db_blocker.unblock():
@@ -189,11 +192,14 @@ def committed_db(django_db_setup, django_db_blocker):
     made: list[Business] = []
 
     def _provision(slug: str, **overrides) -> Business:
+        spare_pool.top_up()
         business = provision(slug, **overrides)
         made.append(business)
+        spare_pool.top_up()  # so the refill the signup asked for finds nothing to do
         return business
 
     with django_db_blocker.unblock():
+        spare_pool.top_up()  # what a signup through the site took in the test before
         yield _provision
         connection.set_schema_to_public()
         for business in made:
