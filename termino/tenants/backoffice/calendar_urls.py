@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import calendar_series_views as series_views
 from . import calendar_views as views
+from . import calendar_visit_views as visit_views
 
 app_name = "calendar"
 urlpatterns = [
@@ -18,4 +19,6 @@ urlpatterns = [
     path("series/book/", series_views.series_book, name="series_book"),
     path("appointments/<int:pk>/series-move/", series_views.series_move, name="series_move"),
     path("appointments/<int:pk>/series-cancel/", series_views.series_cancel, name="series_cancel"),
+    path("visits/book/", visit_views.visit_book, name="visit_book"),
+    path("appointments/<int:pk>/visit-cancel/", visit_views.visit_cancel, name="visit_cancel"),
 ]

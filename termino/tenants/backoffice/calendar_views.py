@@ -32,6 +32,7 @@ from termino.tenants.scheduling.events import Actor
 from termino.tenants.scheduling.models import (
     ACTIVE_STATUSES,
     SERIES_MAX_OCCURRENCES,
+    VISIT_MAX_SERVICES,
     Appointment,
     AppointmentSource,
     AppointmentStatus,
@@ -99,6 +100,7 @@ def calendar_page(request):
             "blocks": reverse("calendar:unblock", args=[0]).removesuffix("0/delete/"),
             "seriesPreview": reverse("calendar:series_preview"),
             "seriesBook": reverse("calendar:series_book"),
+            "visitBook": reverse("calendar:visit_book"),
         },
     }
     context = {
@@ -129,6 +131,7 @@ def calendar_page(request):
         "time_zone": request.tenant.time_zone,
         "repeat_weekdays": list(enumerate(WEEKDAYS_ABBR.values())),
         "series_max": SERIES_MAX_OCCURRENCES,
+        "visit_max": VISIT_MAX_SERVICES,
     }
     return render(request, "backoffice/calendar/page.html", context)
 
@@ -160,7 +163,10 @@ def events_feed(request):
     shown = {r.pk for r in resources}
     region = request.tenant.country or "DE"
     now = timeutils.now()
-    events = [_appointment_event(entry, shown, zone, region, now) for entry in feed.entries]
+    visits = cal.visit_parts(
+        visit_ids={e.appointment.visit_id for e in feed.entries if e.appointment.visit_id}, zone=zone
+    )
+    events = [_appointment_event(entry, shown, zone, region, now, visits) for entry in feed.entries]
     since, until = timeutils.local_day_bounds(first_day, last_day, zone)
     for closure in feed.closures:
         events.append(_closure_event(closure, shown, zone, since, until))
@@ -173,7 +179,9 @@ def _wall(moment: datetime, zone: ZoneInfo) -> str:
     return timeutils.localtime(moment, zone).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _appointment_event(entry, shown: set[int], zone: ZoneInfo, region: str, now: datetime) -> dict:
+def _appointment_event(
+    entry, shown: set[int], zone: ZoneInfo, region: str, now: datetime, visits: dict[int, list]
+) -> dict:
     a = entry.appointment
     start, end = timeutils.localtime(a.start, zone), timeutils.localtime(a.end, zone)
     minutes = int(timeutils.elapsed(a.start, a.end).total_seconds() // 60)
@@ -212,6 +220,8 @@ def _appointment_event(entry, shown: set[int], zone: ZoneInfo, region: str, now:
             "notes": a.notes,
             "source": a.get_source_display(),
             "series": a.series_id,
+            "visit": a.visit_id,
+            "visitParts": visits.get(a.visit_id, []),
         },
     }
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from termino.shared import timeutils
 
 from .availability import day_minutes
-from .models import Allocation, AppointmentStatus, Closure, Resource, Service, WeeklyHours
+from .models import Allocation, Appointment, AppointmentStatus, Closure, Resource, Service, WeeklyHours
 from .selectors import free_slots
 
 DEFAULT_DAY = (8 * 60, 18 * 60)  # shown when no hours are set up
@@ -80,6 +80,29 @@ def calendar_feed(*, first_day: date, last_day: date, resources: list[Resource],
         closures=closures,
         open=_working_time(first_day, last_day, ids),
     )
+
+
+def visit_parts(*, visit_ids: set[int], zone: ZoneInfo) -> dict[int, list[dict]]:
+    """Per visit, its services in order (also those outside the shown columns or days), for the dialog."""
+    if not visit_ids:
+        return {}
+    parts: dict[int, list[dict]] = defaultdict(list)
+    for appointment in (
+        Appointment.objects.filter(visit_id__in=visit_ids)
+        .exclude(status=AppointmentStatus.HELD)
+        .select_related("service")
+        .order_by("start", "pk")
+    ):
+        parts[appointment.visit_id].append(
+            {
+                "id": appointment.pk,
+                "service": appointment.service.name,
+                "from": timeutils.wall_time(appointment.start, zone),
+                "until": timeutils.wall_time(appointment.end, zone),
+                "status": appointment.status,
+            }
+        )
+    return dict(parts)
 
 
 def _working_time(first_day: date, last_day: date, ids: list[int]) -> dict[tuple[int, date], list]:

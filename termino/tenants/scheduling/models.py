@@ -179,6 +179,9 @@ class AppointmentSource(models.TextChoices):
     API = "api", _("API")
 
 
+VISIT_MAX_SERVICES = 5  # a visit of more services is not something a customer books in one go
+
+
 class Visit(models.Model):
     """Several services booked back to back for one customer as one booking.
 

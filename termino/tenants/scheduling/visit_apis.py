@@ -22,6 +22,7 @@ from . import lifecycle, selectors, services
 from .apis import AppointmentCancelInput, AppointmentOutput, DateRangeInput, _valid, plausible_date
 from .events import Actor
 from .models import (
+    VISIT_MAX_SERVICES,
     Allocation,
     Appointment,
     AppointmentSource,
@@ -31,7 +32,7 @@ from .models import (
     Visit,
 )
 
-MAX_SERVICES = 5  # a visit of more services is not something a customer books in one go
+MAX_SERVICES = VISIT_MAX_SERVICES
 
 
 class IdListField(serializers.CharField):
