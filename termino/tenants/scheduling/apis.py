@@ -22,7 +22,7 @@ from termino.shared.timefields import InstantField
 from termino.tenants.business.roles import is_manager, own_resource_ids
 from termino.tenants.crm.models import Customer
 
-from . import lifecycle, selectors, services
+from . import availability, lifecycle, selectors, services
 from .availability import END_OF_DAY, is_end_of_day
 from .events import Actor
 from .history import appointment_history
@@ -578,7 +578,8 @@ class AvailabilityApi(APIView):
             raise serializers.ValidationError({"service": [_("There is no active service with this id.")]})
         if resource is not None and resource not in offer.resource_ids:
             raise serializers.ValidationError({"resource": [_("This resource does not offer the service.")]})
-        return Response({"slots": [{**s.as_json(), "seats_left": s.seats_left} for s in offer.slots]})
+        iso = availability.isoformat_cached()
+        return Response({"slots": [{**s.as_json(iso), "seats_left": s.seats_left} for s in offer.slots]})
 
 
 def _valid(serializer_class, data) -> dict:

@@ -70,7 +70,7 @@ longest appointment can reach into.
 """
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -202,13 +202,10 @@ class Slot:
     resources: tuple[int, ...]  # free staff (plus free rooms if required), sorted
     seats_left: int = 1  # for group services: free places in the session
 
-    def as_json(self) -> dict:
-        """The slot as every API answers it: ISO-8601 times with the business's offset."""
-        return {
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "resources": list(self.resources),
-        }
+    def as_json(self, iso: Callable[[datetime], str] = datetime.isoformat) -> dict:
+        """The slot as every API answers it: ISO-8601 times with the business's offset (`iso`: see
+        `isoformat_cached`)."""
+        return {"start": iso(self.start), "end": iso(self.end), "resources": list(self.resources)}
 
 
 @dataclass(frozen=True)
@@ -228,12 +225,25 @@ class VisitSlot:
     end: datetime
     parts: tuple[Slot, ...]
 
-    def as_json(self) -> dict:
-        return {
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "parts": [part.as_json() for part in self.parts],
-        }
+    def as_json(self, iso: Callable[[datetime], str] = datetime.isoformat) -> dict:
+        parts = [part.as_json(iso) for part in self.parts]
+        return {"start": parts[0]["start"], "end": parts[-1]["end"], "parts": parts}
+
+
+def isoformat_cached() -> Callable[[datetime], str]:
+    """`datetime.isoformat` remembering its answers: a list of slots names most instants several times
+    (a slot's end is a later slot's start; a visit's parts meet), and formatting is what answering costs."""
+    known: dict[tuple[datetime, int], str] = {}
+
+    def iso(moment: datetime) -> str:
+        # Keyed with the fold: in one zone 02:30 before and after the clocks go back compare equal.
+        key = (moment, moment.fold)
+        text = known.get(key)
+        if text is None:
+            text = known[key] = moment.isoformat()
+        return text
+
+    return iso
 
 
 def visit_offsets(parts: Sequence[ServiceRules]) -> list[timedelta]:
@@ -429,12 +439,15 @@ def free_visit_slots(
             found = local[moment] = _in_zone(moment, tz)
         return found
 
-    for i, t in enumerate(times):
-        if not all(free[k][i] for k in range(len(parts))):
+    # A part's list is sorted already unless rooms were added to its staff.
+    mixed = [bool(_roles(part.resources, part.rules, part.resource_id)[1]) for part in parts]
+    laid_out = list(zip(bounds, mixed, strict=True))
+    for t, frees in zip(times, zip(*free, strict=True), strict=True):
+        if not all(frees):
             continue
         pieces = tuple(
-            Slot(in_zone(t + begin), in_zone(t + finish), tuple(sorted(free[k][i])))
-            for k, (begin, finish) in enumerate(bounds)
+            Slot(in_zone(t + begin), in_zone(t + finish), tuple(sorted(ids) if unsorted else ids))
+            for ids, ((begin, finish), unsorted) in zip(frees, laid_out, strict=True)
         )
         result.append(VisitSlot(pieces[0].start, pieces[-1].end, pieces))
     return result

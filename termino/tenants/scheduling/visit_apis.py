@@ -18,7 +18,7 @@ from termino.shared.timefields import InstantField
 from termino.tenants.business.roles import own_resource_ids
 from termino.tenants.crm.models import Customer
 
-from . import lifecycle, selectors, services
+from . import availability, lifecycle, selectors, services
 from .apis import AppointmentCancelInput, AppointmentOutput, DateRangeInput, _valid, plausible_date
 from .events import Actor
 from .models import (
@@ -117,7 +117,8 @@ def visit_slots(data: dict, time_zone: str, *, online: bool) -> list[dict]:
             else _("One of these services is not active or is a group service.")
         )
         raise serializers.ValidationError({"services": [message]})
-    return [slot.as_json() for slot in slots]
+    iso = availability.isoformat_cached()
+    return [slot.as_json(iso) for slot in slots]
 
 
 class VisitAvailabilityApi(APIView):
