@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from termino.platform.tenancy.routing import primary_url
 from termino.shared import phones, timeutils
 from termino.tenants.business.models import BusinessSettings
+from termino.tenants.scheduling.models import Appointment
 from termino.tenants.scheduling.series_selectors import series_occurrences
 
 from . import texts
@@ -92,7 +93,7 @@ def placeholder_values(*, tenant, appointment, customer, channel: str = Channel.
         values["customer"] = str(customer)
         values["first_name"] = customer.first_name or str(customer)
     if appointment is not None:
-        values["service"] = appointment.service.name
+        values["service"] = _service_names(appointment)
         values.update(_moment(appointment.start, tenant=tenant))
         if appointment.manage_token:
             values["manage_link"] = primary_url(tenant, f"/book/manage/{appointment.manage_token}/")
@@ -100,6 +101,18 @@ def placeholder_values(*, tenant, appointment, customer, channel: str = Channel.
         if appointment.series_id:
             values["dates"] = _series_dates(appointment, tenant=tenant, sms=channel == Channel.SMS)
     return values
+
+
+def _service_names(appointment) -> str:
+    """The service; for a visit (whose lead speaks for all of it) every service in order: "Cut + Colour"."""
+    if appointment.visit_id is None:
+        return appointment.service.name
+    names = (
+        Appointment.objects.filter(visit_id=appointment.visit_id)
+        .order_by("start", "pk")
+        .values_list("service__name", flat=True)
+    )
+    return " + ".join(names) or appointment.service.name
 
 
 def _series_dates(appointment, *, tenant, sms: bool) -> str:

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django_tenants.utils import schema_context
 
+from termino.tenants.notifications import rendering
 from termino.tenants.notifications.models import MessageKind, OutboxMessage
 from termino.tenants.scheduling.models import Allocation, Appointment, AppointmentStatus, Service
 from tests.conftest import client_for
@@ -86,6 +87,10 @@ def test_cut_and_colour_booked_online_while_the_processing_gap_is_booked_by_anot
             kind=MessageKind.CONFIRMATION, customer=lead.customer
         ).values_list("appointment_id", flat=True)
         assert sorted(set(confirmations)) == [lead.pk] and len(confirmations) == 2
+        # It names the whole visit, not only its first service.
+        for message in OutboxMessage.objects.filter(kind=MessageKind.CONFIRMATION, customer=lead.customer):
+            _subject, text = rendering.render(message, tenant=business.tenant)
+            assert "Haarschnitt + Farbe" in text
 
 
 def test_the_gap_of_a_booked_colour_is_offered_and_sold_to_another_customer(stylist):
