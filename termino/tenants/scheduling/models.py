@@ -253,6 +253,10 @@ class Appointment(models.Model):
     def __str__(self) -> str:
         return f"{self.service} {self.start:%Y-%m-%d %H:%M}"
 
+    def resource_names(self) -> list[str]:
+        """Who and what it holds, each once (a staff member with processing time holds two pieces)."""
+        return list(dict.fromkeys(allocation.resource.name for allocation in self.allocations.all()))
+
 
 class AllocationPhase(models.IntegerChoices):
     WHOLE = 0, "whole"  # the whole held time, buffers included
