@@ -8,6 +8,7 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self):
-        from . import services
+        from . import exports, services
 
         services.register()
+        exports.register()

@@ -12,9 +12,10 @@ confirmed request; docs/privacy.md says it for people):
 - Included: the entry (contact data, the team's free-text notes field, tags, restriction), every note the
   team wrote about the person, the consent history, appointments (with their notes, cancellation reason
   and the staff member or room booked, which is part of the service received), the messages sent to them
-  with text and recipient, their requests from the booking page, and the processing log of their data:
-  when it was viewed, exported, changed, restricted or erased, and whether by the business or by the
-  customer themself (CJEU C-579/21: dates and kind of the processing, not the staff member's identity).
+  with text and recipient, their requests from the booking page, their waitlist entries and the offers
+  made to them, their payments (amounts, refunds; no card data is stored), and the processing log of
+  their data: when it was viewed, exported, changed, restricted or erased, and whether by the business or
+  by the customer themself (CJEU C-579/21: dates and kind of the processing, not the staff member's identity).
 - Left out, as internal or as someone else's data (Art. 15(4)): which team member wrote a note, created
   the entry or opened, changed or exported it (names, logins, IP addresses of the audit trail); the
   details of audit rows; pairs of likely duplicates (they name another customer entry); data of any other
@@ -25,7 +26,7 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from uuid import UUID
@@ -79,6 +80,16 @@ SECTIONS = {
     "privacy_requests": ["kind", "status", "created_at", "verified_at", "handled_at"],
     "processing_log": ["at", "action", "by"],
 }
+# Sections of apps above this one (waitlist, payments), which register them at start-up (`section_register`):
+# this module must not import them. Each is a function (customer, when) → rows.
+_SECTION_ROWS: dict[str, Callable] = {}
+
+
+def section_register(name: str, columns: list[str], rows: Callable) -> None:
+    """Add a section to every customer export: `rows(customer=…, when=…)` lists its rows (`when` formats an
+    instant as the export does), each with exactly `columns`."""
+    SECTIONS[name] = columns
+    _SECTION_ROWS[name] = rows
 
 
 def _zone() -> ZoneInfo:
@@ -115,7 +126,7 @@ def customer_export(*, customer: Customer) -> dict:
         .order_by("start", "id")
     )
     requests = PrivacyRequest.objects.filter(email=customer.email) if customer.email else []
-    return {
+    data = {
         "format": CUSTOMER_FORMAT,
         "exported_at": _when(timezone.now(), zone),
         "business": _business_name(),
@@ -193,6 +204,9 @@ def customer_export(*, customer: Customer) -> dict:
             for e in PersonalDataEvent.objects.filter(customer_id=customer.pk).order_by("created_at", "id")
         ],
     }
+    for name, rows in _SECTION_ROWS.items():
+        data[name] = rows(customer=customer, when=lambda value: _when(value, zone))
+    return data
 
 
 def customers_export(*, customers: Iterable[Customer]) -> dict:

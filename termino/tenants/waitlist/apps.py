@@ -8,7 +8,8 @@ class WaitlistConfig(AppConfig):
     verbose_name = _("Waitlist")
 
     def ready(self):
-        from . import due, triggers
+        from . import due, exports, triggers
 
         due.register()
+        exports.register()
         triggers.connect()
