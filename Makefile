@@ -41,9 +41,10 @@ browser:
 tools:
 	@scripts/ensure-tools.sh
 
-# Two workers (pytest-xdist), each with its own PostgreSQL and Redis; a file's tests stay on one worker.
+# Three workers (pytest-xdist), each with its own PostgreSQL and Redis; a file's tests stay on one worker.
+# Three on two cores: a good part of the suite waits (browsers, Celery workers, subprocesses), not computes.
 # Against servers given in DATABASE_URL/REDIS_URL one process, since the workers would share them.
-PYTEST_WORKERS ?= $(if $(DATABASE_URL),0,2)
+PYTEST_WORKERS ?= $(if $(DATABASE_URL),0,3)
 test: install messages browser tools lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 

@@ -105,6 +105,9 @@ def test_export_json_and_csv_downloads_are_complete_and_recorded(business_a, ann
         "messages.csv",
         "privacy_requests.csv",
         "processing_log.csv",
+        "waitlist.csv",
+        "waitlist_offers.csv",
+        "payments.csv",
     }
     with schema_context(business_a.schema):
         exports = list(
