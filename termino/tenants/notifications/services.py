@@ -136,7 +136,7 @@ class Batch:
 def outbox_deliver(
     *, message_id: int, tenant, sms: SmsGateway | None = None, batch: Batch | None = None
 ) -> str:
-    """Send one claimed message; returns its new status."""
+    """Send one claimed message; returns its new status ("" when another attempt holds it now)."""
     message = OutboxMessage.objects.select_related("appointment__service", "customer").get(pk=message_id)
     return _deliver(message, batch or Batch.load(tenant, sms))
 
@@ -160,6 +160,8 @@ def _deliver(message: OutboxMessage, batch: Batch, consents: dict | None = None)
     tenant, sms = batch.tenant, batch.sms
     if message.status != MessageStatus.SENDING:
         return message.status
+    if not _claim_renew(message):
+        return ""  # requeued as stuck while this batch was busy, and another attempt has it now
     if message.provider_message_id:  # accepted before, bookkeeping interrupted: never twice
         return _finish(message, MessageStatus.SENT)
     if consents is None:
@@ -214,11 +216,25 @@ def _deliver(message: OutboxMessage, batch: Batch, consents: dict | None = None)
             return _finish(
                 message, MessageStatus.FAILED, reason=f"gave up after {message.attempts} attempts: {reason}"
             )
-        OutboxMessage.objects.filter(pk=message.pk).update(
+        OutboxMessage.objects.filter(pk=message.pk, attempts=message.attempts).update(
             status=MessageStatus.QUEUED, reason=reason, due_at=timezone.now() + backoff(message.attempts)
         )
         return MessageStatus.QUEUED
     return _finish(message, MessageStatus.SENT, provider_id=provider_id, text=body)
+
+
+def _claim_renew(message: OutboxMessage) -> bool:
+    """Whether this attempt still holds the row, renewing its claim for the send that follows.
+
+    A batch is claimed at once and sent one by one; a slow gateway can keep its last rows `sending` past
+    OUTBOX_STUCK_AFTER_SECONDS, and `outbox_reconcile` then hands an SMS to another attempt. The attempt
+    number fences: only the attempt that claimed the row last may send or finish it.
+    """
+    return bool(
+        OutboxMessage.objects.filter(
+            pk=message.pk, status=MessageStatus.SENDING, attempts=message.attempts
+        ).update(updated_at=timezone.now())
+    )
 
 
 def _finish(message, status: str, *, reason: str = "", provider_id: str = "", text: str | None = None) -> str:
@@ -230,7 +246,8 @@ def _finish(message, status: str, *, reason: str = "", provider_id: str = "", te
         fields["provider_message_id"] = provider_id
     if text is not None:
         fields["text"] = text
-    OutboxMessage.objects.filter(pk=message.pk).update(**fields)
+    # Fenced by the attempt number like `_claim_renew`: a superseded attempt never overwrites a newer one.
+    OutboxMessage.objects.filter(pk=message.pk, attempts=message.attempts).update(**fields)
     return status
 
 
@@ -330,6 +347,8 @@ def outbox_send_due(*, tenant, sms: SmsGateway | None = None) -> dict[str, int]:
         tally = Counter()
         for message in messages:
             status = _deliver(message, batch, consents)
+            if not status:
+                continue  # another attempt's now
             counts[status] = counts.get(status, 0) + 1
             tally[message.channel, status] += 1
         counters.messages_add(tally)  # for /metrics: one Redis round trip per batch

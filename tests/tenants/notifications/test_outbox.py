@@ -207,3 +207,25 @@ def test_sms_of_a_business_locked_by_platform_staff_are_skipped(booked, fake):
     SmsLock.objects.create(tenant_id=booked.tenant.pk, reason="abuse report")
     assert send(booked, Lox24Gateway(fake.url, fake.token)) == {"skipped": 1, "sent": 1}  # the e-mail goes
     assert fake.messages == []
+
+
+def test_a_batch_row_requeued_as_stuck_and_taken_by_another_attempt_is_not_sent_by_the_first(booked, fake):
+    """A slow gateway keeps a batch's last rows `sending` past OUTBOX_STUCK_AFTER_SECONDS; the reconcile hands
+    the SMS to another attempt. The first worker, reaching the row later, must leave it alone."""
+    gateway = Lox24Gateway(fake.url, fake.token)
+    with schema_context(booked.schema):
+        OutboxMessage.objects.filter(channel="email").update(status="sent")
+        first = services._claim(services.CLAIM_BATCH)  # the slow worker's batch
+        assert [m.channel for m in first] == ["sms"]
+        OutboxMessage.objects.filter(pk=first[0].pk).update(updated_at=timezone.now() - timedelta(hours=1))
+        assert services.outbox_reconcile() == 1
+        second = services._claim(services.CLAIM_BATCH)  # another worker's attempt
+        assert [(m.pk, m.attempts) for m in second] == [(first[0].pk, 2)]
+        batch = services.Batch.load(booked.tenant, gateway)
+        assert services._deliver(first[0], batch) == ""  # superseded: not sent, nothing overwritten
+        assert fake.messages == []
+        assert services._deliver(second[0], batch) == "sent"
+        assert services._deliver(first[0], batch) == ""
+        row = OutboxMessage.objects.get(pk=first[0].pk)
+    assert len(fake.messages) == 1
+    assert (row.status, row.attempts, row.provider_message_id) == ("sent", 2, fake.ids[0])
