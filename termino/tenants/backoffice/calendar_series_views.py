@@ -12,14 +12,13 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from termino.shared import timeutils
-from termino.tenants.crm import services as crm
 from termino.tenants.scheduling import series
 from termino.tenants.scheduling.models import Resource
 from termino.tenants.scheduling.series_selectors import occurrences_check, series_needs
 
 from .calendar_forms import MoveForm, _WhenForm
 from .calendar_series_forms import RepeatForm, SeriesBookForm, SeriesCancelForm
-from .calendar_views import _actor, _appointment_for, _error, _form_errors, errors_as_json
+from .calendar_views import _actor, _appointment_for, _error, _form_errors, booking_customer, errors_as_json
 from .permissions import EVERYONE, role_required
 
 
@@ -97,14 +96,7 @@ def series_book(request):
         return _error(exc.messages[0], 400)
     data = form.cleaned_data
     with transaction.atomic():
-        customer = data.get("customer") or crm.customer_create(
-            first_name=data["first_name"].strip(),
-            last_name=data["last_name"].strip(),
-            email=data["email"],
-            phone=data["phone"],
-            region=request.tenant.country or "DE",
-            created_by=request.user,
-        )
+        customer = booking_customer(request, data)
         made = series.series_book(
             actor=_actor(request),
             service=data["service"],

@@ -278,6 +278,19 @@ def _day_minute(day: date, minute: int) -> str:
     return f"{day.isoformat()}T{minute // 60:02d}:{minute % 60:02d}:00"
 
 
+def booking_customer(request, data: dict) -> Customer:
+    """The customer chosen in the booking dialog, or a new one from its fields (inside the caller's
+    transaction, so a refused booking leaves no customer behind)."""
+    return data.get("customer") or crm.customer_create(
+        first_name=data["first_name"].strip(),
+        last_name=data["last_name"].strip(),
+        email=data["email"],
+        phone=data["phone"],
+        region=request.tenant.country or "DE",
+        created_by=request.user,
+    )
+
+
 def _actor(request) -> Actor:
     return Actor(source=AppointmentSource.BACKOFFICE, user=request.user)
 
@@ -305,14 +318,7 @@ def appointment_book(request):
         return _form_errors(form)
     data = form.cleaned_data
     with transaction.atomic():
-        customer = data.get("customer") or crm.customer_create(
-            first_name=data["first_name"].strip(),
-            last_name=data["last_name"].strip(),
-            email=data["email"],
-            phone=data["phone"],
-            region=request.tenant.country or "DE",
-            created_by=request.user,
-        )
+        customer = booking_customer(request, data)
         appointment = lifecycle.appointment_book(
             actor=_actor(request),
             booking=scheduling.Booking(

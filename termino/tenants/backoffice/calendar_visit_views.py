@@ -10,12 +10,11 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from termino.tenants.crm import services as crm
 from termino.tenants.scheduling import lifecycle
 from termino.tenants.scheduling import services as scheduling
 
 from .calendar_forms import BookForm, StatusForm
-from .calendar_views import _actor, _appointment_for, _form_errors, errors_as_json
+from .calendar_views import _actor, _appointment_for, _form_errors, booking_customer, errors_as_json
 from .calendar_visit_forms import VisitPartsForm
 from .permissions import EVERYONE, role_required
 
@@ -35,14 +34,7 @@ def visit_book(request):
     parts = [(data["service"], data.get("staff")), *more.cleaned_data["parts"]]
     starts = scheduling.visit_starts([service for service, _staff in parts], data["start"])
     with transaction.atomic():
-        customer = data.get("customer") or crm.customer_create(
-            first_name=data["first_name"].strip(),
-            last_name=data["last_name"].strip(),
-            email=data["email"],
-            phone=data["phone"],
-            region=request.tenant.country or "DE",
-            created_by=request.user,
-        )
+        customer = booking_customer(request, data)
         appointments = lifecycle.visit_book(
             actor=_actor(request),
             bookings=[
