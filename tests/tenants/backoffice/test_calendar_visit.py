@@ -43,6 +43,14 @@ def _walls(appointments):
     return [(timeutils.wall_time(a.start, BERLIN), timeutils.wall_time(a.end, BERLIN)) for a in appointments]
 
 
+def both_busy_when_the_colour_starts(business, colour, staff, monday):
+    with schema_context(business.schema):
+        for member in staff:
+            scheduling.appointment_create(
+                booking=scheduling.Booking(service=colour, start=monday + timedelta(minutes=50), staff=member)
+            )
+
+
 def test_a_visit_is_booked_back_to_back_and_shows_as_one_in_the_feed(shop):
     business, cut, colour, staff, monday, form = shop
     client = log_in_as(business)
@@ -71,12 +79,8 @@ def test_a_visit_is_booked_back_to_back_and_shows_as_one_in_the_feed(shop):
 
 def test_a_taken_part_books_nothing_and_says_who_holds_it(shop):
     business, _cut, colour, staff, monday, form = shop
+    both_busy_when_the_colour_starts(business, colour, staff, monday)
     with schema_context(business.schema):
-        # Both staff members are busy when the colour would start.
-        for member in staff:
-            scheduling.appointment_create(
-                booking=scheduling.Booking(service=colour, start=monday + timedelta(minutes=50), staff=member)
-            )
         before = Appointment.objects.count()
     response = log_in_as(business).post("/calendar/visits/book/", form)
     assert response.status_code == 409
@@ -89,11 +93,7 @@ def test_a_taken_part_books_nothing_and_says_who_holds_it(shop):
 
 def test_a_new_customer_is_not_left_behind_when_the_visit_is_refused(shop):
     business, _cut, colour, staff, monday, form = shop
-    with schema_context(business.schema):
-        for member in staff:
-            scheduling.appointment_create(
-                booking=scheduling.Booking(service=colour, start=monday + timedelta(minutes=50), staff=member)
-            )
+    both_busy_when_the_colour_starts(business, colour, staff, monday)
     new = {**form, "customer": "", "first_name": "Max", "last_name": "Neu", "phone": "0171 1234567"}
     assert log_in_as(business).post("/calendar/visits/book/", new).status_code == 409
     with schema_context(business.schema):
