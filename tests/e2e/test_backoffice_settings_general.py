@@ -36,7 +36,8 @@ def test_message_text_editor(live_site, browser):
     try:
         page.goto(f"{base}/settings/messages/")
         screenshot(page, "settings-messages-desktop")
-        page.get_by_role("link", name="Edit Reminder (SMS)").click()
+        with page.expect_navigation():  # until the editor's script is loaded: the chips work only then
+            page.get_by_role("link", name="Edit Reminder (SMS)").click()
         body = page.get_by_label("Text")
         assert body.input_value().startswith("Erinnerung von {business}")
         body.fill("Hallo ")

@@ -122,6 +122,7 @@ def _run(shop, web, pg, broker, fake, database_url):
         pg.stop()
         stopped_at = time.monotonic()
         time.sleep(OUTAGE_SECONDS)
+        restart_at = time.monotonic()
         pg.start()
         up_at = time.monotonic()
         time.sleep(3)
@@ -129,7 +130,10 @@ def _run(shop, web, pg, broker, fake, database_url):
         stop_loop.set()
         loader.join(60)
 
-    during = [a for _k, _n, a in answers if down_at <= a.at and a.at + a.seconds <= up_at]
+    # Only requests made while the server was certainly away: `pg_ctl stop` may still answer a request
+    # for a few milliseconds after it was asked to stop, and the server accepts connections again
+    # before `pg_ctl start -w` returns.
+    during = [a for _k, _n, a in answers if stopped_at <= a.at and a.at + a.seconds <= restart_at]
     after = [a for _k, _n, a in answers if a.at >= up_at]
     statuses = sorted({a.status for _k, _n, a in answers})
     assert 500 not in statuses and 0 not in statuses, (statuses, web.output())

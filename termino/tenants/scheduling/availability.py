@@ -61,12 +61,14 @@ Semantics
 * Result: sorted by start, one slot per start instant, `start`/`end` aware in `tz`.
 
 Speed: everything inside runs on integer microseconds since the epoch (wall-clock times of weekly hours
-on microseconds since local midnight, so 24:00 is a plain number). Per resource, every busy period and
-closure becomes one forbidden range of candidate starts; the ranges are sorted once and subtracted from
-the allowed ranges with a moving pointer, so the work grows with the number of intervals and slots, not
-with candidates times busy periods. Time zone conversions happen only for interval bounds and output.
-Days after `end_date` are converted only when some interval ends at 24:00, and only as many as the
-longest appointment can reach into.
+on microseconds since local midnight, so 24:00 is a plain number); the selectors hand busy time over in
+that unit (`ResourceCalendar.busy_spans`), so no datetime is made for it. Per resource, busy periods and
+closures are merged and sorted once per query; a service's free starts are its open ranges clipped to the
+gaps between them, one linear pass per held piece, so the work grows with the number of intervals and
+slots, not with candidates times busy periods. A visit first narrows its starts to where every later
+service has someone free, and only then walks the first service's grid. Time zone conversions happen only
+for interval bounds and output. Days after `end_date` are converted only when some interval ends at 24:00,
+and only as many as the longest appointment can reach into.
 """
 
 from bisect import bisect_left, bisect_right
@@ -84,6 +86,7 @@ _US = timedelta(microseconds=1)
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _DAY_US = 86_400 * 1_000_000
 _ONE_DAY = timedelta(days=1)
+_FAR = 1 << 62  # beyond any instant, in microseconds
 _SHORTEST_DAY = timedelta(hours=23)  # a local day across a DST change: how far a run can reach per day
 
 # As the end of weekly hours, 00:00 is 24:00: the end of the day (Python's `time` cannot say 24:00).
@@ -186,6 +189,10 @@ class Busy:
     participants: int = 1
 
 
+# A busy period in epoch microseconds: (start, end, service_id, session_start or None, participants).
+BusyRow = tuple[int, int, int | None, int | None, int]
+
+
 @dataclass(frozen=True)
 class ResourceCalendar:
     resource_id: int
@@ -193,6 +200,10 @@ class ResourceCalendar:
     hours: tuple[WeeklyInterval, ...]  # empty tuple = follows business opening hours
     closures: tuple[Interval, ...] = ()
     busy: tuple[Busy, ...] = ()
+    # More busy time in epoch microseconds, counted as well as `busy`: how the selectors hand it over, since
+    # making thousands of datetimes only to take them apart again costs more than the engine's whole work.
+    busy_spans: tuple[tuple[int, int], ...] = ()  # (start, end) of busy time that blocks, whatever it is
+    busy_rows: tuple[BusyRow, ...] = ()  # with service and session, for group sessions
 
 
 @dataclass(frozen=True)
@@ -385,9 +396,10 @@ def free_visit_slots(
     offsets = [offset // _US for offset in visit_offsets([part.rules for part in parts])]
     now_us = _to_us(now)
     contexts: dict[int, _Context] = {}
-    times: list[int] = []
-    free: list[list[list[int]]] = []  # per part, per candidate: the free resources
-    for index, (part, offset) in enumerate(zip(parts, offsets, strict=True)):
+    timelines: dict = {}  # the busy time of a resource, worked out once for all the services
+    # Per service: the free ranges of its staff and of its rooms, by resource, in the service's own starts.
+    free: list[tuple[dict[int, list[tuple[int, int, int]]], dict[int, list[tuple[int, int, int]]]]] = []
+    for part, offset in zip(parts, offsets, strict=True):
         rules = part.rules
         staff, rooms = _roles(part.resources, rules, part.resource_id)
         if staff is None:
@@ -397,40 +409,56 @@ def free_visit_slots(
         context = contexts.get(extra)
         if context is None:
             context = contexts[extra] = _Context(
-                business_hours, closures, tz, start_date, end_date + timedelta(days=extra)
+                business_hours, closures, tz, start_date, end_date + timedelta(days=extra), timelines
             )
         earliest = now_us + rules.min_notice // _US
         latest = now_us + rules.horizon // _US - 1
         if earliest > latest:
             return []
-        if index == 0:
-            step = rules.step // _US
-            starts: dict[int, list[int]] = {}
-            for calendar in staff:
-                for a, b, anchor in context.allowed(rules, calendar, earliest, latest)[0]:
-                    first = anchor - ((anchor - a) // step) * step
-                    for t in range(first, b + 1, step):
-                        starts.setdefault(t, []).append(calendar.resource_id)
-            times = sorted(starts)
-            free.append([starts[t] for t in times])
-        else:
-            marks: list[list[int]] = [[] for _ in times]
-            for calendar in staff:
-                for a, b, _anchor in context.allowed(rules, calendar, earliest, latest)[0]:
-                    for i in range(bisect_left(times, a - offset), bisect_right(times, b - offset)):
-                        marks[i].append(calendar.resource_id)
-            free.append(marks)
-        if rooms:
-            marks = [[] for _ in times]
-            for calendar in rooms:
-                for a, b, _anchor in context.allowed(rules, calendar, earliest, latest)[0]:
-                    for i in range(bisect_left(times, a - offset), bisect_right(times, b - offset)):
-                        marks[i].append(calendar.resource_id)
-            paired = zip(free[index], marks, strict=True)
-            free[index] = [ids + room if ids and room else [] for ids, room in paired]
-    result = []
-    durations = [part.rules.duration // _US for part in parts]
-    bounds = [(offset, offset + length) for offset, length in zip(offsets, durations, strict=True)]
+        free.append(
+            tuple(
+                {c.resource_id: context.allowed(rules, c, earliest, latest)[0] for c in kind}
+                for kind in (staff, rooms)
+            )
+        )
+
+    # Where the visit can start as far as the later services (and the first one's rooms) go: for each,
+    # where any of its staff and any of its rooms is free, moved back by its offset; all of them at once.
+    possible: list[tuple[int, int]] | None = None  # half-open
+    for index, by_kinds in enumerate(free):
+        for by_kind in by_kinds[1:] if index == 0 else by_kinds:
+            if not by_kind:
+                continue  # a service without rooms
+            shift = offsets[index]
+            union = _merge([(a - shift, b - shift + 1) for ranges in by_kind.values() for a, b, _ in ranges])
+            possible = union if possible is None else _intersect(possible, union)
+    # The first service's grid, from each staff member's own open intervals, only where all that holds.
+    step = parts[0].rules.step // _US
+    starts: dict[int, list[int]] = {}
+    for rid, ranges in free[0][0].items():
+        if possible is not None:
+            ranges = _clip(ranges, [(a, b - 1) for a, b in possible])
+        for a, b, anchor in ranges:
+            first = anchor - ((anchor - a) // step) * step  # first grid point >= a
+            for t in range(first, b + 1, step):
+                starts.setdefault(t, []).append(rid)
+
+    lookups = [
+        [
+            [(rid, [a for a, _b, _anchor in ranges], ranges) for rid, ranges in by_kind.items()]
+            for by_kind in kinds
+        ]
+        for kinds in free
+    ]
+
+    def free_at(lookup, moment: int) -> list[int]:
+        ids = []
+        for rid, firsts, ranges in lookup:
+            i = bisect_right(firsts, moment) - 1
+            if i >= 0 and ranges[i][1] >= moment:
+                ids.append(rid)
+        return ids
+
     local: dict[int, datetime] = {}  # one part's end is often the next one's start (and a later slot's)
 
     def in_zone(moment: int) -> datetime:
@@ -439,17 +467,21 @@ def free_visit_slots(
             found = local[moment] = _in_zone(moment, tz)
         return found
 
-    # A part's list is sorted already unless rooms were added to its staff.
-    mixed = [bool(_roles(part.resources, part.rules, part.resource_id)[1]) for part in parts]
-    laid_out = list(zip(bounds, mixed, strict=True))
-    for t, frees in zip(times, zip(*free, strict=True), strict=True):
-        if not all(frees):
-            continue
-        pieces = tuple(
-            Slot(in_zone(t + begin), in_zone(t + finish), tuple(sorted(ids) if unsorted else ids))
-            for ids, ((begin, finish), unsorted) in zip(frees, laid_out, strict=True)
-        )
-        result.append(VisitSlot(pieces[0].start, pieces[-1].end, pieces))
+    durations = [part.rules.duration // _US for part in parts]
+    result = []
+    for t in sorted(starts):
+        pieces = []
+        for index, ((staff_lookup, room_lookup), offset) in enumerate(zip(lookups, offsets, strict=True)):
+            begin = t + offset
+            ids = starts[t] if index == 0 else free_at(staff_lookup, begin)
+            if room_lookup:
+                rooms_free = free_at(room_lookup, begin)
+                ids = sorted(ids + rooms_free) if ids and rooms_free else []
+            if not ids:
+                break
+            pieces.append(Slot(in_zone(begin), in_zone(begin + durations[index]), tuple(ids)))
+        else:
+            result.append(VisitSlot(pieces[0].start, pieces[-1].end, tuple(pieces)))
     return result
 
 
@@ -476,13 +508,45 @@ def _roles(resources: Sequence[ResourceCalendar], rules: ServiceRules, resource_
 class _Context:
     """What one query shares between its services and resources: days, opening hours, the zone's clock."""
 
-    def __init__(self, business_hours, closures, tz, start_date, end_date):
+    def __init__(self, business_hours, closures, tz, start_date, end_date, timelines=None):
         self.days = [start_date + timedelta(days=i) for i in range((end_date - start_date).days + 1)]
         self.end_date = end_date
         self.business = _by_weekday(business_hours)
         self.clock = _Clock(tz)
         self.open_cache: dict[tuple, list[tuple[int, int, int]]] = {}
         self.business_blocks = [(_to_us(c.start), _to_us(c.end)) for c in closures]
+        self.timelines: dict[tuple[int, int | None], tuple] = {} if timelines is None else timelines
+
+    def timeline(self, calendar: ResourceCalendar, rules: ServiceRules) -> tuple:
+        """(starts, ends, sessions) of a resource's busy time, worked out once per query (a visit's services
+        share it): the starts and ends of the busy periods and closures that block, merged where they touch
+        or overlap (the starts they forbid are the same: a held piece is at least a microsecond long),
+        sorted; `sessions` the rows that may be open sessions of a group service (only for capacity > 1)."""
+        sessions_of = rules.service_id if rules.capacity > 1 else None
+        key = (id(calendar), sessions_of)  # the calendars outlive the query
+        found = self.timelines.get(key)
+        if found is None:
+            rows = [
+                *(
+                    (_to_us(b.start), _to_us(b.end), b.service_id,
+                     None if b.session_start is None else _to_us(b.session_start), b.participants)
+                    for b in calendar.busy
+                ),
+                *calendar.busy_rows,
+            ]  # fmt: skip
+            sessions = []
+            if sessions_of is not None:
+                sessions = [row for row in rows if row[2] == sessions_of and row[3] is not None]
+                rows = [row for row in rows if not (row[2] == sessions_of and row[3] is not None)]
+            # A closure of the resource blocks as busy time does (the staff gap is free of it too).
+            closed = [(_to_us(c.start), _to_us(c.end)) for c in calendar.closures]
+            blocks = _merge([*calendar.busy_spans, *((row[0], row[1]) for row in rows), *closed])
+            found = self.timelines[key] = (
+                [start for start, _end in blocks],
+                [end for _start, end in blocks],
+                sessions,
+            )
+        return found
 
     def opening(self, hours: tuple[WeeklyInterval, ...], duration: timedelta) -> list[tuple[int, int, int]]:
         # An appointment starting on the last day can run on through days open from 00:00 to 24:00.
@@ -518,29 +582,33 @@ class _Context:
             tuple((x // _US, y // _US) for x, y in rules.staff_pieces()) if calendar.kind == STAFF else whole
         )
         low, high = base[0][0] - before, base[-1][1] + lead  # blockers outside cannot matter
+        starts, ends, candidates = self.timeline(calendar, rules)
+        # Between the busy blocks that reach into [low, high) (bisected, as they are sorted) lie the gaps;
+        # a held piece [t + x, t + y) fits the gap [lo, hi) when lo - x <= t <= hi - y. Clipping the open
+        # ranges to the gaps of each piece costs a step per gap, where subtracting forbidden ranges would
+        # sort and merge them first.
+        first, last = bisect_right(ends, low), bisect_left(starts, high)
+        gap_starts = [-_FAR, *ends[first:last]]
+        gap_ends = [*starts[first:last], _FAR]
+        free = base
+        for x, y in pieces:
+            length = y - x
+            free = _clip(
+                free,
+                [(lo - x, hi - y) for lo, hi in zip(gap_starts, gap_ends, strict=True) if hi - lo >= length],
+            )
         forbidden = []
         # The business closed: the customer is there all the time, staff gap or not.
         for s, e in self.business_blocks:
             if s < e and s < high and e > low:
                 forbidden.append((s - lead + 1, e + before - 1))
-        for c in calendar.closures:
-            s, e = _to_us(c.start), _to_us(c.end)
-            if s < e and s < high and e > low:
-                for x, y in pieces:
-                    forbidden.append((s - y + 1, e - x - 1))
         sessions: dict[int, int] = {}
-        # Most busy periods lie outside the queried days; skip them before converting anything.
-        low_dt = _EPOCH + timedelta(microseconds=low)
-        high_dt = _EPOCH + timedelta(microseconds=high)
-        for busy in calendar.busy:
-            if busy.start >= high_dt or busy.end <= low_dt or busy.start >= busy.end:
+        for s, e, _service, t, participants in candidates:
+            if s >= high or e <= low or s >= e:
                 continue
-            s, e = (busy.start - _EPOCH) // _US, (busy.end - _EPOCH) // _US
-            if rules.capacity > 1 and busy.service_id == rules.service_id and busy.session_start is not None:
-                t = _to_us(busy.session_start)
-                if s == t - before and e == t + lead:
-                    sessions[t] = sessions.get(t, 0) + busy.participants
-                    continue
+            if s == t - before and e == t + lead:
+                sessions[t] = sessions.get(t, 0) + participants
+                continue
             for x, y in pieces:
                 forbidden.append((s - y + 1, e - x - 1))
         seats = {}
@@ -553,7 +621,7 @@ class _Context:
                 seats[t] = rules.capacity - participants
             else:
                 forbidden.append((s - lead + 1, e + before - 1))
-        return _subtract(base, forbidden), seats
+        return (_subtract(free, forbidden) if forbidden else free), seats
 
 
 def _in_zone(moment: int, tz: ZoneInfo) -> datetime:
@@ -750,4 +818,19 @@ def _subtract(
             k += 1
         if cursor <= b:
             out.append((cursor, b, anchor))
+    return out
+
+
+def _clip(ranges: list[tuple[int, int, int]], within: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """Closed ranges (a, b, anchor) of `ranges` cut to the closed ranges `within` (both sorted, disjoint)."""
+    out = []
+    j, n = 0, len(within)
+    for a, b, anchor in ranges:
+        while j < n and within[j][1] < a:
+            j += 1
+        k = j
+        while k < n and within[k][0] <= b:
+            lo, hi = within[k]
+            out.append((a if a > lo else lo, b if b < hi else hi, anchor))
+            k += 1
     return out
