@@ -578,7 +578,7 @@ ACCESS_LOG_REDIS_URL = env("ACCESS_LOG_REDIS_URL", REDIS_URL)
 CALENDAR_ENCRYPTION_KEYS = env("CALENDAR_ENCRYPTION_KEYS")
 # A connected calendar is pulled at most this often (scheduled and "sync now" alike).
 CALDAV_PULL_INTERVAL_SECONDS = env_int("CALDAV_PULL_INTERVAL_SECONDS", 300)
-CALDAV_MIN_PULL_SECONDS = env_int("CALDAV_MIN_PULL_SECONDS", 60)
+CALDAV_MIN_PULL_SECONDS = env_int("CALDAV_MIN_PULL_SECONDS", 180)
 # How far ahead busy times are pulled (the longest booking horizon worth covering).
 CALDAV_PULL_DAYS = env_int("CALDAV_PULL_DAYS", 180)
 CALDAV_TIMEOUT_SECONDS = env_int("CALDAV_TIMEOUT_SECONDS", 15)

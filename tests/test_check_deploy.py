@@ -14,6 +14,7 @@ PRODUCTION = {
     "SITE_SCHEME": "https",
     "BASE_DOMAIN": "termino.example",
     "NUM_PROXIES": "1",
+    "CALENDAR_ENCRYPTION_KEYS": "6a3q6k8Zp0vJv0fM9i0Jr3m8w7mXz0wZl3Tq1yR7s4U=",
 }
 # Knobs a developer's shell might set that would make production look different.
 # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests of the same run (Playwright's event loop).
@@ -24,6 +25,7 @@ UNSET = (
     "SECURE_HSTS_PRELOAD",
     "SITE_PORT",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "CALENDAR_ENCRYPTION_KEYS",
 )
 
 
@@ -41,6 +43,18 @@ def test_check_deploy_reports_nothing():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in output, output
+
+
+def test_check_deploy_warns_without_the_calendar_key():
+    """Stored CalDAV passwords must not hang on SECRET_KEY in production."""
+    previous = PRODUCTION.pop("CALENDAR_ENCRYPTION_KEYS")
+    try:
+        result = run("manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    finally:
+        PRODUCTION["CALENDAR_ENCRYPTION_KEYS"] = previous
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "termino.calendars.W001" in output, output
+    assert "CALENDAR_ENCRYPTION_KEYS is empty" in output
 
 
 def test_production_settings():

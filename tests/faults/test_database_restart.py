@@ -133,19 +133,24 @@ def _run(shop, web, pg, broker, fake, database_url):
     # Only requests made while the server was certainly away: `pg_ctl stop` may still answer a request
     # for a few milliseconds after it was asked to stop, and the server accepts connections again
     # before `pg_ctl start -w` returns.
-    during = [a for _k, _n, a in answers if stopped_at <= a.at and a.at + a.seconds <= restart_at]
+    away = [(k, a) for k, _n, a in answers if stopped_at <= a.at and a.at + a.seconds <= restart_at]
+    during = [a for _k, a in away]
     after = [a for _k, _n, a in answers if a.at >= up_at]
     statuses = sorted({a.status for _k, _n, a in answers})
     assert 500 not in statuses and 0 not in statuses, (statuses, web.output())
     assert during, "no request was made while the database was away"
-    assert all(a.status == 503 and a.retry_after for a in during), [(a.status, a.body[:200]) for a in during]
+    # A booking needs the database: a 503 that says when to retry. The booking page's free times may still
+    # come from the cache (Redis), which needs no database: a 200 there is the cache doing its job.
+    answered = [(k, a.status, a.retry_after) for k, a in away if not (a.status == 503 and a.retry_after)]
+    assert all(k == "read" and status == 200 for k, status, _retry in answered), answered
+    assert any(k == "book" for k, _a in away), "no booking was tried while the database was away"
     assert max(a.seconds for a in during) < 2, "requests must fail fast, not hang"
     first_ok = min(a.at + a.seconds for a in after if a.status in (200, 201))
     NUMBERS.update(
         {
             "stop (pg_ctl -m fast)": f"{stopped_at - down_at:.2f} s",
             "requests while away": len(during),
-            "slowest 503": f"{max(a.seconds for a in during) * 1000:.0f} ms",
+            "slowest answer while away": f"{max(a.seconds for a in during) * 1000:.0f} ms",
             "pg_ctl start -w": f"{up_at - stopped_at - OUTAGE_SECONDS:.2f} s",
             "first success after the server was up again": f"{first_ok - up_at:.2f} s",
         }

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from termino.platform.billing import connect
 from termino.shared.errors import InvalidRequest
+from termino.shared.spreadsheet import text_cell
 from termino.tenants.crm.models import Customer
 from termino.tenants.payments import selectors, services
 from termino.tenants.payments.models import PaymentSettings, PaymentStatus, ServicePaymentRule
@@ -87,14 +88,14 @@ def payments_export(request):
                     f"{p.paid_at:%Y-%m-%dT%H:%M:%SZ}" if p.paid_at else "",
                     p.kind,
                     p.status,
-                    p.description,
-                    str(p.customer or ""),
+                    text_cell(p.description),  # the customer typed the name on the booking page
+                    text_cell(str(p.customer or "")),
                     euros(p.amount_cents),
                     euros(p.refunded_cents),
                     euros(p.application_fee_cents),
                     p.currency.upper(),
                     p.payment_intent_id or "",
-                    refunds,
+                    text_cell(refunds),
                 ]
             )
 

@@ -80,6 +80,13 @@ def bookable_service(service_id: int) -> Service:
     return service
 
 
+def paid_online(*, service: Service, customer) -> bool:
+    """Whether booking `service` online asks this customer to pay (tenants/payments). Only the booking of
+    one service takes payments; the doors that cannot (a visit of several services, the waitlist) refuse
+    such a booking rather than make it unpaid."""
+    return payments.requirement_for(service=service, customer=customer) is not None
+
+
 def nearest_slots(
     *, service: Service, around: datetime, time_zone: str, resource_id: int | None
 ) -> list[dict]:

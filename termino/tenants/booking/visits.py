@@ -98,6 +98,12 @@ def visit_booking_create(*, visit: OnlineVisit, time_zone: str) -> list[Appointm
         first_name=visit.first_name, last_name=visit.last_name, email=visit.email, phone=visit.phone
     )
     services.open_bookings_check(customer, rules)
+    for service in offered:
+        if services.paid_online(service=service, customer=customer):
+            raise InvalidRequest(
+                _("%(service)s is paid online when it is booked. Please book it on its own.")
+                % {"service": service.name}
+            )
     status = AppointmentStatus.REQUESTED if rules.approval_required else AppointmentStatus.CONFIRMED
     services._record_consents(customer, visit, services._notice_version(rules))
     starts = scheduling.visit_starts(offered, visit.start)

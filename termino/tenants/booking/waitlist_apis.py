@@ -16,9 +16,10 @@ from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm import selectors as crm_selectors
 from termino.tenants.scheduling.apis import plausible_date
 from termino.tenants.waitlist import services as waitlist
-from termino.tenants.waitlist.models import DayPart
+from termino.tenants.waitlist.models import DayPart, OfferStatus
 
 from .apis import BookingInput, BookingOutput, BookingsApi, PublicApi
+from .services import paid_online
 from .throttles import SmsRateLimitMixin
 from .waitlist_services import WaitlistJoin, waitlist_join
 
@@ -154,7 +155,21 @@ class OfferAcceptApi(SmsRateLimitMixin, PublicApi):
 
     @extend_schema(request=None, responses={201: BookingOutput})
     def post(self, request, token):
-        _offer(token)
+        offer = _offer(token)
+        if offer.status == OfferStatus.OPEN and paid_online(
+            service=offer.entry.service, customer=offer.entry.customer
+        ):
+            # The service asks for a payment now (its rule changed, or this customer must pay a deposit):
+            # the waitlist cannot take it, so the time goes back to the booking page.
+            try:
+                waitlist.offer_decline(token=token)
+            except ConflictError as exc:
+                return Response({"detail": exc.message, **exc.details}, status=status.HTTP_409_CONFLICT)
+            message = _(
+                "This time is paid online when it is booked, which the waitlist cannot do. It is free again "
+                "on the booking page, where you can book and pay for it."
+            )
+            return Response({"detail": str(message)}, status=status.HTTP_409_CONFLICT)
         try:
             appointment = waitlist.offer_accept(token=token)
         except ConflictError as exc:

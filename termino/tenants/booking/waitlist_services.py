@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 from termino.shared.errors import InvalidRequest
 from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm.models import Consent, ConsentKind
+from termino.tenants.scheduling.models import Service
 from termino.tenants.waitlist import services as waitlist
 from termino.tenants.waitlist.models import Entry
 
-from .services import _notice_version, advisory_lock, customer_find_or_create
+from .services import _notice_version, advisory_lock, customer_find_or_create, paid_online
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,15 @@ def waitlist_join(*, join: WaitlistJoin) -> tuple[Entry, str]:
     customer = customer_find_or_create(
         first_name=join.first_name, last_name=join.last_name, email=join.email, phone=join.phone
     )
+    service = Service.objects.filter(pk=join.wish.service_id).first()  # unknown: entry_join says so
+    if service is not None and paid_online(service=service, customer=customer):
+        raise InvalidRequest(
+            _(
+                "%(service)s is paid online when it is booked, so it has no waitlist. Please choose a time "
+                "on the booking page."
+            )
+            % {"service": service.name}
+        )
     version = _notice_version(BusinessSettings.current())
     Consent.objects.create(
         customer=customer, kind=ConsentKind.PRIVACY, granted=True, policy_version=version, source="widget"

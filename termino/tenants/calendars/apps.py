@@ -8,7 +8,7 @@ class CalendarsConfig(AppConfig):
     verbose_name = _("Calendar sync")
 
     def ready(self):
-        from . import due, push
+        from . import checks, due, push  # noqa: F401  (checks: the deploy check of the encryption key)
 
         push.register()
         due.register()

@@ -46,17 +46,32 @@ def feed_token_find(token: str) -> FeedToken | None:
         return None
     digest = crypto.token_digest(token)
     row = (
-        FeedToken.objects.select_related("resource")
+        FeedToken.objects.select_related("resource__user", "created_by")
         .filter(token_hash=digest, revoked_at__isnull=True)
         .first()
     )
     if row is None or not hmac.compare_digest(row.token_hash, digest):
         return None
-    return row
+    return row if _still_entitled(row) else None
+
+
+def _still_entitled(row: FeedToken) -> bool:
+    """An address outlives nobody's access: a column's works while the column is active and its person
+    can log in, and any address only while whoever made it can."""
+    column = row.resource
+    if column is not None and (not column.active or (column.user is not None and not column.user.is_active)):
+        return False
+    return row.created_by is None or row.created_by.is_active
 
 
 def feed_token_live(*, resource: Resource | None) -> FeedToken | None:
-    return FeedToken.objects.filter(resource=resource, revoked_at__isnull=True).first()
+    """The address that works now, if any (one whose maker can no longer log in does not)."""
+    row = (
+        FeedToken.objects.select_related("resource__user", "created_by")
+        .filter(resource=resource, revoked_at__isnull=True)
+        .first()
+    )
+    return row if row is not None and _still_entitled(row) else None
 
 
 def feed_token_text(row: FeedToken) -> str:

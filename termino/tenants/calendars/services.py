@@ -239,16 +239,21 @@ def _busy_replace(conn: CalDavConnection, found, *, reason: str, since, token: s
     return True
 
 
+def _in_use():
+    """The connections of columns still in use: a deactivated column's, or a deactivated person's, calendar
+    is neither read nor written (the connection stays, so reactivating them needs no new password)."""
+    return CalDavConnection.objects.filter(resource__active=True).exclude(resource__user__is_active=False)
+
+
 def pull_next_due():
-    first = CalDavConnection.objects.order_by("next_pull_at").values_list("next_pull_at", flat=True).first()
-    return first
+    return _in_use().order_by("next_pull_at").values_list("next_pull_at", flat=True).first()
 
 
 def pull_due_run() -> int:
     """Beat's dispatcher visits when the earliest connection is due: pull every due one."""
     now = timeutils.now()
     done = 0
-    for pk in CalDavConnection.objects.filter(next_pull_at__lte=now).values_list("pk", flat=True):
+    for pk in _in_use().filter(next_pull_at__lte=now).values_list("pk", flat=True):
         if caldav_pull(connection_id=pk) != "skipped":
             done += 1
     return done
@@ -326,7 +331,7 @@ def caldav_push(*, appointment_id: int, connection_id: int) -> str:
 
 def push_targets(resource_ids) -> list[int]:
     """The connections an appointment's change concerns (its columns before and after)."""
-    return list(CalDavConnection.objects.filter(resource_id__in=resource_ids).values_list("pk", flat=True))
+    return list(_in_use().filter(resource_id__in=resource_ids).values_list("pk", flat=True))
 
 
 def upcoming_ids(*, connection_id: int) -> list[int]:

@@ -13,6 +13,8 @@ from datetime import tzinfo
 
 from django.utils.translation import gettext as _
 
+from termino.shared.spreadsheet import FORMULA_START, text_cell
+
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
 # Column names people use, compared without case, spaces, hyphens, underscores and dots.
@@ -37,8 +39,6 @@ HEADERS = {
     "tags": ("tags", "tag", "schlagwörter", "schlagworte", "labels", "label"),
 }
 HEADER_FIELDS = {name: field for field, names in HEADERS.items() for name in names}
-# Cells starting like a formula get a leading apostrophe on export (CSV injection); import drops it again.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class CsvError(Exception):
@@ -160,10 +160,6 @@ class _Echo:
         return value
 
 
-def _safe(value: str) -> str:
-    return f"'{value}" if value.startswith(FORMULA_START) else value
-
-
 def export_headers() -> list[str]:
     return [
         _("First name"),
@@ -187,12 +183,12 @@ def write_customers(customers: Iterable, *, headers: list[str], zone: tzinfo) ->
     for c in customers:
         yield writer.writerow(
             [
-                _safe(c.first_name),
-                _safe(c.last_name),
-                _safe(c.email),
+                text_cell(c.first_name),
+                text_cell(c.last_name),
+                text_cell(c.email),
                 c.phone,  # E.164, checked by the database: "+" and digits only
-                _safe(", ".join(c.tags)),
-                _safe(c.notes),
+                text_cell(", ".join(c.tags)),
+                text_cell(c.notes),
                 c.created_at.astimezone(zone).date().isoformat(),
             ]
         )

@@ -7,6 +7,8 @@ name, say) is never read as a placeholder itself.
 """
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -37,8 +39,30 @@ PLACEHOLDERS = {
     "manage_link": _("the link to reschedule or cancel (online bookings only)"),
     "reason": _("your reason, when you decline a request or cancel"),
     "dates": _("every date of an appointment series, with its time"),
+    "payment": _("what the customer paid online and what it means if they cancel (only when they paid)"),
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class ValueSource:
+    """A placeholder whose value another app knows (tenants/payments: `{payment}`), in the business's
+    language: `value(appointment, channel)`, and `sample()` for the settings page's preview."""
+
+    value: Callable[..., str]
+    sample: Callable[[], str]
+
+
+_SOURCES: dict[str, ValueSource] = {}
+
+
+def value_register(name: str, source: ValueSource) -> None:
+    """Called by the app that knows a placeholder's value (in its AppConfig.ready)."""
+    if name not in PLACEHOLDERS:
+        raise ValueError(f"{name} is not a placeholder")
+    _SOURCES[name] = source
+
+
 _SAMPLE_TOKEN = "k3Jd9QbX2mZr7TfW1yLp0sVaHc4NeGu8"  # noqa: S105 - made up, as long as a real manage token
 
 
@@ -100,6 +124,9 @@ def placeholder_values(*, tenant, appointment, customer, channel: str = Channel.
         values["reason"] = appointment.cancel_reason
         if appointment.series_id:
             values["dates"] = _series_dates(appointment, tenant=tenant, sms=channel == Channel.SMS)
+        with translation.override(_language(tenant)):
+            for name, source in _SOURCES.items():
+                values[name] = source.value(appointment, channel=channel)
     return values
 
 
@@ -144,6 +171,8 @@ def sample_values(*, tenant, service_name: str = "") -> dict[str, str]:
         for n in (0, 1)
     ]
     values["dates"] = "\n".join(f"{m['date']}, {m['time']}" for m in weeks)
+    with translation.override(_language(tenant)):
+        values.update({name: source.sample() for name, source in _SOURCES.items()})
     try:
         values["manage_link"] = primary_url(tenant, f"/book/manage/{_SAMPLE_TOKEN}/")
     except ValueError:  # a business always has a primary domain; a preview must not fail without one

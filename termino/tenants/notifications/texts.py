@@ -36,6 +36,8 @@ vielen Dank für Ihre Anfrage. Wir prüfen den Termin und bestätigen ihn in Kü
 {date}, {time} Uhr ({time_zone})
 {address}
 
+{payment}
+
 Anfrage ändern oder zurückziehen: {manage_link}
 
 Viele Grüße
@@ -62,7 +64,7 @@ Viele Grüße
         ),
         "confirmation": Text(
             sms="{business}: Ihr Termin ({service}) am {date} um {time} Uhr ({time_zone}) ist gebucht. "
-            "Tel. {phone}",
+            "Tel. {phone}\n{payment}",
             subject="Ihr Termin bei {business}",
             email="""Guten Tag {customer},
 
@@ -71,6 +73,8 @@ Ihr Termin bei {business} ist gebucht:
 {service}
 {date}, {time} Uhr ({time_zone})
 {address}
+
+{payment}
 
 Termin verschieben oder absagen: {manage_link}
 
@@ -141,6 +145,8 @@ danke für deine Anfrage. Wir prüfen den Termin und bestätigen ihn in Kürze:
 {date}, {time} Uhr ({time_zone})
 {address}
 
+{payment}
+
 Anfrage ändern oder zurückziehen: {manage_link}
 
 Bis bald
@@ -167,7 +173,7 @@ Viele Grüße
         ),
         "confirmation": Text(
             sms="{business}: Dein Termin ({service}) am {date} um {time} Uhr ({time_zone}) ist gebucht. "
-            "Tel. {phone}",
+            "Tel. {phone}\n{payment}",
             subject="Dein Termin bei {business}",
             email="""Hallo {first_name},
 
@@ -176,6 +182,8 @@ dein Termin bei {business} ist gebucht:
 {service}
 {date}, {time} Uhr ({time_zone})
 {address}
+
+{payment}
 
 Termin verschieben oder absagen: {manage_link}
 
@@ -247,6 +255,8 @@ thank you for your request. We will check the time and confirm it shortly:
 {date}, {time} ({time_zone})
 {address}
 
+{payment}
+
 Change or withdraw the request: {manage_link}
 
 Kind regards
@@ -273,7 +283,7 @@ Kind regards
         ),
         "confirmation": Text(
             sms="{business}: your appointment ({service}) on {date} at {time} ({time_zone}) is booked. "
-            "Phone {phone}",
+            "Phone {phone}\n{payment}",
             subject="Your appointment at {business}",
             email="""Hello {first_name},
 
@@ -282,6 +292,8 @@ your appointment at {business} is booked:
 {service}
 {date}, {time} ({time_zone})
 {address}
+
+{payment}
 
 Reschedule or cancel: {manage_link}
 

@@ -8,7 +8,8 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self):
-        from . import exports, services
+        from . import exports, message_values, services
 
         services.register()
         exports.register()
+        message_values.register()

@@ -39,7 +39,12 @@ from termino.tenants.business.models import BusinessSettings
 from termino.tenants.scheduling import events, lifecycle
 from termino.tenants.scheduling import services as scheduling
 from termino.tenants.scheduling.events import Actor
-from termino.tenants.scheduling.models import Appointment, AppointmentSource, AppointmentStatus
+from termino.tenants.scheduling.models import (
+    Appointment,
+    AppointmentChange,
+    AppointmentSource,
+    AppointmentStatus,
+)
 
 from .models import (
     CustomerPaymentRule,
@@ -441,6 +446,17 @@ def _on_setup_intent(event: dict) -> str:
     )
 
 
+def _ours_unanswered(data: dict, payment: Payment) -> Refund | None:
+    """Our refund whose request reached Stripe but whose answer did not reach us (a timeout): named by the
+    row id we sent along in its metadata. Without this it would be counted again as one made at Stripe."""
+    ours = str((data.get("metadata") or {}).get("refund") or "")
+    if not ours.isdigit():
+        return None
+    return Refund.objects.filter(
+        pk=int(ours), payment=payment, stripe_refund_id__isnull=True, status=RefundStatus.PENDING
+    ).first()
+
+
 def _on_charge_refunded(event: dict) -> str:
     """Refunds as Stripe has them: ours are marked done, one made at Stripe's dashboard is recorded."""
     charge = event["data"]["object"]
@@ -453,9 +469,12 @@ def _on_charge_refunded(event: dict) -> str:
         status = (
             RefundStatus.FAILED if data.get("status") in ("failed", "canceled") else RefundStatus.SUCCEEDED
         )
-        refund = Refund.objects.filter(stripe_refund_id=data.get("id")).first()
+        refund = Refund.objects.filter(stripe_refund_id=data.get("id")).first() or _ours_unanswered(
+            data, payment
+        )
         if refund is not None:
             if refund.status == RefundStatus.PENDING:
+                refund.stripe_refund_id = data["id"]
                 _refund_settle(refund, payment, status)
             continue
         room = payment.amount_cents - payment.refunded_cents
@@ -539,7 +558,11 @@ def refund_send(*, refund_id: int) -> Refund:
                     "payment_intent": payment.payment_intent_id,
                     "amount": refund.amount_cents,
                     "refund_application_fee": True,
-                    "metadata": {"payment": payment.token, "schema": connection.schema_name},
+                    "metadata": {
+                        "payment": payment.token,
+                        "schema": connection.schema_name,
+                        "refund": str(refund.pk),  # names the row if Stripe's answer is lost
+                    },
                 },
                 key=f"termino-refund-{connection.schema_name}-{refund.pk}",
             )
@@ -617,16 +640,36 @@ def fee_refusal(card: Payment) -> str:
     """Why the card on file cannot be charged now ("" when it can)."""
     if card.kind != PaymentKind.CARD_ON_FILE or card.status != PaymentStatus.SUCCEEDED:
         return _("There is no saved card for this appointment.")
-    if Payment.objects.filter(charged_from=card).exclude(status=PaymentStatus.FAILED).exists():
+    charged = Payment.objects.filter(charged_from=card).exclude(status=PaymentStatus.FAILED)
+    if charged.exclude(pk__in=_unsent_fees(card)).exists():
         return _("The fee has been charged already.")
     appointment = card.appointment
     if appointment is None:
         return _("The appointment no longer exists.")
     if appointment.status == S.NO_SHOW:
         return ""
-    if appointment.status == S.CANCELLED and _cutoff_passed(appointment, appointment.updated_at):
+    if appointment.status == S.CANCELLED and _cutoff_passed(appointment, _cancelled_at(appointment)):
         return ""
     return _("The fee can be charged only for a no-show or a cancellation after the cut-off.")
+
+
+def _cancelled_at(appointment: Appointment):
+    """When it was cancelled, from its history (a later save, e.g. an erasure, moves `updated_at`)."""
+    at = (
+        AppointmentChange.objects.filter(appointment=appointment, kind=events.CANCELLED)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return at or appointment.updated_at
+
+
+def _unsent_fees(card: Payment):
+    """Fees whose request to Stripe got no answer (Stripe away): charging again retries such a fee under its
+    own key, so a request that did reach Stripe is not charged twice."""
+    return Payment.objects.filter(
+        charged_from=card, status=PaymentStatus.PENDING, payment_intent_id__isnull=True
+    ).values("pk")
 
 
 def fee_charge(*, card: Payment, user) -> Payment:
@@ -636,20 +679,22 @@ def fee_charge(*, card: Payment, user) -> Payment:
         refusal = fee_refusal(card)
         if refusal:
             raise InvalidRequest(refusal)
-        Payment.objects.filter(charged_from=card, status=PaymentStatus.FAILED).update(charged_from=None)
-        fee = Payment.objects.create(
-            appointment=card.appointment,
-            customer=card.customer,
-            kind=PaymentKind.FEE,
-            description=card.description,
-            amount_cents=card.fee_cents,
-            application_fee_cents=connect.platform_fee(card.fee_cents),
-            token=secrets.token_urlsafe(24),
-            stripe_customer_id=card.stripe_customer_id,
-            payment_method_id=card.payment_method_id,
-            charged_from=card,
-            created_by=user,
-        )
+        fee = Payment.objects.filter(pk__in=_unsent_fees(card)).first()  # a retry: the same row, key
+        if fee is None:
+            Payment.objects.filter(charged_from=card, status=PaymentStatus.FAILED).update(charged_from=None)
+            fee = Payment.objects.create(
+                appointment=card.appointment,
+                customer=card.customer,
+                kind=PaymentKind.FEE,
+                description=card.description,
+                amount_cents=card.fee_cents,
+                application_fee_cents=connect.platform_fee(card.fee_cents),
+                token=secrets.token_urlsafe(24),
+                stripe_customer_id=card.stripe_customer_id,
+                payment_method_id=card.payment_method_id,
+                charged_from=card,
+                created_by=user,
+            )
     with transaction.atomic():
         fee = _locked(fee.pk)
         intent = connect.payment_intent_create(

@@ -37,7 +37,7 @@ from django.db import connection
 from django.db.backends.postgresql.psycopg_any import Range
 from django.utils import timezone
 
-from termino.tenants.crm.csv_io import FORMULA_START
+from termino.shared.spreadsheet import text_cell
 from termino.tenants.crm.models import Consent, Customer, CustomerNote
 from termino.tenants.notifications.models import OutboxMessage
 from termino.tenants.scheduling.models import Appointment, AppointmentStatus
@@ -233,8 +233,7 @@ def _csv_cell(value) -> str:
         value = ", ".join(str(v) for v in value)
     elif isinstance(value, dict):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    value = str(value)
-    return f"'{value}" if value.startswith(FORMULA_START) else value
+    return text_cell(str(value))
 
 
 def _csv_bytes(columns: list[str], rows: Iterable) -> bytes:

@@ -7,6 +7,7 @@ from datetime import time, timedelta
 import icalendar
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django_tenants.utils import schema_context
 
@@ -173,6 +174,27 @@ def test_pulls_are_never_more_often_than_the_minimum(business_a, radicale, setti
         assert conn.next_pull_at - conn.last_pulled_at == timedelta(
             seconds=settings.CALDAV_PULL_INTERVAL_SECONDS
         )
+
+
+def test_a_deactivated_persons_calendar_is_neither_read_nor_written(business_a, radicale):
+    from termino.tenants.accounts import services as accounts
+
+    _service, anna, _ben, (anna_user, _) = team(business_a)
+    with schema_context(business_a.schema):
+        owner = get_user_model().objects.get(role="owner")
+    url = radicale.make_calendar("anna", "sync-left")
+    conn, state = _connect(business_a, anna, url)
+    assert state == "ok"
+    with schema_context(business_a.schema):
+        assert calendars.push_targets([anna.pk]) == [conn.pk]
+        CalDavConnection.objects.filter(pk=conn.pk).update(next_pull_at=next_monday() - timedelta(days=30))
+        assert calendars.pull_next_due() is not None
+        accounts.person_deactivate(acting_user=owner, member=anna_user)
+        assert calendars.push_targets([anna.pk]) == []
+        assert calendars.pull_next_due() is None  # the dispatcher is not woken for it again and again
+        assert calendars.pull_due_run() == 0
+        # Her appointments are no longer written there either.
+        assert calendars.push_targets([anna.pk, _ben.pk]) == []
 
 
 def test_completed_stays_there_and_an_erased_name_leaves(business_a, radicale):

@@ -5,13 +5,16 @@ from datetime import time, timedelta
 
 import icalendar
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from termino.tenants.calendars import selectors
 from termino.tenants.calendars import services as calendars
 from termino.tenants.calendars.models import FeedDetail
 from termino.tenants.scheduling import lifecycle
 from tests.conftest import client_for
+from tests.tenants.backoffice.helpers import make_user
 
 from .helpers import SYSTEM, book, team
 
@@ -113,6 +116,35 @@ def test_revoked_reissued_and_foreign_tokens_are_unknown(business_a, business_b)
         calendars.feed_token_revoke(resource=anna)
     connection.set_schema_to_public()
     assert _get(business_a, new).status_code == 404
+
+
+def test_an_address_stops_when_its_person_or_its_maker_leaves(business_a):
+    """Deactivating a staff member ends her feed address; the business's address made by a manager ends
+    when the manager is deactivated, and the settings page then offers a new one instead of a dead one."""
+    from termino.tenants.accounts import services as accounts
+
+    _service, anna, ben, (anna_user, _ben_user) = team(business_a)
+    with schema_context(business_a.schema):
+        owner = get_user_model().objects.get(role="owner")
+    manager = make_user(business_a, "manager")
+    with schema_context(business_a.schema):
+        anna_feed = calendars.feed_token_issue(resource=anna, user=anna_user)
+        business_feed = calendars.feed_token_issue(resource=None, user=manager)
+        ben.active = False
+        ben.save(update_fields=["active"])  # a column without its login taken away: its address ends too
+        ben_feed = calendars.feed_token_issue(resource=ben, user=owner)
+    connection.set_schema_to_public()
+    assert [_get(business_a, t).status_code for t in (anna_feed, business_feed, ben_feed)] == [200, 200, 404]
+    with schema_context(business_a.schema):
+        accounts.person_deactivate(acting_user=owner, member=anna_user)
+        accounts.person_deactivate(acting_user=owner, member=manager)
+        assert selectors.feed_token_live(resource=None) is None
+    connection.set_schema_to_public()
+    assert [_get(business_a, t).status_code for t in (anna_feed, business_feed)] == [404, 404]
+    with schema_context(business_a.schema):
+        fresh = calendars.feed_token_issue(resource=None, user=owner)
+    connection.set_schema_to_public()
+    assert _get(business_a, fresh).status_code == 200
 
 
 def test_feed_requests_are_limited(business_a, settings):

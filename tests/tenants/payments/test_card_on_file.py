@@ -103,3 +103,57 @@ def test_a_late_cancellation_may_be_charged_an_early_one_not(card_shop, fake_str
         # Cancelled two hours before the start: after the 24-hour cut-off.
         Appointment.objects.filter(pk=answer["id"]).update(start=timeutils.shift(timeutils.now(), hours=2))
         assert services.fee_refusal(Payment.objects.get(pk=card.pk)) == ""
+
+
+def test_a_fee_stripe_did_not_answer_is_charged_by_the_next_try_once(card_shop, fake_stripe, settings):
+    """Stripe away when staff charge the fee: they are told, and the next try sends the same fee (its own
+    key) instead of saying it was charged already."""
+    from termino.platform.billing.connect import PaymentProviderError
+
+    business, _account, service, _staff = card_shop
+    answer, card = _booked_with_card(fake_stripe, business, service)
+    with schema_context(business.schema):
+        Appointment.objects.filter(pk=answer["id"]).update(
+            status="no_show", start=timezone.now().replace(microsecond=0)
+        )
+        card = Payment.objects.get(pk=card.pk)
+        base, settings.STRIPE_API_BASE = settings.STRIPE_API_BASE, "http://127.0.0.1:9"  # Stripe unreachable
+        with pytest.raises(PaymentProviderError):
+            services.fee_charge(card=card, user=None)
+        (unsent,) = Payment.objects.filter(kind="fee")
+        assert (unsent.status, unsent.payment_intent_id) == ("pending", None)
+        assert services.fee_refusal(Payment.objects.get(pk=card.pk)) == ""
+        settings.STRIPE_API_BASE = base
+        fee = services.fee_charge(card=card, user=None)
+        assert (fee.pk, fee.status, fee.amount_cents) == (unsent.pk, "succeeded", 3000)
+        assert Payment.objects.filter(kind="fee").count() == 1
+        assert services.fee_refusal(Payment.objects.get(pk=card.pk)) == "The fee has been charged already."
+    assert len([r for r in fake_stripe.requests if r["path"] == "/v1/payment_intents"]) == 1
+
+
+def test_the_cut_off_is_judged_by_when_it_was_cancelled_not_by_a_later_save(card_shop, fake_stripe):
+    """Cancelled three days ahead (before the 24-hour cut-off): no fee, even when the appointment is saved
+    again an hour before its start. Cancelled two hours ahead: the fee may be charged."""
+    import time_machine
+
+    from termino.tenants.scheduling import lifecycle
+    from termino.tenants.scheduling.events import Actor
+
+    business, _account, service, _staff = card_shop
+    desk = Actor(source="backoffice")
+    early, early_card = _booked_with_card(fake_stripe, business, service)
+    with schema_context(business.schema):
+        appointment = Appointment.objects.get(pk=early["id"])
+        with time_machine.travel(timeutils.shift(appointment.start, hours=-72), tick=False):
+            lifecycle.appointment_cancel(actor=desk, appointment=appointment)
+        with time_machine.travel(timeutils.shift(appointment.start, hours=-1), tick=False):
+            Appointment.objects.get(pk=appointment.pk).save()  # e.g. an erasure's clean-up
+        assert services.fee_refusal(Payment.objects.get(pk=early_card.pk)).startswith(
+            "The fee can be charged"
+        )
+    late, late_card = _booked_with_card(fake_stripe, business, service)
+    with schema_context(business.schema):
+        appointment = Appointment.objects.get(pk=late["id"])
+        with time_machine.travel(timeutils.shift(appointment.start, hours=-2), tick=False):
+            lifecycle.appointment_cancel(actor=desk, appointment=appointment)
+        assert services.fee_refusal(Payment.objects.get(pk=late_card.pk)) == ""

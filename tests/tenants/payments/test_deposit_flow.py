@@ -187,6 +187,49 @@ def test_a_refund_stripe_did_not_take_is_sent_again_by_the_due_work(
     assert len([r for r in fake_stripe.requests if r["path"] == "/v1/refunds"]) == 1
 
 
+def test_a_refund_whose_answer_was_lost_is_recognised_in_stripes_event_not_counted_twice(
+    shop_a, fake_stripe, settings, django_capture_on_commit_callbacks
+):
+    """Our refund reached Stripe but its answer did not reach us: the `charge.refunded` event names our row
+    (metadata), which is settled with Stripe's id, not recorded again as a refund made at Stripe."""
+    from termino.platform.billing import connect
+
+    business, _account, service, _staff = shop_a
+    answer = book(business, service)
+    token = answer["payment"]["token"]
+    deliver(fake_stripe, *fake_stripe.pay_checkout(payment_of(business, token).checkout_session_id))
+    base, settings.STRIPE_API_BASE = settings.STRIPE_API_BASE, "http://127.0.0.1:9"  # Stripe unreachable
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            public_post(business.host, f"bookings/{manage_token(business, token)}/cancel/").status_code == 200
+        )
+    settings.STRIPE_API_BASE = base
+    with schema_context(business.schema):
+        refund, payment = Refund.objects.get(), Payment.objects.get(token=token)
+        # The request as refund_send makes it, its answer thrown away.
+        connect.refund_create(
+            tenant=business.tenant,
+            params={
+                "payment_intent": payment.payment_intent_id,
+                "amount": refund.amount_cents,
+                "refund_application_fee": True,
+                "metadata": {"payment": token, "schema": business.schema, "refund": str(refund.pk)},
+            },
+            key=f"termino-refund-{business.schema}-{refund.pk}",
+        )
+    deliver(fake_stripe, *fake_stripe.take_pending())
+    with schema_context(business.schema):
+        (settled,) = Refund.objects.all()
+        assert settled.pk == refund.pk and settled.status == "succeeded" and settled.stripe_refund_id
+        assert settled.reason != "stripe"
+        assert Payment.objects.get(token=token).refunded_cents == 2000
+        from termino.tenants.payments import services as payments
+
+        assert payments.refunds_next_due() is None
+        assert payments.refund_send(refund_id=refund.pk).status == "succeeded"
+    assert len([r for r in fake_stripe.requests if r["path"] == "/v1/refunds"]) == 1
+
+
 @pytest.mark.clock
 @pytest.mark.parametrize("door", ["staff cancels early", "request declined", "staff cancels late"])
 def test_the_team_s_cancellation_refunds_by_the_same_policy(
@@ -256,3 +299,43 @@ def test_a_session_whose_event_never_came_is_settled_by_the_due_work(shop_a, fak
         assert settle.next_due() is None
     session = fake_stripe.sessions[payment_of(business, unpaid).checkout_session_id]["object"]
     assert session["status"] == "expired"  # closed at Stripe before the slot was given up
+
+
+@pytest.mark.clock
+def test_the_confirmation_says_what_was_paid_and_what_cancelling_means(shop_a, fake_stripe):
+    """The e-mail and SMS confirming a paid booking name the amount and the policy, in the business's
+    language (German here); a booking without payment has no such line."""
+    from termino.tenants.notifications import rendering
+    from termino.tenants.notifications.models import OutboxMessage
+    from termino.tenants.scheduling.models import Service
+
+    business, _account, service, staff = shop_a
+    answer = book(business, service)
+    deliver(
+        fake_stripe,
+        *fake_stripe.pay_checkout(payment_of(business, answer["payment"]["token"]).checkout_session_id),
+    )
+    with schema_context(business.schema):
+        PaymentSettings.objects.update_or_create(pk=1, defaults={"refund_before_cutoff_percent": 50})
+        start = Appointment.objects.get(pk=answer["id"]).start
+        texts = {
+            m.channel: rendering.render(m, tenant=business.tenant)[1]
+            for m in OutboxMessage.objects.filter(appointment_id=answer["id"], kind="confirmation")
+        }
+        assert set(texts) == {"email", "sms"}
+        cutoff = timeutils.localtime(
+            timeutils.shift(start, hours=-24), timeutils.zone(business.tenant.time_zone)
+        )
+        for text in texts.values():
+            assert "Online bezahlt: 20,00\xa0€ (Anzahlung)." in text, text
+            assert f"Bei Absage bis {cutoff.day}. " in text or f"Bei Absage bis {cutoff.day} " in text, text
+            assert "50 % davon zurück" in text and "wird er einbehalten" in text
+        free = Service.objects.create(name="Beratung", duration_minutes=30, min_notice_minutes=0)
+        free.resources.set(staff)
+    other = book(business, free, email="max@example.com", phone="0171 7654321", last_name="Maier")
+    with schema_context(business.schema):
+        (message,) = OutboxMessage.objects.filter(
+            appointment_id=other["id"], kind="confirmation", channel="email"
+        )
+        text = rendering.render(message, tenant=business.tenant)[1]
+        assert "bezahlt" not in text and "\n\n\n" not in text

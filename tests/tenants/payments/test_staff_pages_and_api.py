@@ -49,6 +49,24 @@ def test_the_list_and_its_csv_show_payments_refunds_and_fees(paid, django_captur
     assert "5.00 succeeded staff" in rows[1][11]
 
 
+def test_a_name_typed_as_a_formula_stays_text_in_the_csv(paid):
+    """The customer types her own name on the booking page: in the owner's spreadsheet it is never run."""
+    business, _answer, payment = paid
+    with schema_context(business.schema):
+        customer = payment.customer
+        customer.first_name, customer.last_name = '=HYPERLINK("https://evil.example")', "-1+1"
+        customer.save(update_fields=["first_name", "last_name"])
+        Payment.objects.filter(pk=payment.pk).update(description="@SUM(1)")
+    rows = list(
+        csv.reader(
+            io.StringIO(b"".join(log_in_as(business).get("/payments/export.csv").streaming_content).decode())
+        )
+    )
+    assert rows[1][4] == "'@SUM(1)"
+    assert rows[1][5].startswith("'=HYPERLINK(")
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows[1:] for cell in row)
+
+
 def test_a_refund_needs_confirmation_and_cannot_exceed_what_is_left(
     paid, fake_stripe, django_capture_on_commit_callbacks
 ):

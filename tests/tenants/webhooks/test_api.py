@@ -172,3 +172,21 @@ def test_business_b_never_sees_or_changes_as_endpoints_and_deliveries(business_a
     assert stolen.get(f"{BASE}deliveries/").status_code == 401
     with schema_context(business_a.schema):
         assert Endpoint.objects.filter(pk=endpoint_id).exists()
+
+
+def test_the_integrations_are_in_the_openapi_schema(business_a):
+    """Webhooks and calendar sync are described in the schema the API documentation shows."""
+    paths = api_client(business_a).get("/api/schema/?format=json").json()["paths"]
+    assert {
+        "/api/v1/webhooks/endpoints/",
+        "/api/v1/webhooks/endpoints/{id}/",
+        "/api/v1/webhooks/deliveries/",
+        "/api/v1/webhooks/deliveries/{id}/resend/",
+        "/api/v1/calendar/feed/",
+        "/api/v1/calendar/business-feed/",
+        "/api/v1/calendar/settings/",
+        "/api/v1/calendar/caldav/",
+        "/api/v1/calendar/caldav/sync/",
+    } <= set(paths)
+    assert {"get", "post"} <= set(paths["/api/v1/webhooks/endpoints/"])
+    assert "post" in paths["/api/v1/calendar/caldav/sync/"]

@@ -11,14 +11,17 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from termino.shared import timeutils
+from termino.tenants.crm.services import customer_create
 from termino.tenants.privacy.services import customer_erase
-from termino.tenants.scheduling import lifecycle
+from termino.tenants.scheduling import lifecycle, services
+from termino.tenants.scheduling.models import AppointmentStatus
 from termino.tenants.webhooks import services as webhooks
 from termino.tenants.webhooks.delivery import BACKOFF, deliveries_send_due
 from termino.tenants.webhooks.due import deliveries_next_due, log_next_due, log_purge
 from termino.tenants.webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, EventType
 from termino.tenants.webhooks.selectors import sendable
 from tests.fakes.webhook_receiver import Receiver
+from tests.tenants.scheduling.factories import next_monday, salon
 
 from .helpers import DESK, booking, endpoint
 
@@ -210,3 +213,51 @@ def test_the_delivery_log_is_deleted_thirty_days_after_the_last_attempt(business
         assert not Attempt.objects.filter(delivery_id=sent.pk).exists()
         assert Delivery.objects.filter(pk=open_one.pk).exists()  # still being retried: kept
         assert log_next_due() is None
+
+
+def test_every_status_change_of_an_appointment_is_its_own_event(business_a, receiver):
+    """Requested, confirmed, declined, no-show and completed each reach a subscribed endpoint as their own
+    event, with the appointment's new status in the payload; an endpoint not subscribed to one gets none."""
+    with schema_context(business_a.schema):
+        hook = endpoint(receiver.url)
+        created_only = endpoint(receiver.url + "/created", [EventType.APPOINTMENT_CREATED])
+        service, (staff, *_), _room = salon()
+        customer = customer_create(first_name="Erika", last_name="Muster", email="erika@example.org")
+
+        def book(day: int, status=AppointmentStatus.REQUESTED):
+            return lifecycle.appointment_book(
+                actor=DESK,
+                booking=services.Booking(
+                    service=service, start=next_monday() + timedelta(days=day), staff=staff
+                ),
+                customer=customer,
+                status=status,
+            )
+
+        confirmed, declined = book(0), book(1)
+        lifecycle.appointment_confirm(actor=DESK, appointment=confirmed)
+        lifecycle.appointment_decline(actor=DESK, appointment=declined, reason="Ausgebucht")
+        missed, done = book(2, AppointmentStatus.CONFIRMED), book(3, AppointmentStatus.CONFIRMED)
+        with time_machine.travel(next_monday() + timedelta(days=4), tick=False):
+            lifecycle.appointment_no_show(actor=DESK, appointment=missed)
+            lifecycle.appointment_complete(actor=DESK, appointment=done)
+
+        def events(appointment):
+            rows = Delivery.objects.filter(endpoint=hook, subject=f"appointment:{appointment.pk}").order_by(
+                "id"
+            )
+            return [(d.event, d.payload["appointment"]["status"]) for d in rows]
+
+        assert events(confirmed) == [
+            ("appointment.requested", "requested"),
+            ("appointment.confirmed", "confirmed"),
+        ]
+        assert events(declined) == [
+            ("appointment.requested", "requested"),
+            ("appointment.declined", "cancelled"),
+        ]
+        assert events(missed) == [("appointment.created", "confirmed"), ("appointment.no_show", "no_show")]
+        assert events(done) == [("appointment.created", "confirmed"), ("appointment.completed", "completed")]
+        assert set(Delivery.objects.filter(endpoint=created_only).values_list("event", flat=True)) == {
+            "appointment.created"
+        }
