@@ -158,21 +158,29 @@ def test_the_hold_of_a_payment_lapses_after_the_session(shop_a, fake_stripe):
         assert held.hold_expires_at.timestamp() - session["expires_at"] >= 5 * 60 - 2
 
 
+def _paid_then_cancelled_while_stripe_is_away(shop, fake, settings, capture):
+    """A deposit paid, then the booking cancelled early while Stripe cannot be reached: the refund waits.
+    Returns (business, payment token, Stripe's real address to put back)."""
+    business, _account, service, _staff = shop
+    token = book(business, service)["payment"]["token"]
+    deliver(fake, *fake.pay_checkout(payment_of(business, token).checkout_session_id))
+    base, settings.STRIPE_API_BASE = settings.STRIPE_API_BASE, "http://127.0.0.1:9"  # Stripe unreachable
+    with capture(execute=True):
+        assert (
+            public_post(business.host, f"bookings/{manage_token(business, token)}/cancel/").status_code == 200
+        )
+    return business, token, base
+
+
 def test_a_refund_stripe_did_not_take_is_sent_again_by_the_due_work(
     shop_a, fake_stripe, settings, django_capture_on_commit_callbacks
 ):
     from termino.platform.duework import due
     from termino.platform.duework.models import DueWork
 
-    business, _account, service, _staff = shop_a
-    answer = book(business, service)
-    token = answer["payment"]["token"]
-    deliver(fake_stripe, *fake_stripe.pay_checkout(payment_of(business, token).checkout_session_id))
-    base, settings.STRIPE_API_BASE = settings.STRIPE_API_BASE, "http://127.0.0.1:9"  # Stripe unreachable
-    with django_capture_on_commit_callbacks(execute=True):
-        assert (
-            public_post(business.host, f"bookings/{manage_token(business, token)}/cancel/").status_code == 200
-        )
+    business, token, base = _paid_then_cancelled_while_stripe_is_away(
+        shop_a, fake_stripe, settings, django_capture_on_commit_callbacks
+    )
     with schema_context(business.schema):
         refund = Refund.objects.get()
         assert (refund.status, refund.stripe_refund_id) == ("pending", None)
@@ -194,15 +202,9 @@ def test_a_refund_whose_answer_was_lost_is_recognised_in_stripes_event_not_count
     (metadata), which is settled with Stripe's id, not recorded again as a refund made at Stripe."""
     from termino.platform.billing import connect
 
-    business, _account, service, _staff = shop_a
-    answer = book(business, service)
-    token = answer["payment"]["token"]
-    deliver(fake_stripe, *fake_stripe.pay_checkout(payment_of(business, token).checkout_session_id))
-    base, settings.STRIPE_API_BASE = settings.STRIPE_API_BASE, "http://127.0.0.1:9"  # Stripe unreachable
-    with django_capture_on_commit_callbacks(execute=True):
-        assert (
-            public_post(business.host, f"bookings/{manage_token(business, token)}/cancel/").status_code == 200
-        )
+    business, token, base = _paid_then_cancelled_while_stripe_is_away(
+        shop_a, fake_stripe, settings, django_capture_on_commit_callbacks
+    )
     settings.STRIPE_API_BASE = base
     with schema_context(business.schema):
         refund, payment = Refund.objects.get(), Payment.objects.get(token=token)
