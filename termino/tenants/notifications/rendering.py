@@ -109,8 +109,11 @@ def _business(tenant) -> dict[str, str]:
     return {"business": tenant.name, "phone": phones.international(tenant.phone), "address": address}
 
 
-def placeholder_values(*, tenant, appointment, customer, channel: str = Channel.EMAIL) -> dict[str, str]:
-    """The value of every placeholder for one message (empty where not known)."""
+def placeholder_values(
+    *, tenant, appointment, customer, channel: str = Channel.EMAIL, used: set[str] | None = None
+) -> dict[str, str]:
+    """The value of every placeholder for one message (empty where not known); those other apps know
+    only when `used` (None: all) names them, since each costs them a query."""
     values = dict.fromkeys(PLACEHOLDERS, "")
     values.update(_business(tenant))
     if customer is not None:
@@ -126,7 +129,8 @@ def placeholder_values(*, tenant, appointment, customer, channel: str = Channel.
             values["dates"] = _series_dates(appointment, tenant=tenant, sms=channel == Channel.SMS)
         with translation.override(_language(tenant)):
             for name, source in _SOURCES.items():
-                values[name] = source.value(appointment, channel=channel)
+                if used is None or name in used:
+                    values[name] = source.value(appointment, channel=channel)
     return values
 
 
@@ -226,6 +230,10 @@ def render(
     else:
         subject, body = default_text(kind=message.kind, channel=message.channel, tenant=tenant, rules=rules)
     values = placeholder_values(
-        tenant=tenant, appointment=message.appointment, customer=message.customer, channel=message.channel
+        tenant=tenant,
+        appointment=message.appointment,
+        customer=message.customer,
+        channel=message.channel,
+        used=used_placeholders(f"{subject}\n{body}"),
     )
     return render_text(channel=message.channel, subject=subject, body=body, values=values)

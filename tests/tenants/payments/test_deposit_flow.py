@@ -341,3 +341,19 @@ def test_the_confirmation_says_what_was_paid_and_what_cancelling_means(shop_a, f
         )
         text = rendering.render(message, tenant=business.tenant)[1]
         assert "bezahlt" not in text and "\n\n\n" not in text
+
+
+def test_a_refund_made_in_stripes_dashboard_is_recorded_once(shop_a, fake_stripe):
+    """The owner gives 5 € back in Stripe's own dashboard: Termino records it from the event, once."""
+    business, account, service, _staff = shop_a
+    token = book(business, service)["payment"]["token"]
+    deliver(fake_stripe, *fake_stripe.pay_checkout(payment_of(business, token).checkout_session_id))
+    intent = payment_of(business, token).payment_intent_id
+    fake_stripe._refund_create({"payment_intent": intent, "amount": 500}, account)  # Stripe's side
+    (event,) = fake_stripe.take_pending()
+    deliver(fake_stripe, event)
+    deliver(fake_stripe, event)  # Stripe sends an event again when our answer was slow
+    with schema_context(business.schema):
+        (refund,) = Refund.objects.all()
+        assert (refund.reason, refund.status, refund.amount_cents) == ("stripe", "succeeded", 500)
+        assert Payment.objects.get(token=token).refunded_cents == 500
