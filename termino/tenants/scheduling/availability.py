@@ -71,6 +71,7 @@ for interval bounds and output. Days after `end_date` are converted only when so
 and only as many as the longest appointment can reach into.
 """
 
+import functools
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -430,14 +431,20 @@ def free_visit_slots(
             if not by_kind:
                 continue  # a service without rooms
             shift = offsets[index]
-            union = _merge([(a - shift, b - shift + 1) for ranges in by_kind.values() for a, b, _ in ranges])
+            gap_starts, gap_ends = _gaps(
+                [(a - shift, b - shift + 1) for ranges in by_kind.values() for a, b, _ in ranges]
+            )
+            union = list(zip(gap_ends[:-1], gap_starts[1:], strict=True))  # between the gaps
             possible = union if possible is None else _intersect(possible, union)
     # The first service's grid, from each staff member's own open intervals, only where all that holds.
     step = parts[0].rules.step // _US
     starts: dict[int, list[int]] = {}
+    if possible is not None:
+        possible_starts = [a for a, _b in possible]
+        possible_ends = [b for _a, b in possible]
     for rid, ranges in free[0][0].items():
         if possible is not None:
-            ranges = _clip(ranges, [(a, b - 1) for a, b in possible])
+            ranges = _fit(ranges, possible_starts, possible_ends, 0, 1)  # t itself in [a, b)
         for a, b, anchor in ranges:
             first = anchor - ((anchor - a) // step) * step  # first grid point >= a
             for t in range(first, b + 1, step):
@@ -510,18 +517,19 @@ class _Context:
 
     def __init__(self, business_hours, closures, tz, start_date, end_date, timelines=None):
         self.days = [start_date + timedelta(days=i) for i in range((end_date - start_date).days + 1)]
-        self.end_date = end_date
-        self.business = _by_weekday(business_hours)
-        self.clock = _Clock(tz)
+        self.start_date, self.end_date = start_date, end_date
+        self.business_hours = tuple(business_hours)
+        self.tz = tz
         self.open_cache: dict[tuple, list[tuple[int, int, int]]] = {}
         self.business_blocks = [(_to_us(c.start), _to_us(c.end)) for c in closures]
         self.timelines: dict[tuple[int, int | None], tuple] = {} if timelines is None else timelines
 
     def timeline(self, calendar: ResourceCalendar, rules: ServiceRules) -> tuple:
-        """(starts, ends, sessions) of a resource's busy time, worked out once per query (a visit's services
-        share it): the starts and ends of the busy periods and closures that block, merged where they touch
-        or overlap (the starts they forbid are the same: a held piece is at least a microsecond long),
-        sorted; `sessions` the rows that may be open sessions of a group service (only for capacity > 1)."""
+        """(gap starts, gap ends, sessions) of a resource, worked out once per query (a visit's services
+        share it): the free gaps [start, end) between its busy periods and closures that block, merged where
+        they touch or overlap (the starts they forbid are the same: a held piece is at least a microsecond
+        long), sorted, the first and last reaching far; `sessions` the rows that may be open sessions of a
+        group service (only for capacity > 1)."""
         sessions_of = rules.service_id if rules.capacity > 1 else None
         key = (id(calendar), sessions_of)  # the calendars outlive the query
         found = self.timelines.get(key)
@@ -540,10 +548,8 @@ class _Context:
                 rows = [row for row in rows if not (row[2] == sessions_of and row[3] is not None)]
             # A closure of the resource blocks as busy time does (the staff gap is free of it too).
             closed = [(_to_us(c.start), _to_us(c.end)) for c in calendar.closures]
-            blocks = _merge([*calendar.busy_spans, *((row[0], row[1]) for row in rows), *closed])
             found = self.timelines[key] = (
-                [start for start, _end in blocks],
-                [end for _start, end in blocks],
+                *_gaps([*calendar.busy_spans, *((row[0], row[1]) for row in rows), *closed]),
                 sessions,
             )
         return found
@@ -554,9 +560,8 @@ class _Context:
         key = (hours, reach)  # staff sharing their hours share the work
         opening = self.open_cache.get(key)
         if opening is None:
-            following = [self.end_date + timedelta(days=i + 1) for i in range(reach)]
-            opening = self.open_cache[key] = _open_intervals(
-                hours, self.business, self.days, following, self.clock
+            opening = self.open_cache[key] = _opening(
+                hours, self.business_hours, self.tz, self.start_date, self.end_date, reach
             )
         return opening
 
@@ -582,21 +587,12 @@ class _Context:
             tuple((x // _US, y // _US) for x, y in rules.staff_pieces()) if calendar.kind == STAFF else whole
         )
         low, high = base[0][0] - before, base[-1][1] + lead  # blockers outside cannot matter
-        starts, ends, candidates = self.timeline(calendar, rules)
-        # Between the busy blocks that reach into [low, high) (bisected, as they are sorted) lie the gaps;
-        # a held piece [t + x, t + y) fits the gap [lo, hi) when lo - x <= t <= hi - y. Clipping the open
-        # ranges to the gaps of each piece costs a step per gap, where subtracting forbidden ranges would
-        # sort and merge them first.
-        first, last = bisect_right(ends, low), bisect_left(starts, high)
-        gap_starts = [-_FAR, *ends[first:last]]
-        gap_ends = [*starts[first:last], _FAR]
+        gap_starts, gap_ends, candidates = self.timeline(calendar, rules)
+        # A held piece [t + x, t + y) fits the gap [lo, hi) when lo - x <= t <= hi - y: the open ranges are
+        # cut to the gaps of each piece, found by bisection (a step per gap that overlaps, not per gap).
         free = base
         for x, y in pieces:
-            length = y - x
-            free = _clip(
-                free,
-                [(lo - x, hi - y) for lo, hi in zip(gap_starts, gap_ends, strict=True) if hi - lo >= length],
-            )
+            free = _fit(free, gap_starts, gap_ends, x, y)
         forbidden = []
         # The business closed: the customer is there all the time, staff gap or not.
         for s, e in self.business_blocks:
@@ -650,6 +646,28 @@ def _merge(intervals: list[tuple]) -> list[tuple]:
     return [(start, end) for start, end in merged]
 
 
+def _gaps(blocks: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """(starts, ends) of the free gaps around half-open blocks, merged where they touch or overlap: the
+    first gap begins, the last ends far away. `_merge` and the split into two lists at once."""
+    starts, ends = [-_FAR], []
+    end = None
+    for lo, hi in sorted(blocks):
+        if lo >= hi:
+            continue
+        if end is not None and lo <= end:
+            if hi > end:
+                end = hi
+        else:
+            if end is not None:
+                starts.append(end)
+            ends.append(lo)
+            end = hi
+    if end is not None:
+        starts.append(end)
+    ends.append(_FAR)
+    return starts, ends
+
+
 def _wall_time(wall: int) -> time:
     """The `time` of microseconds since local midnight; 24:00 becomes END_OF_DAY (00:00)."""
     seconds, micro = divmod(wall % _DAY_US, 1_000_000)
@@ -684,6 +702,23 @@ def _intersect(left: list[tuple], right: list[tuple]) -> list[tuple]:
         else:
             j += 1
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _opening(
+    hours: tuple[WeeklyInterval, ...],
+    business_hours: tuple[WeeklyInterval, ...],
+    tz: ZoneInfo,
+    start_date: date,
+    end_date: date,
+    reach: int,
+) -> list[tuple[int, int, int]]:
+    """`_open_intervals` of the days asked for (and `reach` days after), kept for the process: it depends on
+    nothing but these, and the same questions come again and again (a page's days, a team's shared hours).
+    Callers never change the list."""
+    days = [start_date + timedelta(days=i) for i in range((end_date - start_date).days + 1)]
+    following = [end_date + timedelta(days=i + 1) for i in range(reach)]
+    return _open_intervals(hours, _by_weekday(business_hours), days, following, _Clock(tz))
 
 
 def _open_intervals(
@@ -821,16 +856,24 @@ def _subtract(
     return out
 
 
-def _clip(ranges: list[tuple[int, int, int]], within: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
-    """Closed ranges (a, b, anchor) of `ranges` cut to the closed ranges `within` (both sorted, disjoint)."""
+def _fit(
+    ranges: list[tuple[int, int, int]], lows: list[int], highs: list[int], x: int, y: int
+) -> list[tuple[int, int, int]]:
+    """Closed ranges (a, b, anchor) of starts t cut to where [t + x, t + y) lies in one of the half-open
+    windows [lows[k], highs[k]) (sorted, disjoint): lows[k] - x <= t <= highs[k] - y."""
     out = []
-    j, n = 0, len(within)
+    append, first_ending = out.append, bisect_left  # locals: this loop is the engine's hottest
+    n = len(highs)
     for a, b, anchor in ranges:
-        while j < n and within[j][1] < a:
-            j += 1
-        k = j
-        while k < n and within[k][0] <= b:
-            lo, hi = within[k]
-            out.append((a if a > lo else lo, b if b < hi else hi, anchor))
+        k = first_ending(highs, a + y)  # the first window that ends late enough
+        limit = b + x  # windows that start later hold none of these starts
+        while k < n:
+            lo = lows[k]
+            if lo > limit:
+                break
+            lo -= x
+            hi = highs[k] - y
+            if lo <= hi:  # the window is long enough for the piece
+                append((a if a > lo else lo, b if b < hi else hi, anchor))
             k += 1
     return out
