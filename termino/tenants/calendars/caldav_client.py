@@ -16,6 +16,7 @@ import icalendar
 import requests
 from defusedxml.ElementTree import fromstring
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 
 from termino.shared import timeutils
 
@@ -49,19 +50,45 @@ def _tag(ns: str, name: str) -> str:
     return f"{{{ns}}}{name}"
 
 
-def _check_host(url: str) -> None:
-    """Refuse addresses of private networks unless allowed (the worker would fetch them for anyone)."""
-    if settings.CALDAV_ALLOW_PRIVATE_HOSTS:
-        return
+def _checked_address(url: str) -> str:
+    """The address the request to `url` will connect to: the first the host resolves to, once every one
+    of them is a public one (the worker would fetch private ones for anyone) unless private hosts are
+    allowed (development, tests)."""
     host = urlsplit(url).hostname or ""
     try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError as exc:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
         raise CalDavError(UNREACHABLE, f"{host}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise CalDavError(UNREACHABLE, f"{host} is not a public address")
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise CalDavError(UNREACHABLE, f"{host}: no address")
+    if not settings.CALDAV_ALLOW_PRIVATE_HOSTS:
+        for text in addresses:
+            address = ipaddress.ip_address(text.split("%")[0])
+            if not address.is_global:
+                raise CalDavError(UNREACHABLE, f"{host} is not a public address")
+    return addresses[0]
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Connects to the address that was checked, never to a second DNS answer (rebinding: public when
+    checked, private when connecting). The host name still goes in the Host header and, for TLS, in SNI
+    and the certificate check."""
+
+    def __init__(self, address: str):
+        super().__init__()
+        self.address = address
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        if host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = pool_kwargs["assert_hostname"] = host_params["host"]
+        host_params["host"] = self.address
+        return host_params, pool_kwargs
+
+    def send(self, request, *args, **kwargs):
+        request.headers.setdefault("Host", urlsplit(request.url).netloc.rpartition("@")[2])
+        return super().send(request, *args, **kwargs)
 
 
 class CalDavClient:
@@ -70,9 +97,16 @@ class CalDavClient:
         self.session = requests.Session()
         self.session.auth = (username, password)
         self.session.headers["User-Agent"] = "Termino calendar sync"
+        self._pinned: _PinnedAdapter | None = None
 
     def _request(self, method: str, url: str, *, body: bytes | None = None, headers=None, ok=(200, 207)):
-        _check_host(url)
+        address = _checked_address(url)
+        if self._pinned is None or self._pinned.address != address:
+            if self._pinned is not None:
+                self._pinned.close()
+            self._pinned = _PinnedAdapter(address)
+            for scheme in ("http://", "https://"):
+                self.session.mount(scheme, self._pinned)
         try:
             response = self.session.request(
                 method,

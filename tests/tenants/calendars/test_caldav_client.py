@@ -1,7 +1,9 @@
 """The CalDAV door against a real Radicale: probing, busy events (recurrences expanded, free and our own
 events left out), writing and removing, and the failures the settings page explains."""
 
+import socket
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -77,3 +79,26 @@ def test_unreachable_and_private_hosts(settings):
     with pytest.raises(CalDavError) as refused:
         CalDavClient("http://127.0.0.1:1/x/", "a", "b").probe()
     assert refused.value.code == caldav_client.UNREACHABLE and "not a public address" in refused.value.detail
+
+
+def test_the_request_goes_to_the_address_that_was_checked(radicale, monkeypatch):
+    """DNS rebinding: the name answers with one address when it is checked and another one afterwards.
+    The request must go to the checked one (here Radicale on loopback; the later answer is a TEST-NET
+    address nobody listens on), with the name in the Host header."""
+    url = radicale.make_calendar("anna", "client-pinned")
+    parts = urlsplit(url)
+    real = socket.getaddrinfo
+    asked = []
+
+    def changing_answers(host, *args, **kwargs):
+        if host == "calendar.rebind.test":
+            asked.append(host)
+            return real("127.0.0.1" if len(asked) == 1 else "192.0.2.1", *args, **kwargs)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", changing_answers)
+    client = CalDavClient(
+        parts._replace(netloc=f"calendar.rebind.test:{parts.port}").geturl(), "anna", PASSWORD
+    )
+    assert client.probe()  # a calendar: Radicale answered
+    assert asked == ["calendar.rebind.test"]  # resolved once, for the check; connected to that answer
