@@ -6,6 +6,7 @@ import secrets
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 PRODUCTION = {
@@ -15,6 +16,7 @@ PRODUCTION = {
     "BASE_DOMAIN": "termino.example",
     "NUM_PROXIES": "1",
     "CALENDAR_ENCRYPTION_KEYS": "6a3q6k8Zp0vJv0fM9i0Jr3m8w7mXz0wZl3Tq1yR7s4U=",
+    "BACKUP_ENCRYPTION_KEYS": "Yk7qQ2d0cJ9uP1xR4mT8vW3zA6bC5eF0gH2iK7lN9oQ",
 }
 # Knobs a developer's shell might set that would make production look different.
 # DJANGO_ALLOW_ASYNC_UNSAFE is set by the browser tests of the same run (Playwright's event loop).
@@ -26,6 +28,7 @@ UNSET = (
     "SITE_PORT",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
     "CALENDAR_ENCRYPTION_KEYS",
+    "BACKUP_ENCRYPTION_KEYS",
 )
 
 
@@ -45,16 +48,24 @@ def test_check_deploy_reports_nothing():
     assert "System check identified no issues" in output, output
 
 
-def test_check_deploy_warns_without_the_calendar_key():
-    """Stored CalDAV passwords must not hang on SECRET_KEY in production."""
-    previous = PRODUCTION.pop("CALENDAR_ENCRYPTION_KEYS")
+@pytest.mark.parametrize(
+    ("setting", "check"),
+    [
+        ("CALENDAR_ENCRYPTION_KEYS", "termino.calendars.W001"),  # stored CalDAV passwords
+        ("BACKUP_ENCRYPTION_KEYS", "termino.backups.W001"),  # stored business exports
+    ],
+)
+def test_check_deploy_warns_without_a_key_of_its_own(setting, check):
+    """What is encrypted at rest must not hang on SECRET_KEY in production."""
+    previous = PRODUCTION.pop(setting)
     try:
         result = run("manage.py", "check", "--deploy", "--fail-level", "WARNING")
     finally:
-        PRODUCTION["CALENDAR_ENCRYPTION_KEYS"] = previous
+        PRODUCTION[setting] = previous
     output = result.stdout + result.stderr
-    assert result.returncode != 0 and "termino.calendars.W001" in output, output
-    assert "CALENDAR_ENCRYPTION_KEYS is empty" in output
+    assert result.returncode != 0 and check in output, output
+    assert f"{setting} is empty" in output
+    assert sum(line.startswith("?: (termino.") for line in output.splitlines()) == 1, output  # only this one
 
 
 def test_production_settings():

@@ -6,3 +6,6 @@ class BackupsConfig(AppConfig):
     name = "termino.platform.backups"
     label = "backups"
     verbose_name = _("Backups and restores")
+
+    def ready(self):
+        from . import checks  # noqa: F401  (the deploy check of the encryption key)
