@@ -30,7 +30,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from termino.platform.billing.models import BillingAccount, SmsPackPurchase, StatusChange, StripeEvent
+from termino.platform.billing.models import (
+    BillingAccount,
+    ConnectAccount,
+    SmsPackPurchase,
+    StatusChange,
+    StripeEvent,
+)
 from termino.platform.staffadmin.models import SmsLock
 from termino.platform.tenancy import services
 from termino.platform.tenancy.models import Domain, Tenant, TenantStatus
@@ -181,6 +187,7 @@ def platform_state() -> dict:
             SmsPackPurchase.objects.count(),
         ),
         "locks": SmsLock.objects.count(),
+        "connected": ConnectAccount.objects.count(),
     }
 
 
@@ -215,12 +222,13 @@ def with_public(source: Path, target: Path, edit) -> Path:
 
 def copy_of(moved: Moved, tmp_path: Path) -> Path:
     """The export without its Stripe ids: a second copy of the business may live in the same database as
-    the source only when it does not claim the source's Stripe customer."""
+    the source only when it does not claim the source's Stripe customer or connected account."""
 
     def blank(public: dict) -> None:
         public["billing_account"].update(
             stripe_customer_id="", stripe_subscription_id="", subscription_status=""
         )
+        public["connect_account"] = None
 
     return with_public(moved.path, tmp_path / "copy.zip", blank)
 
@@ -267,6 +275,8 @@ def test_export_holds_every_table_with_secrets_and_the_platform_rows(moved, unbl
     assert len(public["sms_pack_purchases"]) == 1 and len(public["stripe_events"]) == 1
     assert public["status_changes"][-1]["new_status"] == TenantStatus.ACTIVE
     assert public["sms_lock"]["reason"].startswith("too many SMS")
+    assert public["connect_account"]["stripe_account_id"].startswith("acct_")
+    assert public["connect_account"]["status"] == "enabled" and public["connect_account"]["charges_enabled"]
 
 
 def test_export_refuses_what_it_cannot_do(moved, unblocked, tmp_path):
@@ -395,6 +405,28 @@ def test_stripe_customer_of_another_business_is_refused(moved, unblocked, tmp_pa
     assert platform_state() == before
 
 
+def test_connected_stripe_account_of_another_business_is_refused(moved, unblocked, tmp_path):
+    """Deposits of one business must never reach another's Stripe account: a copy that keeps the source's
+    connected account is refused while the source holds it here."""
+
+    def elsewhere(public: dict) -> None:
+        public["domains"] = []
+        public["billing_account"].update(stripe_customer_id="", stripe_subscription_id="")
+
+    def other_address(manifest: dict, _data) -> None:
+        manifest["source"]["slug"] = f"{PREFIX}{secrets.token_hex(3)}"
+
+    file = rewritten(
+        with_public(moved.path, tmp_path / "a.zip", elsewhere), tmp_path / "b.zip", manifest=other_address
+    )
+    before = platform_state()
+    with pytest.raises(
+        TransferError, match=r"the Stripe account acct_\w+ already belongs to business Umzug Salon here"
+    ):
+        tenant_import(path=file, media_root=tmp_path / "media")
+    assert platform_state() == before
+
+
 def test_changed_file_is_refused_before_anything_happens(moved, unblocked, tmp_path):
     def flip(data: bytes) -> bytes:
         return data.replace(b"Kundin1\t", b"Kundin7\t", 1)
@@ -505,3 +537,11 @@ def test_round_trip_after_deleting_the_source(moved, unblocked, settings, tmp_pa
     assert seen["login"] == [302, "/"] and seen["home"] == 200
     assert seen["double_booking"] == "23P01"
     assert seen["new_customer_id"] == moved.sequences["crm_customer_id_seq"] + 1
+    # The connected Stripe account came back with the business, as Stripe last described it.
+    connected = ConnectAccount.objects.get(tenant__slug=moved.slug)
+    assert connected.status == "enabled" and connected.charges_enabled and connected.payouts_enabled
+    assert connected.currently_due == ["external_account"]
+    with zipfile.ZipFile(moved.path) as archive:
+        exported = json.loads(archive.read("public.json"))["connect_account"]
+    assert connected.stripe_account_id == exported["stripe_account_id"]
+    assert connected.created_at.isoformat() == exported["created_at"]  # not the import's time

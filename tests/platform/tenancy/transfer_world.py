@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from termino.platform.billing.models import BillingAccount, SmsPackPurchase, StripeEvent
+from termino.platform.billing.models import BillingAccount, ConnectAccount, SmsPackPurchase, StripeEvent
 from termino.platform.billing.services import tenant_status_set
 from termino.platform.staffadmin.models import SmsLock
 from termino.platform.tenancy.models import Domain, TenantStatus
@@ -82,6 +82,15 @@ def build(business: Business, *, customers: int = 24) -> Facts:
             result="sms pack credited",
         )
         SmsLock.objects.create(tenant=tenant, reason="too many SMS to unknown numbers (move test)")
+        ConnectAccount.objects.create(
+            tenant=tenant,
+            stripe_account_id=f"acct_{secrets.token_hex(8)}",
+            status="enabled",
+            charges_enabled=True,
+            payouts_enabled=True,
+            details_submitted=True,
+            currently_due=["external_account"],
+        )
     facts.custom_domain = custom_domain
     return facts
 

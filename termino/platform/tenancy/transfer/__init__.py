@@ -4,7 +4,8 @@ The file is a ZIP (ZIP64, deflated) holding
   manifest.json          format, Termino version, source, the schema's applied migrations, every table with
                          its columns, row count and the SHA-256 of its data, the id sequences, the media files
   public.json            the business's rows in `public`: tenant, domains, billing account with its SMS
-                         pack purchases, status changes and Stripe events, SMS lock
+                         pack purchases, status changes and Stripe events, SMS lock, connected Stripe
+                         account (deposits)
   tables/<table>.copy    each table of the business's schema in PostgreSQL's COPY text format
   media/<path>           its uploaded files (MEDIA_ROOT/<schema>/…)
 

@@ -15,7 +15,13 @@ import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 
-from termino.platform.billing.models import BillingAccount, SmsPackPurchase, StatusChange, StripeEvent
+from termino.platform.billing.models import (
+    BillingAccount,
+    ConnectAccount,
+    SmsPackPurchase,
+    StatusChange,
+    StripeEvent,
+)
 from termino.platform.staffadmin.models import SmsLock
 
 from ..models import POOL_STATUSES, Domain, Tenant
@@ -43,6 +49,7 @@ from .common import (
 def _public_rows(tenant: Tenant) -> dict:
     account = BillingAccount.objects.filter(tenant=tenant).select_related("plan").first()
     lock = SmsLock.objects.filter(tenant=tenant).first()
+    connect = ConnectAccount.objects.filter(tenant=tenant).first()
     return {
         "tenant": _dump(tenant, exclude=("id",)),
         "domains": [
@@ -68,6 +75,8 @@ def _public_rows(tenant: Tenant) -> dict:
         ],
         # Who locked it is a staff user of the source platform: the lock travels, the name does not.
         "sms_lock": None if lock is None else _dump(lock, exclude=("id", "tenant_id", "locked_by_id")),
+        # The business's own Stripe account (deposits): its customers' payments keep reaching it.
+        "connect_account": None if connect is None else _dump(connect, exclude=("id", "tenant_id")),
     }
 
 

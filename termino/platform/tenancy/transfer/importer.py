@@ -15,7 +15,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from termino.platform.billing.models import BillingAccount, Plan, SmsPackPurchase, StatusChange, StripeEvent
+from termino.platform.billing.models import (
+    BillingAccount,
+    ConnectAccount,
+    Plan,
+    SmsPackPurchase,
+    StatusChange,
+    StripeEvent,
+)
 from termino.platform.staffadmin.models import SmsLock
 
 from ..models import Domain, Tenant, TenantStatus
@@ -217,17 +224,26 @@ def _address_check(slug: str, renamed: bool) -> None:
 
 
 def _billing_check(public: dict) -> Plan | None:
+    """The business's plan here; TransferError when a Stripe id it brings belongs to another business here."""
     account = public["billing_account"]
-    if account is None:
-        return None
-    plan = Plan.objects.filter(code=account["plan"]).first()
-    if plan is None:
-        raise TransferError(f"the business's plan {account['plan']!r} does not exist here")
-    for column in ("stripe_customer_id", "stripe_subscription_id"):
-        value = account.get(column)
-        holder = BillingAccount.objects.filter(**{column: value}).first() if value else None
+    plan = None
+    if account is not None:
+        plan = Plan.objects.filter(code=account["plan"]).first()
+        if plan is None:
+            raise TransferError(f"the business's plan {account['plan']!r} does not exist here")
+        for column in ("stripe_customer_id", "stripe_subscription_id"):
+            value = account.get(column)
+            holder = BillingAccount.objects.filter(**{column: value}).first() if value else None
+            if holder is not None:
+                raise TransferError(f"the Stripe id {value} already belongs to business {holder.tenant} here")
+    connect = public.get("connect_account")  # files made before it travelled have none
+    if connect is not None:
+        holder = ConnectAccount.objects.filter(stripe_account_id=connect["stripe_account_id"]).first()
         if holder is not None:
-            raise TransferError(f"the Stripe id {value} already belongs to business {holder.tenant} here")
+            raise TransferError(
+                f"the Stripe account {connect['stripe_account_id']} already belongs to business "
+                f"{holder.tenant} here"
+            )
     return plan
 
 
@@ -302,7 +318,8 @@ def _sequences_set(cursor, schema: str, manifest: dict) -> None:
 
 
 def _public_create(tenant: Tenant, public: dict, plan: Plan | None, domains) -> int:
-    """Domains, billing account and history, SMS lock. Returns how many Stripe records were here already."""
+    """Domains, billing account and history, SMS lock, connected Stripe account. Returns how many Stripe
+    records were here already."""
     # Through the ORM: each Domain's post_save makes the routing cache forget its host on commit.
     for domain, primary in domains:
         Domain.objects.create(domain=domain, tenant=tenant, is_primary=primary)
@@ -328,6 +345,8 @@ def _public_create(tenant: Tenant, public: dict, plan: Plan | None, domains) -> 
         _create(StripeEvent, event, tenant=tenant)
     if public["sms_lock"] is not None:
         _create(SmsLock, public["sms_lock"], tenant=tenant)
+    if public.get("connect_account") is not None:
+        _create(ConnectAccount, public["connect_account"], tenant=tenant)
     return skipped
 
 
