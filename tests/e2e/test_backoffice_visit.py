@@ -35,6 +35,7 @@ WORDS = {
         "cancel": "Cancel appointment",
         "whole": "Cancel the whole visit (2)",
         "cancelled": "Visit cancelled.",
+        "processing": "Processing time 10:45–11:15",
     },
     "de-DE": {
         "new": "Neuer Termin",
@@ -50,6 +51,7 @@ WORDS = {
         "cancel": "Termin absagen",
         "whole": "Den ganzen Besuch absagen (2)",
         "cancelled": "Besuch abgesagt.",
+        "processing": "Einwirkzeit 10:45–11:15",
     },
 }
 
@@ -114,6 +116,15 @@ def test_cut_and_colour_as_one_visit_with_the_gap_used_and_the_visit_cancelled(l
             (colour.pk, "10:30"),
         ]
         assert visit[0].visit_id == visit[1].visit_id
+        # The colour shows when it works on its own: a pale band over its middle, and the time in words.
+        colour_event = page.locator(".ec-event.cal-processing", has_text="Farbe")
+        expect(colour_event).to_contain_text(words["processing"])
+        band = colour_event.evaluate(
+            "e => [getComputedStyle(e).getPropertyValue('--gap-from').trim(),"
+            " getComputedStyle(e).getPropertyValue('--gap-to').trim(), getComputedStyle(e).backgroundImage]"
+        )
+        assert band[:2] == ["25.00%", "75.00%"] and "linear-gradient" in band[2], band
+        expect(page.locator(".ec-event.cal-processing")).to_have_count(1)  # the cut has no such band
 
         # While the colour works (10:45–11:15) Anna cuts Paul's hair: the dialog books it.
         dialog = open_booking(page, cut, day, "10:45", anna)

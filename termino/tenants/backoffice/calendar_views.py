@@ -191,14 +191,23 @@ def _appointment_event(
         shown_end = (start + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S")  # wall-clock sum
     staff = next((r.pk for r in entry.resources if r.kind == ResourceKind.STAFF), None)
     customer = a.customer
+    classes, styles, processing = ["cal-appt", f"status-{a.status}"], [f"--c: {a.service.colour}"], None
+    gap = cal.processing_gap(entry)
+    if gap is not None and a.end > a.start:
+        # Drawn as a pale band where the staff member is free for others, in shares of the event's height.
+        length = (a.end - a.start).total_seconds()
+        share = [max(0.0, min(100.0, (moment - a.start).total_seconds() / length * 100)) for moment in gap]
+        classes.append("cal-processing")
+        styles += [f"--gap-from: {share[0]:.2f}%", f"--gap-to: {share[1]:.2f}%"]
+        processing = {"from": timeutils.wall_time(gap[0], zone), "until": timeutils.wall_time(gap[1], zone)}
     return {
         "id": str(a.pk),
         "resourceIds": [r.pk for r in entry.resources if r.pk in shown],
         "start": _wall(a.start, zone),
         "end": shown_end,
         "title": str(customer) if customer else _("No customer"),
-        "classNames": ["cal-appt", f"status-{a.status}"],
-        "styles": [f"--c: {a.service.colour}"],
+        "classNames": classes,
+        "styles": styles,
         "editable": a.status in ACTIVE_STATUSES,
         "extendedProps": {
             "kind": "appointment",
@@ -222,6 +231,7 @@ def _appointment_event(
             "series": a.series_id,
             "visit": a.visit_id,
             "visitParts": visits.get(a.visit_id, []),
+            "processing": processing,  # {from, until}: the staff member is free for others then
         },
     }
 

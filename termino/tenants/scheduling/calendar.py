@@ -9,6 +9,7 @@ it has none) within the business hours, minus closures (sent separately).
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -17,7 +18,16 @@ from django.utils import timezone
 from termino.shared import timeutils
 
 from .availability import day_minutes
-from .models import Allocation, Appointment, AppointmentStatus, Closure, Resource, Service, WeeklyHours
+from .models import (
+    Allocation,
+    Appointment,
+    AppointmentStatus,
+    Closure,
+    Resource,
+    ResourceKind,
+    Service,
+    WeeklyHours,
+)
 from .selectors import free_slots
 
 DEFAULT_DAY = (8 * 60, 18 * 60)  # shown when no hours are set up
@@ -29,6 +39,7 @@ class Entry:
 
     appointment: object
     resources: list[Resource] = field(default_factory=list)
+    staff_periods: list = field(default_factory=list)  # two with a processing gap between them
 
 
 @dataclass
@@ -70,6 +81,8 @@ def calendar_feed(*, first_day: date, last_day: date, resources: list[Resource],
         entry = entries.setdefault(allocation.appointment_id, Entry(appointment=allocation.appointment))
         if allocation.resource not in entry.resources:  # a staff member with processing time holds two
             entry.resources.append(allocation.resource)
+        if allocation.resource.kind == ResourceKind.STAFF:
+            entry.staff_periods.append(allocation.period)
     closures = list(
         Closure.objects.filter(Q(resource__isnull=True) | Q(resource_id__in=ids)).filter(
             start__lt=until, end__gt=since
@@ -171,3 +184,13 @@ def _intersect(own, business) -> list[tuple[int, int]]:
             if start < end:
                 spans.append((start, end))
     return spans
+
+
+def processing_gap(entry: Entry) -> tuple | None:
+    """(start, end) of the time within an appointment in which its staff member is free for others (a
+    colour working), from what the staff member holds; None without such a gap."""
+    periods = sorted(entry.staff_periods, key=lambda period: period.lower)
+    for held, following in pairwise(periods):
+        if held.upper < following.lower:
+            return held.upper, following.lower
+    return None

@@ -171,7 +171,12 @@
       return { domNodes: [text("span", "t", p.from), text("span", "c", event.title)] };
     }
     const label = p.service + (p.status !== "confirmed" ? " · " + p.statusLabel : "");
-    return { domNodes: [text("span", "t", p.from + "–" + p.until), text("span", "c", event.title), text("span", "s", label)] };
+    const nodes = [text("span", "t", p.from + "–" + p.until), text("span", "c", event.title), text("span", "s", label)];
+    if (p.processing) {
+      // The pale band (calendar.css) says where; this line says when, for those who cannot see it.
+      nodes.push(text("span", "s g", strings.processing + " " + p.processing.from + "–" + p.processing.until));
+    }
+    return { domNodes: nodes };
   }
 
   async function dropped(info) {
