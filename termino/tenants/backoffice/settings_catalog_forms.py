@@ -25,7 +25,13 @@ from termino.tenants.scheduling.availability import (
     interval_text,
     is_end_of_day,
 )
-from termino.tenants.scheduling.models import Resource, ResourceKind, Service
+from termino.tenants.scheduling.models import (
+    ONLINE_SERIES_MAX_INTERVAL_WEEKS,
+    SERIES_MAX_OCCURRENCES,
+    Resource,
+    ResourceKind,
+    Service,
+)
 from termino.tenants.scheduling.services import GERMAN_STATES, processing_problem, weekly_interval_problem
 
 # Sensible bounds, so a typo (6000 instead of 60) is caught here and not by a confused customer.
@@ -39,6 +45,8 @@ SERVICE_LIMITS = {
     "capacity": (1, 500),
     "processing_after_minutes": (0, 8 * 60),
     "processing_minutes": (0, 8 * 60),
+    "online_series_count": (0, SERIES_MAX_OCCURRENCES),
+    "online_series_interval_weeks": (1, ONLINE_SERIES_MAX_INTERVAL_WEEKS),
 }
 
 STATE_NAMES = {
@@ -95,7 +103,7 @@ class ServiceForm(forms.ModelForm):
             "name", "description", "duration_minutes", "price", "buffer_before_minutes",
             "buffer_after_minutes", "min_notice_minutes", "horizon_days", "slot_step_minutes", "capacity",
             "requires_room", "colour", "bookable_online", "active", "processing_after_minutes",
-            "processing_minutes",
+            "processing_minutes", "online_series_count", "online_series_interval_weeks",
         ]  # fmt: skip
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
@@ -122,6 +130,11 @@ class ServiceForm(forms.ModelForm):
             "colour": _("Marks the service in the calendar."),
             "bookable_online": _("Offered on the booking page. If off, only your team can book it."),
             "active": _("Inactive services cannot be booked; existing appointments stay."),
+            "online_series_count": _(
+                "For courses: customers book all these appointments at once, at the same weekday and time, "
+                "with the same staff member, or none of them. 0 means single appointments."
+            ),
+            "online_series_interval_weeks": _("1 means weekly, 2 every other week."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -135,6 +148,8 @@ class ServiceForm(forms.ModelForm):
             field.widget.attrs.update(min=low, max=high)
         for name in ("processing_after_minutes", "processing_minutes"):
             self.fields[name].required = False  # empty: no processing time
+        for name in ("online_series_count", "online_series_interval_weeks"):
+            self.fields[name].required = False  # empty: single appointments (every week)
         self.fields["colour"].validators.append(
             RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Choose a colour such as #3b82f6."))
         )
@@ -144,6 +159,14 @@ class ServiceForm(forms.ModelForm):
         for name in ("processing_after_minutes", "processing_minutes"):
             if data.get(name) is None and name not in self.errors:
                 data[name] = 0
+        for name, empty in (("online_series_count", 0), ("online_series_interval_weeks", 1)):
+            if data.get(name) is None and name not in self.errors:
+                data[name] = empty
+        if data.get("online_series_count") == 1:
+            self.add_error(
+                "online_series_count",
+                _("A series has at least 2 appointments. Enter 0 to book single appointments."),
+            )
         problem = processing_problem(
             duration=data.get("duration_minutes") or 0,
             after=data.get("processing_after_minutes") or 0,

@@ -17,7 +17,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -34,8 +34,9 @@ from termino.tenants.crm import selectors as crm_selectors
 from termino.tenants.scheduling import availability, selectors
 from termino.tenants.scheduling.apis import AvailabilityInput, plausible_date
 from termino.tenants.scheduling.models import Service
+from termino.tenants.scheduling.series_selectors import series_occurrences
 
-from . import payment_flow, services, slots_cache
+from . import payment_flow, series_online, services, slots_cache
 from .gate import OnlineBookingOpen
 from .models import IdempotentRequest
 from .throttles import RequestRateLimitMixin, SmsRateLimitMixin, client_key, minutes
@@ -74,15 +75,32 @@ def visitor_key(value: str) -> str:
 # --- Reading -----------------------------------------------------------------------------------------------
 
 
+class PublicSeriesOutput(serializers.Serializer):
+    count = serializers.IntegerField(source="online_series_count", help_text="appointments in the course")
+    interval_weeks = serializers.IntegerField(source="online_series_interval_weeks")
+    label = serializers.CharField(
+        source="online_series_label", help_text='e.g. "Course: 6 appointments, weekly"'
+    )
+
+
 class PublicServiceOutput(serializers.ModelSerializer):
     staff = serializers.SerializerMethodField()
+    series = serializers.SerializerMethodField(
+        help_text="Set for a course: booked only as a whole series of appointments (null otherwise)."
+    )
 
     class Meta:
         model = Service
-        fields = ["id", "name", "description", "duration_minutes", "price", "colour", "capacity", "staff"]
+        fields = [
+            "id", "name", "description", "duration_minutes", "price", "colour", "capacity", "staff", "series",
+        ]  # fmt: skip
 
     def get_staff(self, obj) -> list[dict]:
         return [{"id": r.pk, "name": r.name} for r in obj.resources.all() if r.kind == "staff" and r.active]
+
+    @extend_schema_field(PublicSeriesOutput(allow_null=True))
+    def get_series(self, obj) -> dict | None:
+        return PublicSeriesOutput(obj).data if obj.online_series else None
 
 
 class ServicesApi(PublicApi):
@@ -118,8 +136,28 @@ class ServicesApi(PublicApi):
         )
 
 
+PublicSlotOutput = inline_serializer(
+    "PublicSlot",
+    {
+        "start": serializers.DateTimeField(),
+        "end": serializers.DateTimeField(),
+        "resources": serializers.ListField(child=serializers.IntegerField()),
+        "occurrences": serializers.ListField(
+            child=inline_serializer(
+                "PublicOccurrence", {"start": serializers.DateTimeField(), "end": serializers.DateTimeField()}
+            ),
+            required=False,
+            help_text="Only for a course: every appointment booked with this start, the first included.",
+        ),
+    },
+)
+
+
 class AvailabilityApi(PublicApi):
     """Free slots for the booking page: cached per business under its availability version.
+
+    For a course (a service booked online as a series) each slot is a start at which every appointment of
+    the course is free with one and the same staff member, and lists them as `occurrences`.
 
     A cached answer is reused until a write moves the version (a booking, a hold, a change of hours...) or
     its short lifetime ends; "now" moves too (minimum notice), so the key carries it rounded down to that
@@ -134,9 +172,7 @@ class AvailabilityApi(PublicApi):
             OpenApiParameter("end", OpenApiTypes.DATE, required=True, description="local date, inclusive"),
             OpenApiParameter("resource", int),
         ],
-        responses=inline_serializer(
-            "PublicSlots", {"slots": serializers.ListField(child=serializers.DictField())}
-        ),
+        responses=inline_serializer("PublicSlots", {"slots": serializers.ListField(child=PublicSlotOutput)}),
     )
     def get(self, request):
         serializer = AvailabilityInput(data=request.query_params)
@@ -146,6 +182,8 @@ class AvailabilityApi(PublicApi):
         if key is not None and slots_cache.etag(key) in request.headers.get("If-None-Match", ""):
             return slots_cache.not_modified(key)
         body = slots_cache.get(key)
+        if body is None:
+            body = self._series_starts(request, data)
         if body is None:
             offer = selectors.service_free_slots(
                 service_id=data["service"],
@@ -161,6 +199,22 @@ class AvailabilityApi(PublicApi):
             body = {"slots": [s.as_json(iso) for s in offer.slots]}
             slots_cache.put(key, body)
         return slots_cache.answer(key, Response(body))
+
+    @staticmethod
+    def _series_starts(request, data) -> dict | None:
+        """For a course, its bookable starts (each with its occurrences); None for any other service."""
+        service = series_online.online_series_service(data["service"])
+        if service is None:
+            return None
+        iso = availability.isoformat_cached()
+        starts = series_online.series_free_starts(
+            service=service,
+            start_date=data["start"],
+            end_date=data["end"],
+            time_zone=request.tenant.time_zone,
+            resource_id=data.get("resource"),
+        )
+        return {"slots": [s.as_json(iso) for s in starts]}
 
 
 # --- Booking -----------------------------------------------------------------------------------------------
@@ -215,6 +269,12 @@ class BookingInput(serializers.Serializer):
         return attrs
 
 
+class OccurrenceOutput(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    status = serializers.CharField()
+
+
 class BookingOutput(serializers.Serializer):
     id = serializers.IntegerField()
     service = serializers.CharField(source="service.name")
@@ -225,9 +285,18 @@ class BookingOutput(serializers.Serializer):
     manage_token = serializers.CharField()
     manage_url = serializers.SerializerMethodField()
     payment = payment_flow.PaymentStepField()  # null unless the booking is to be paid first
+    occurrences = serializers.SerializerMethodField(
+        help_text="A course: every appointment of it in time order, with its status (empty otherwise)."
+    )
 
     def get_manage_url(self, obj) -> str:
         return primary_url(self.context["tenant"], f"/book/manage/{obj.manage_token}/")
+
+    @extend_schema_field(OccurrenceOutput(many=True))
+    def get_occurrences(self, obj) -> list[dict]:
+        if not getattr(obj, "series_id", None):
+            return []
+        return OccurrenceOutput(series_occurrences(series=obj.series), many=True).data
 
 
 class BookingsApi(SmsRateLimitMixin, PublicApi):
@@ -246,6 +315,12 @@ class BookingsApi(SmsRateLimitMixin, PublicApi):
         request=BookingInput,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
         responses={201: BookingOutput},
+        description=(
+            "Book one appointment. For a course (a service whose `series` is set) `start` is a start the "
+            "availability offers and every appointment of the course is booked with it, with one staff "
+            "member, or none of them (409 naming the date that is not free); the answer lists them as "
+            "`occurrences` and its manage link cancels those still to come."
+        ),
     )
     def post(self, request):
         serializer = self.input_class(
@@ -279,8 +354,14 @@ class BookingsApi(SmsRateLimitMixin, PublicApi):
         return Response(record.body, status=record.status_code)
 
     def _book(self, request, data) -> Response:
+        # A course is booked as a whole, through the same door with the same answer (its occurrences listed).
+        book = (
+            self._book_series
+            if series_online.online_series_service(data["service"]) is not None
+            else services.booking_create
+        )
         try:
-            appointment = services.booking_create(
+            appointment = book(
                 booking=services.OnlineBooking(
                     service_id=data["service"],
                     start=data["start"],
@@ -307,6 +388,10 @@ class BookingsApi(SmsRateLimitMixin, PublicApi):
                 return refusal
         output = BookingOutput(appointment, context={"tenant": request.tenant})
         return Response(output.data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _book_series(*, booking: services.OnlineBooking, time_zone: str):
+        return series_online.series_booking_create(booking=booking, time_zone=time_zone)[0]
 
 
 class HoldInput(serializers.Serializer):

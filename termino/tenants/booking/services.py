@@ -20,7 +20,7 @@ from termino.tenants.crm import selectors as crm_selectors
 from termino.tenants.crm import services as crm
 from termino.tenants.crm.models import Consent, ConsentKind, Customer
 from termino.tenants.payments import services as payments
-from termino.tenants.scheduling import lifecycle, selectors
+from termino.tenants.scheduling import lifecycle, selectors, series
 from termino.tenants.scheduling import services as scheduling
 from termino.tenants.scheduling.events import Actor
 from termino.tenants.scheduling.models import (
@@ -74,9 +74,16 @@ class SlotTaken(ConflictError):
 
 
 def bookable_service(service_id: int) -> Service:
+    """A service a customer can book one appointment of online (a course is booked only as a whole:
+    series_online.py)."""
     service = Service.objects.filter(pk=service_id, active=True, bookable_online=True).first()
     if service is None:
         raise InvalidRequest(_("This service cannot be booked online."))
+    if service.online_series:
+        raise InvalidRequest(
+            _("%(service)s is a course: it is booked online only with all of its appointments.")
+            % {"service": service.name}
+        )
     return service
 
 
@@ -323,14 +330,15 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
 
 
 def open_bookings_check(customer: Customer, rules: BusinessSettings) -> None:
-    """Refuse a customer with `max_open_bookings` bookings still to come (a visit counts once)."""
+    """Refuse a customer with `max_open_bookings` bookings still to come (a visit or a series counts once)."""
     # A time held while its customer pays counts too (only those holds have a customer).
     upcoming = Appointment.objects.filter(
         customer=customer, status__in=(*ACTIVE_STATUSES, AppointmentStatus.HELD), start__gte=timezone.now()
     )
     open_bookings = (
-        upcoming.filter(visit__isnull=True).count()
+        upcoming.filter(visit__isnull=True, series__isnull=True).count()
         + upcoming.filter(visit__isnull=False).values("visit_id").distinct().count()
+        + upcoming.filter(visit__isnull=True, series__isnull=False).values("series_id").distinct().count()
     )
     if open_bookings >= rules.max_open_bookings:
         raise InvalidRequest(
@@ -383,15 +391,46 @@ def booking_by_token(token: str) -> Appointment:
     return appointment
 
 
-def self_service_open(appointment: Appointment, rules: BusinessSettings) -> bool:
+def _open(appointment: Appointment, rules: BusinessSettings) -> bool:
     return (
         appointment.status in ACTIVE_STATUSES
         and timeutils.shift(appointment.start, hours=-rules.cancel_cutoff_hours) > timeutils.now()
     )
 
 
+def series_remaining(appointment: Appointment, rules: BusinessSettings) -> list[Appointment]:
+    """Of the series the manage link's appointment leads, the appointments the customer can still cancel:
+    those still to come beyond the cut-off, in time order."""
+    if appointment.series_id is None:
+        return []
+    earliest = timeutils.shift(timeutils.now(), hours=rules.cancel_cutoff_hours)
+    return list(
+        Appointment.objects.filter(
+            series_id=appointment.series_id, status__in=ACTIVE_STATUSES, start__gt=earliest
+        ).order_by("start", "pk")
+    )
+
+
+def _series_active(appointment: Appointment) -> bool:
+    return Appointment.objects.filter(
+        series_id=appointment.series_id, status__in=ACTIVE_STATUSES, start__gte=timeutils.now()
+    ).exists()
+
+
+def self_service_open(appointment: Appointment, rules: BusinessSettings) -> bool:
+    """Whether the customer can still change (for a series: cancel the rest of) the booking online."""
+    if appointment.series_id is not None:
+        return bool(series_remaining(appointment, rules))
+    return _open(appointment, rules)
+
+
 def _check_cutoff(appointment: Appointment, rules: BusinessSettings) -> None:
-    if appointment.status not in ACTIVE_STATUSES:
+    active = (
+        _series_active(appointment)
+        if appointment.series_id is not None
+        else appointment.status in ACTIVE_STATUSES
+    )
+    if not active:
         raise InvalidRequest(_("This booking is no longer active."))
     if not self_service_open(appointment, rules):
         raise InvalidRequest(
@@ -407,7 +446,19 @@ def _check_cutoff(appointment: Appointment, rules: BusinessSettings) -> None:
 @transaction.atomic
 def booking_cancel(*, token: str) -> Appointment:
     appointment = booking_by_token(token)
-    _check_cutoff(appointment, BusinessSettings.current())
+    rules = BusinessSettings.current()
+    _check_cutoff(appointment, rules)
+    if appointment.series_id is not None:
+        # A course booked online: its appointments still to come beyond the cut-off, this and all following
+        # (one message for them all); the answer is the appointment the link belongs to.
+        first = series_remaining(appointment, rules)[0]
+        series.series_cancel(
+            actor=CUSTOMER,
+            appointment=first,
+            scope=series.FOLLOWING,
+            reason=_("Cancelled by the customer online"),
+        )
+        return booking_by_token(token)
     # A visit's link cancels all of it; the answer is its lead.
     return lifecycle.visit_cancel(
         actor=CUSTOMER, appointment=appointment, reason=_("Cancelled by the customer online")
@@ -424,6 +475,10 @@ def booking_reschedule(*, token: str, start: datetime, time_zone: str) -> Appoin
                 "A visit of several services cannot be moved online. "
                 "Please cancel it and book again, or call us."
             )
+        )
+    if appointment.series_id is not None:
+        raise InvalidRequest(
+            _("A course cannot be moved online. Please cancel it and book another start, or call us.")
         )
     slot = _free_slot(appointment.service, start, time_zone, None)
     if slot is not None:

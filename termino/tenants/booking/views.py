@@ -11,7 +11,7 @@ from django.views.static import serve
 
 from termino.platform.tenancy.routing import primary_url
 from termino.tenants.business.models import BusinessSettings
-from termino.tenants.scheduling.ics import appointment_ics
+from termino.tenants.scheduling.ics import appointment_ics, series_ics
 
 from . import selectors, services
 from .framing import frame_ancestors
@@ -59,13 +59,19 @@ def booking_ics(request, token: str):
         appointment = services.booking_by_token(token)
     except LookupError as exc:
         raise Http404 from exc
-    body = appointment_ics(
-        appointment=appointment,
-        tenant=request.tenant,
-        manage_url=primary_url(request.tenant, f"/book/manage/{token}/"),
-    )
+    if appointment.series_id is not None:
+        # A course booked online: every appointment of it in one file (cancelled ones marked so).
+        body = series_ics(series=appointment.series, tenant=request.tenant)
+        name = f"termine-{appointment.series_id}.ics"
+    else:
+        body = appointment_ics(
+            appointment=appointment,
+            tenant=request.tenant,
+            manage_url=primary_url(request.tenant, f"/book/manage/{token}/"),
+        )
+        name = f"termin-{appointment.pk}.ics"
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="termin-{appointment.pk}.ics"'
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

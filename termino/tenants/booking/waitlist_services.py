@@ -37,6 +37,11 @@ def waitlist_join(*, join: WaitlistJoin) -> tuple[Entry, str]:
         first_name=join.first_name, last_name=join.last_name, email=join.email, phone=join.phone
     )
     service = Service.objects.filter(pk=join.wish.service_id).first()  # unknown: entry_join says so
+    if service is not None and service.online_series:
+        raise InvalidRequest(
+            _("%(service)s is a course: choose a start on the booking page; it has no waitlist.")
+            % {"service": service.name}
+        )
     if service is not None and paid_online(service=service, customer=customer):
         raise InvalidRequest(
             _(

@@ -145,11 +145,38 @@ def _speaks_for_its_visit(appointment) -> bool:
     return lead == appointment.pk
 
 
+def _on_series_request(event: events.AppointmentEvent) -> bool:
+    """A series requested online (a course, waiting for the business's approval): one "request received"
+    for all of it, and once approved one series message with every date; reminders per occurrence. True
+    when the event was handled here."""
+    appointment = event.appointment
+    series = event.extra.get("series") or appointment.series_id
+    if series is None:
+        return False
+    if event.kind == events.REQUESTED:
+        _tell(appointment, MessageKind.REQUEST, f"series-request:{series}")
+        return True
+    if event.kind == events.CONFIRMED and event.before is not None:
+        if event.before.status == AppointmentStatus.REQUESTED:
+            # Told about the appointment with the manage link (the first), whichever is approved first.
+            lead = (
+                Appointment.objects.filter(series_id=series, manage_token__isnull=False)
+                .select_related("service", "customer")
+                .first()
+            )
+            _tell(lead or appointment, MessageKind.SERIES, f"series:{series}")
+            _queue_reminders(appointment)
+        return True
+    return False
+
+
 def on_appointment_event(event: events.AppointmentEvent) -> None:
     """Subscribed in the lifecycle's transaction: the customer's messages of this change."""
     appointment = event.appointment
     if event.extra.get("series") is not None and event.kind in SERIES_EVENTS:
         _on_series_event(event)
+        return
+    if _on_series_request(event):
         return
     if not _speaks_for_its_visit(appointment):
         return  # a visit is one booking: its lead's messages (and reminders) speak for all of it

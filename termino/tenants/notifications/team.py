@@ -128,9 +128,16 @@ def on_appointment_event(event: events.AppointmentEvent) -> None:
         subject, body, sms = _notice(kind, event, tenant)
     appointment = event.appointment
     moment = event.after.start.isoformat() if kind == MessageKind.TEAM_MOVED else ""
+    # A course booked (or cancelled) online at once: one notice for the series, naming its first date.
+    series = event.extra.get("series")
+    key = (
+        f"{kind}:series:{series}:{event.extra.get('series_revision', 0)}"
+        if series is not None
+        else f"{kind}:{appointment.pk}:{moment}"
+    )
     for channel, recipient in recipients:
         _message, created = OutboxMessage.objects.get_or_create(
-            idempotency_key=f"{kind}:{appointment.pk}:{moment}:{channel}",
+            idempotency_key=f"{key}:{channel}",
             defaults={
                 "channel": channel,
                 "kind": kind,

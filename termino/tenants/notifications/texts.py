@@ -369,6 +369,8 @@ Ihre Terminserie bei {business} ist gebucht:
 {dates}
 {address}
 
+Kommende Termine absagen: {manage_link}
+
 Alle Termine finden Sie auch in der angehängten Kalenderdatei.
 
 Viele Grüße
@@ -406,6 +408,8 @@ deine Terminserie bei {business} ist gebucht:
 {dates}
 {address}
 
+Kommende Termine absagen: {manage_link}
+
 Alle Termine findest du auch in der angehängten Kalenderdatei.
 
 Bis bald
@@ -442,6 +446,8 @@ your series of appointments at {business} is booked:
 {service}, times in {time_zone}
 {dates}
 {address}
+
+Cancel the appointments to come: {manage_link}
 
 The attached calendar file holds every date.
 

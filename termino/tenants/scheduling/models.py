@@ -12,10 +12,15 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from .availability import interval_text
+
+# A series books at most this many appointments at once (the preview and the booking refuse more).
+SERIES_MAX_OCCURRENCES = 52
+# A service booked online as a series (a course) repeats every 1 to this many weeks.
+ONLINE_SERIES_MAX_INTERVAL_WEEKS = 4
 
 
 class Service(models.Model):
@@ -37,6 +42,12 @@ class Service(models.Model):
     colour = models.CharField(_("colour"), max_length=7, default="#3b82f6")
     bookable_online = models.BooleanField(_("bookable online"), default=True)
     active = models.BooleanField(_("active"), default=True)
+    # A course: customers book it online only as a whole, this many appointments at the same weekday and
+    # local time every `online_series_interval_weeks` weeks, all with one staff member (0: single bookings).
+    online_series_count = models.PositiveSmallIntegerField(
+        _("booked online as a series of (appointments)"), default=0
+    )
+    online_series_interval_weeks = models.PositiveSmallIntegerField(_("every (weeks)"), default=1)
 
     class Meta:
         verbose_name = _("service")
@@ -64,10 +75,43 @@ class Service(models.Model):
             models.CheckConstraint(
                 name="service_processing_single", condition=Q(processing_minutes=0) | Q(capacity=1)
             ),
+            # Off, or a real series (one appointment is an ordinary booking) within the series limit.
+            models.CheckConstraint(
+                name="service_online_series_count_range",
+                condition=Q(online_series_count=0)
+                | Q(online_series_count__gte=2, online_series_count__lte=SERIES_MAX_OCCURRENCES),
+            ),
+            models.CheckConstraint(
+                name="service_online_series_interval_range",
+                condition=Q(
+                    online_series_interval_weeks__gte=1,
+                    online_series_interval_weeks__lte=ONLINE_SERIES_MAX_INTERVAL_WEEKS,
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def online_series(self) -> bool:
+        """Whether customers book it online as a series of appointments (a course)."""
+        return self.online_series_count >= 2
+
+    def online_series_label(self) -> str:
+        """ "Course: 6 appointments, weekly" for the booking page; "" for a service booked singly."""
+        if not self.online_series:
+            return ""
+        every = (
+            gettext("weekly")
+            if self.online_series_interval_weeks == 1
+            else gettext("every %(weeks)d weeks") % {"weeks": self.online_series_interval_weeks}
+        )
+        return ngettext(
+            "Course: %(count)d appointment, %(every)s",
+            "Course: %(count)d appointments, %(every)s",
+            self.online_series_count,
+        ) % {"count": self.online_series_count, "every": every}
 
 
 class ResourceKind(models.TextChoices):
@@ -331,10 +375,6 @@ class AppointmentChange(models.Model):
 class SeriesFrequency(models.TextChoices):
     DAILY = "daily", _("Daily")
     WEEKLY = "weekly", _("Weekly")
-
-
-# A series books at most this many appointments at once (the preview and the booking refuse more).
-SERIES_MAX_OCCURRENCES = 52
 
 
 class Series(models.Model):

@@ -539,7 +539,8 @@ def holidays_import(*, state: str, years: Sequence[int], time_zone: str) -> int:
 SERVICE_FIELDS = (
     "name", "description", "duration_minutes", "price", "buffer_before_minutes", "buffer_after_minutes",
     "min_notice_minutes", "horizon_days", "slot_step_minutes", "capacity", "requires_room", "colour",
-    "bookable_online", "active", "processing_after_minutes", "processing_minutes",
+    "bookable_online", "active", "processing_after_minutes", "processing_minutes", "online_series_count",
+    "online_series_interval_weeks",
 )  # fmt: skip
 
 # The German federal states `holidays` knows (it also lists the city of Augsburg as a subdivision).

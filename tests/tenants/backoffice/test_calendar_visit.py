@@ -77,7 +77,9 @@ def test_a_visit_is_booked_back_to_back_and_shows_as_one_in_the_feed(shop):
     ]
     # The colour's processing time (11:05–11:35, the stylist free for others) is marked; the cut has none.
     cut_event, colour_event = shown
-    assert cut_event["extendedProps"]["processing"] is None and "cal-processing" not in cut_event["classNames"]
+    assert (
+        cut_event["extendedProps"]["processing"] is None and "cal-processing" not in cut_event["classNames"]
+    )
     assert colour_event["extendedProps"]["processing"] == {"from": "11:05", "until": "11:35"}
     assert "cal-processing" in colour_event["classNames"]
     assert {"--gap-from: 25.00%", "--gap-to: 75.00%"} <= set(colour_event["styles"])

@@ -69,6 +69,10 @@ def test_create_stores_the_service_with_its_staff(business_a):
         {"slot_step_minutes": "0"},
         {"horizon_days": "0"},
         {"resources": ["999999"]},
+        {"online_series_count": "1"},
+        {"online_series_count": "53"},
+        {"online_series_count": "6", "online_series_interval_weeks": "5"},
+        {"online_series_count": "6", "online_series_interval_weeks": "0"},
     ],
 )
 def test_invalid_service_is_refused_and_nothing_stored(business_a, bad):
@@ -173,3 +177,26 @@ def test_ids_of_another_business_are_not_found(business_a, business_b):
     assert client_b.post(f"/settings/services/{service.pk}/deactivate/").status_code == 404
     with schema_context(business_a.schema):
         assert Service.objects.filter(pk=service.pk, name="Nur bei A", active=True).exists()
+
+
+def test_a_course_is_set_up_as_a_series_booked_online(business_a):
+    """Settings → Services: "booked online as a series of 6 appointments, every 2 weeks"; empty fields mean
+    single appointments (the form without them, as older pages post it, still saves)."""
+    client = log_in_as(business_a)
+    page = client.get("/settings/services/new/").content.decode()
+    assert "Course: booked online as a series" in page and 'name="online_series_count"' in page
+    response = client.post(
+        "/settings/services/new/",
+        form_data(name="Rückenkurs", online_series_count="6", online_series_interval_weeks="2"),
+    )
+    assert response.status_code == 302
+    assert client.post("/settings/services/new/", form_data(name="Schnitt")).status_code == 302
+    with schema_context(business_a.schema):
+        course = Service.objects.get(name="Rückenkurs")
+        assert (course.online_series_count, course.online_series_interval_weeks) == (6, 2)
+        single = Service.objects.get(name="Schnitt")
+        assert (single.online_series_count, single.online_series_interval_weeks) == (0, 1)
+    refused = client.post(
+        f"/settings/services/{course.pk}/", form_data(name="Rückenkurs", online_series_count="1")
+    )
+    assert refused.status_code == 400 and "at least 2 appointments" in refused.content.decode()

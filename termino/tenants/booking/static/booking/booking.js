@@ -615,6 +615,7 @@
     var service = this.catalogue.services[card.getAttribute("data-service")];
     if (!service) return;
     this.state.visit = null;
+    this.state.series = service.series || null; // a course: booked only as a whole series
     $$("[data-service]", this.root).forEach(function (c) { c.setAttribute("aria-pressed", c === card ? "true" : "false"); });
     if (!this.state.service || this.state.service.id !== service.id) {
       this.state.staff = null;
@@ -659,6 +660,7 @@
     error.hidden = chosen.length >= 2;
     if (chosen.length < 2) return error.focus && error.focus();
     $$("[data-service]", this.root).forEach(function (c) { c.setAttribute("aria-pressed", "false"); });
+    this.state.series = null;
     this.state.visit = chosen.map(function (s) { return s.id; });
     this.state.service = {
       id: "visit:" + this.state.visit.join(","),
@@ -682,6 +684,13 @@
   };
 
   BookingPage.prototype.openPicker = function () {
+    var series = this.state.series;
+    var note = $("[data-course-note]", this.root);
+    note.textContent = series ? this.t("course.note", { course: series.label }) : "";
+    note.hidden = !series;
+    // A course has no waitlist: its times are the starts of a whole series.
+    var waitlist = $("[data-waitlist]", this.root);
+    if (waitlist) waitlist.hidden = !!series;
     this.show("time");
     this.picker.load(this.state.service.id, this.state.staff, this.state.slot ? this.fmt.ymd(new Date(this.state.slot.start)) : null);
   };
@@ -691,8 +700,8 @@
     var self = this;
     var t = this.t;
     if (this.holding) return;
-    if (this.state.visit) {
-      // A visit is booked without a hold; the booking itself checks the time.
+    if (this.state.visit || this.state.series) {
+      // A visit or a course is booked without a hold; the booking itself checks every time.
       this.picker.hideConflict();
       $("[data-form-conflict]", this.root).hidden = true;
       this.state.hold = null;
@@ -751,12 +760,44 @@
     this.holdTimer = null;
   };
 
+  /** Lists a course's dates (each "Monday, 1 March 2027, 10:00–11:00 CET") in a [data-course-dates] box;
+   *  hides the box when there are none. */
+  function renderCourseDates(box, occurrences, fmt, t) {
+    if (!box) return;
+    var list = $("ol", box);
+    list.textContent = "";
+    box.hidden = !(occurrences && occurrences.length);
+    if (box.hidden) return;
+    $("[data-course-dates-title]", box).textContent = t("course.dates", { count: occurrences.length });
+    occurrences.forEach(function (o) {
+      var item = el("li", { "data-occurrence": o.start, text: fmt.span(o.start, o.end) });
+      if (o.status && o.status !== "confirmed") {
+        item.className = "is-" + o.status;
+        item.appendChild(document.createTextNode(" – " + t("status." + o.status)));
+      }
+      list.appendChild(item);
+    });
+  }
+
+  BookingPage.prototype.courseDates = function (box, occurrences) {
+    renderCourseDates(box, occurrences, this.fmt, this.t);
+  };
+
   BookingPage.prototype.showDetails = function () {
     var self = this;
     var slot = this.state.slot;
     var recap = this.state.service.name + " · " + this.fmt.span(slot.start, slot.end);
     if (this.state.staffName) recap += " · " + this.t("withStaff", { name: this.state.staffName });
+    if (this.state.series) recap = recap.replace(this.state.service.name, this.state.service.name + " · " + this.state.series.label);
     $("[data-recap]", this.root).textContent = recap;
+    this.courseDates($("[data-course-dates]", this.root), this.state.series ? slot.occurrences : null);
+    var submit = $("[data-submit]", this.form);
+    if (!submit.getAttribute("data-plain")) submit.setAttribute("data-plain", submit.textContent);
+    var label = this.state.series
+      ? this.t(this.root.getAttribute("data-approval") === "1" ? "course.request" : "course.book", { count: (slot.occurrences || []).length })
+      : submit.getAttribute("data-plain");
+    submit.textContent = label;
+    submit.setAttribute("data-label", label);
     var holdBox = $("[data-hold]", this.root);
     this.stopHoldTimer();
     if (this.state.hold) {
@@ -1024,6 +1065,10 @@
       if (!row[1]) return;
       facts.appendChild(el("div", {}, [el("dt", { text: row[0] }), el("dd", { text: row[1] })]));
     });
+    if (s.series && booking.occurrences && booking.occurrences.length) {
+      $("[data-done-title]", section).textContent = t(requested ? "course.doneRequested" : "course.done");
+    }
+    this.courseDates($("[data-done-dates]", section), s.series ? booking.occurrences : null);
     $("[data-done-tz]", section).textContent = t("tzNote", { zone: fmt.zone });
     var ics = $("[data-ics-link]", section);
     ics.href = this.icsBase + encodeURIComponent(booking.manage_token) + ".ics";
@@ -1099,26 +1144,43 @@
     var start = new Date(booking.start);
     var facts = this.part("facts");
     facts.textContent = "";
-    [
+    // A course: every appointment listed with its status; the link cancels those still to come.
+    var occurrences = booking.occurrences || [];
+    var course = occurrences.length > 0;
+    this.course = course;
+    renderCourseDates(this.part("dates"), course ? occurrences : null, fmt, t);
+    (course ? [
+      [t("label.service"), booking.service],
+      [t("label.where"), t("where")],
+    ] : [
       [t("label.service"), booking.service],
       [t("label.date"), fmt.dayLong(fmt.ymd(start))],
       [t("label.time"), fmt.time(start) + "–" + fmt.time(new Date(booking.end)) + " " + fmt.zoneAbbr(start)],
       [t("label.status"), t("status." + booking.status)],
       [t("label.where"), t("where")],
-    ].forEach(function (row) {
+    ]).forEach(function (row) {
       var dd = el("dd", { text: row[1] });
       if (row[0] === t("label.status")) dd.appendChild(el("span", { className: "bk-badge bk-badge-" + booking.status, "aria-hidden": "true" }));
       facts.appendChild(el("div", {}, [el("dt", { text: row[0] }), dd]));
     });
     this.part("card").hidden = false;
-    var active = booking.status === "confirmed" || booking.status === "requested";
+    var now = fmt.now();
+    var active = course
+      ? occurrences.some(function (o) { return (o.status === "confirmed" || o.status === "requested") && new Date(o.end) > now; })
+      : booking.status === "confirmed" || booking.status === "requested";
+    var root = this.root;
+    $("[data-action=startReschedule]", root).hidden = course; // a course is not moved online
+    $$("[data-course-text]", root).forEach(function (node) {
+      if (!node.hasAttribute("data-plain-text")) node.setAttribute("data-plain-text", node.textContent);
+      node.textContent = course ? node.getAttribute("data-course-text") : node.getAttribute("data-plain-text");
+    });
     this.part("ics").hidden = !active;
     this.part("ics-link").href = this.icsBase + encodeURIComponent(booking.manage_token || this.token) + ".ics";
     this.part("actions").hidden = !(active && booking.changeable);
     this.part("locked").hidden = !(active && !booking.changeable);
     var ended = this.part("ended");
     ended.hidden = active;
-    ended.textContent = active ? "" : t("ended." + booking.status);
+    ended.textContent = active ? "" : t(course ? "ended.course" : "ended." + booking.status);
     this.part("tz").textContent = t("tzNote", { zone: fmt.zone });
     if (!active || !booking.changeable) {
       this.part("reschedule").hidden = true;
@@ -1149,7 +1211,7 @@
       self.part("cancel-confirm").hidden = true;
       if (r.status === 200) {
         self.render(Object.assign({}, self.booking, r.data, { changeable: false }));
-        self.message(self.t("cancelled"), "ok");
+        self.message(self.t(self.course ? "course.cancelled" : "cancelled"), "ok");
       } else {
         self.part("actions").hidden = false;
         self.message((r.data && r.data.detail) || self.t("err.generic"), "error");
