@@ -387,42 +387,39 @@ def test_taken_address_or_domain_is_refused_and_nothing_changes(moved, unblocked
     assert platform_state() == before
 
 
-def test_stripe_customer_of_another_business_is_refused(moved, unblocked, tmp_path):
-    def elsewhere(public: dict) -> None:
-        public["domains"] = []
+def _keep_stripe_customer(public: dict) -> None:
+    public["domains"] = []
+
+
+def _keep_connected_account(public: dict) -> None:
+    public["domains"] = []
+    public["billing_account"].update(stripe_customer_id="", stripe_subscription_id="")
+
+
+@pytest.mark.parametrize(
+    ("edit", "refusal"),
+    [
+        # The platform's Stripe customer of the business.
+        (_keep_stripe_customer, r"the Stripe id cus_\w+ already belongs to business Umzug Salon here"),
+        # Its own Stripe account: deposits of one business must never reach another's.
+        (
+            _keep_connected_account,
+            r"the Stripe account acct_\w+ already belongs to business Umzug Salon here",
+        ),
+    ],
+)
+def test_stripe_ids_of_another_business_are_refused(moved, unblocked, tmp_path, edit, refusal):
+    """A copy under another address that still claims the source's Stripe records is refused while the
+    source holds them here, and nothing changes."""
 
     def other_address(manifest: dict, _data) -> None:
         manifest["source"]["slug"] = f"{PREFIX}{secrets.token_hex(3)}"
 
     file = rewritten(
-        with_public(moved.path, tmp_path / "a.zip", elsewhere), tmp_path / "b.zip", manifest=other_address
+        with_public(moved.path, tmp_path / "a.zip", edit), tmp_path / "b.zip", manifest=other_address
     )
     before = platform_state()
-    with pytest.raises(
-        TransferError, match=r"the Stripe id cus_\w+ already belongs to business Umzug Salon here"
-    ):
-        tenant_import(path=file, media_root=tmp_path / "media")
-    assert platform_state() == before
-
-
-def test_connected_stripe_account_of_another_business_is_refused(moved, unblocked, tmp_path):
-    """Deposits of one business must never reach another's Stripe account: a copy that keeps the source's
-    connected account is refused while the source holds it here."""
-
-    def elsewhere(public: dict) -> None:
-        public["domains"] = []
-        public["billing_account"].update(stripe_customer_id="", stripe_subscription_id="")
-
-    def other_address(manifest: dict, _data) -> None:
-        manifest["source"]["slug"] = f"{PREFIX}{secrets.token_hex(3)}"
-
-    file = rewritten(
-        with_public(moved.path, tmp_path / "a.zip", elsewhere), tmp_path / "b.zip", manifest=other_address
-    )
-    before = platform_state()
-    with pytest.raises(
-        TransferError, match=r"the Stripe account acct_\w+ already belongs to business Umzug Salon here"
-    ):
+    with pytest.raises(TransferError, match=refusal):
         tenant_import(path=file, media_root=tmp_path / "media")
     assert platform_state() == before
 
