@@ -42,6 +42,7 @@ from termino.tenants.scheduling.models import (
     Service,
 )
 from termino.tenants.scheduling.recurrence import Recurrence
+from termino.tenants.scheduling.series import when_text
 from termino.tenants.scheduling.series_selectors import series_needs
 
 from . import services
@@ -237,10 +238,6 @@ def nearest_starts(
     return [s.as_json(iso) for s in starts[:NEAREST_STARTS]]
 
 
-def _when(moment: datetime, zone: ZoneInfo) -> str:
-    return f"{timeutils.localtime(moment, zone):%d.%m.%Y} {timeutils.wall_time(moment, zone)}"
-
-
 def _taken(service: Service, blocked: Blocked, booking, time_zone: str) -> SeriesTaken:
     zone = ZoneInfo(time_zone)
     if timeutils.as_utc(blocked.start) == timeutils.as_utc(booking.start):
@@ -253,7 +250,7 @@ def _taken(service: Service, blocked: Blocked, booking, time_zone: str) -> Serie
             "staff member as the others). Please choose another start."
         )
     return SeriesTaken(
-        message % {"date": _when(blocked.start, zone)},
+        message % {"date": when_text(blocked.start, zone)},
         nearest_starts(
             service=service, around=booking.start, time_zone=time_zone, resource_id=booking.resource_id
         ),

@@ -39,7 +39,8 @@ FOLLOWING = "following"
 SCOPES = (THIS, FOLLOWING)
 
 
-def _when(moment: datetime, zone: ZoneInfo) -> str:
+def when_text(moment: datetime, zone: ZoneInfo) -> str:
+    """`31.03.2027 10:00`: how a date of a series is named in messages and refusals."""
     local = timeutils.localtime(moment, zone)
     return f"{local:%d.%m.%Y} {timeutils.wall_time(moment, zone)}"
 
@@ -113,7 +114,7 @@ def series_book(
                 "Nothing was booked: %(count)d dates are taken. %(first)s: %(reason)s",
                 len(taken),
             )
-            % {"count": len(taken), "first": _when(taken[0].start, zone), "reason": taken[0].reason}
+            % {"count": len(taken), "first": when_text(taken[0].start, zone), "reason": taken[0].reason}
         )
     series = Series.objects.create(
         service=service,
@@ -138,7 +139,7 @@ def series_book(
                 extra={"series": series.pk, "series_revision": 0},
             )
         except services.Conflict as exc:  # cannot happen under the locks; named by date if it does
-            raise services.Conflict(f"{_when(start, zone)}: {exc.message}") from exc
+            raise services.Conflict(f"{when_text(start, zone)}: {exc.message}") from exc
         booked.append(appointment.pk)
     Appointment.objects.filter(pk__in=booked).update(series=series)
     return series
@@ -235,6 +236,6 @@ def series_move(
         except services.Conflict as exc:
             raise services.Conflict(
                 _("Nothing was moved. %(date)s: %(reason)s")
-                % {"date": _when(new_start, zone), "reason": exc.message}
+                % {"date": when_text(new_start, zone), "reason": exc.message}
             ) from exc
     return sorted(moved, key=lambda a: a.start)
