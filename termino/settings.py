@@ -226,6 +226,12 @@ CACHES = {
 # this often: the longest a process serves a business as it was before a change (termino/platform/tenancy/
 # routing.py).
 ROUTING_LOCAL_SECONDS = float(env("ROUTING_LOCAL_SECONDS", "0.25"))
+# Likewise each process remembers the API tokens it has checked, per business, and re-reads that business's
+# auth version at most this often: the longest a revoked token or a deactivated person still gets through
+# (termino/tenants/accounts/token_memory.py).
+API_TOKEN_LOCAL_SECONDS = float(env("API_TOKEN_LOCAL_SECONDS", "0.25"))
+# ... and reads a remembered token again after this long even when nothing said it changed.
+API_TOKEN_MEMORY_SECONDS = float(env("API_TOKEN_MEMORY_SECONDS", "30"))
 
 # --- Auth, sessions, cookies -------------------------------------------------------------------------
 # Django's rules, with messages that read well in German ("ähnelt zu sehr Ihrem Benutzernamen").

@@ -8,4 +8,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the login audit receivers)
+        from . import signals, token_memory  # noqa: F401  (signals connects the login audit receivers)
+
+        token_memory.connect()

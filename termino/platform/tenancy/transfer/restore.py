@@ -394,6 +394,17 @@ def _add_media(archive: zipfile.ZipFile, manifest: dict, target: Path) -> int:
     return added
 
 
+def _forget_remembered(schema: str) -> None:
+    """The rows were copied in, which sends no signals: what processes remember of the business's API tokens
+    and people (accounts.token_memory) and its cached availability may no longer hold."""
+    from termino.tenants.accounts import token_memory
+    from termino.tenants.scheduling import availability_version
+
+    with schema_context(schema):
+        token_memory.forget()
+        availability_version.bump()
+
+
 def tenant_replace(
     *,
     path,
@@ -457,6 +468,7 @@ def tenant_replace(
                     }
                 )
         media_added = _add_media(archive, manifest, Path(media_root or settings.MEDIA_ROOT) / schema)
+    _forget_remembered(schema)
     tables = manifest["tables"]
     notes = []
     if facts["deactivated"]:
