@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from termino.shared import timeutils
+from termino.shared.db import prepared
 
 from . import availability
 from .models import Allocation, Appointment, Closure, Resource, Service, WeeklyHours
@@ -111,7 +111,7 @@ def _load(
     window_start, window_end = timeutils.local_day_bounds(
         start_date - timedelta(days=1), end_date + timedelta(days=1), zone
     )
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(
             _INPUTS_SQL,
             {
@@ -197,7 +197,7 @@ def visit_free_slots(
     window_start, window_end = timeutils.local_day_bounds(
         start_date - timedelta(days=1), end_date + timedelta(days=2), zone
     )
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(
             _VISIT_INPUTS_SQL,
             {
@@ -284,6 +284,9 @@ res AS (
     FROM busy b
     JOIN {Appointment._meta.db_table} ap ON ap.id = b.appointment_id
     JOIN svc ON svc.id = ap.service_id AND svc.capacity > 1
+    -- Checked once, before any join: without a group service there is nothing to look up. A plan made
+    -- for any parameters (a prepared statement's) cannot know that and joined every busy row first.
+    WHERE EXISTS (SELECT FROM svc WHERE capacity > 1)
 )
 SELECT
     (SELECT coalesce(json_agg(row_to_json(svc)), '[]') FROM svc),
