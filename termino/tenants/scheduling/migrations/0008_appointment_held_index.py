@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('scheduling', '0007_service_online_series'),
+        ("scheduling", "0007_service_online_series"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(condition=models.Q(('status', 'held')), fields=['hold_expires_at'], name='appointment_held_idx'),
+            model_name="appointment",
+            index=models.Index(
+                condition=models.Q(("status", "held")),
+                fields=["hold_expires_at"],
+                name="appointment_held_idx",
+            ),
         ),
     ]
