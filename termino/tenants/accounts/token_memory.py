@@ -18,8 +18,10 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.signals import post_delete, post_save
+
+from termino.shared.db.commit import after_commit_once
 
 KEY = "auth-version"
 # Bounds per process: a flood of hosts or of valid keys starts the dictionaries again rather than grow them.
@@ -115,12 +117,8 @@ def forget() -> None:
                 cache.add(KEY, _start(), timeout=None)
 
     move()
-    if not connection.in_atomic_block:
-        return
-    if any(getattr(func, "token_memory_schema", None) == schema for _, func, _ in connection.run_on_commit):
-        return  # once per transaction and business
-    move.token_memory_schema = schema
-    transaction.on_commit(move, robust=True)
+    if connection.in_atomic_block:
+        after_commit_once(("token-memory", schema), move)
 
 
 def forget_all_here() -> None:

@@ -15,9 +15,11 @@ whatever was cached under the old version.
 import contextlib
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django_tenants.utils import schema_context
+
+from termino.shared.db.commit import after_commit_once
 
 from .models import Allocation, Appointment, Closure, Resource, Service, WeeklyHours
 
@@ -48,12 +50,8 @@ def bump() -> None:
             cache.incr(KEY)
 
     move()
-    if not connection.in_atomic_block:
-        return
-    if any(getattr(func, "availability_schema", None) == schema for _, func, _ in connection.run_on_commit):
-        return
-    move.availability_schema = schema
-    transaction.on_commit(move, robust=True)
+    if connection.in_atomic_block:
+        after_commit_once(("availability-version", schema), move)
 
 
 def _changed(sender, **kwargs):

@@ -6,10 +6,11 @@ import logging
 from datetime import datetime
 from functools import partial
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Min
 
 from termino.platform.duework import due
+from termino.shared.db.commit import after_commit_once
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +25,7 @@ def match_due(at: datetime) -> None:
     """Mark the index and, once committed, ask a worker to match now (once per transaction)."""
     due.mark(KIND, at)
     schema = connection.schema_name
-    if not connection.in_atomic_block:
-        _enqueue(schema)
-        return
-    if any(getattr(f, "waitlist_schema", None) == schema for _s, f, _r in connection.run_on_commit):
-        return
-    run = partial(_enqueue, schema)
-    run.waitlist_schema = schema
-    transaction.on_commit(run, robust=True)
+    after_commit_once(("waitlist-match", schema), partial(_enqueue, schema))
 
 
 def _enqueue(schema: str) -> None:
