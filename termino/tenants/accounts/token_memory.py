@@ -83,6 +83,7 @@ def recall(token_hash: str) -> tuple | None:
 
 
 def remember(token_hash: str, rows: tuple) -> None:
+    """Keep a key's rows after a `recall` missed: only if that recall found the business's version."""
     memory = _businesses.get(connection.schema_name)
     if memory is None:
         return  # not trusted (no Redis): nothing is kept
