@@ -11,6 +11,7 @@ names cannot turn into a flood of queries, and the dictionary is bounded.
 """
 
 import logging
+import secrets
 import threading
 import time
 
@@ -158,8 +159,9 @@ def forget_hosts(hosts) -> None:
         cache.delete_many(keys)
         try:
             cache.incr(VERSION_KEY)
-        except ValueError:  # not set yet
-            cache.add(VERSION_KEY, 1, timeout=None) or cache.incr(VERSION_KEY)
+        except ValueError:  # not set yet, or Redis lost its data
+            # A random start: restarting at 1 could meet a dictionary filled under 1 before the loss.
+            cache.add(VERSION_KEY, secrets.randbits(62), timeout=None) or cache.incr(VERSION_KEY)
     except Exception:
         # A stale entry would outlive the change: say so loudly, routing data must not drift silently.
         logger.error("could not invalidate routing cache for %s", keys, exc_info=True)

@@ -179,3 +179,21 @@ def test_the_same_host_header_is_parsed_once_and_routes_the_same(business_a):
     assert hosts.get(request) == business_a.host
     other = RequestFactory().get("/", HTTP_HOST="localhost")
     assert hosts.get(other) == "localhost"
+
+
+def test_a_change_after_redis_lost_its_data_still_reaches_every_process(business_a, settings):
+    """A dictionary filled under the first version must not be trusted again when Redis, having lost its
+    data, starts counting anew: the version starts at a random number, not at 1."""
+    settings.ROUTING_LOCAL_SECONDS = 0
+    platform = caches["platform"]
+    routing.forget_hosts([business_a.host])  # a change: the version now exists
+    assert routing.tenant_for_host(business_a.host).status == TenantStatus.TRIAL  # filled under it
+    filled_under = platform.get(routing.VERSION_KEY)
+    platform.clear()  # Redis restarted without its data
+    Tenant.objects.filter(pk=business_a.tenant.pk).update(status=TenantStatus.SUSPENDED)
+    # Another process makes the change known; this process's dictionary is not told directly.
+    local = routing._local.entries.copy()
+    routing.forget_hosts([business_a.host])
+    routing._local.entries.update(local)
+    assert platform.get(routing.VERSION_KEY) != filled_under
+    assert routing.tenant_for_host(business_a.host).status == TenantStatus.SUSPENDED
