@@ -10,6 +10,7 @@ SMS consent is refused before anything is stored. One visitor holds only a few s
 import hashlib
 import json
 import secrets
+from datetime import UTC, datetime
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -299,6 +300,23 @@ class BookingOutput(serializers.Serializer):
         return OccurrenceOutput(series_occurrences(series=obj.series), many=True).data
 
 
+# What a retry may change without being another booking: the page's anti-bot token (a reloaded page after a
+# failed attempt fetches a new one) and the honeypot. Everything else the visitor entered is the booking.
+_NOT_THE_BOOKING = frozenset({"form_token", "website"})
+
+
+def booking_fingerprint(data: dict) -> str:
+    """A hash of the booking a request asks for, from its validated fields (so `+01:00` and `Z` agree)."""
+    meaning = {name: value for name, value in data.items() if name not in _NOT_THE_BOOKING}
+    return hashlib.sha256(json.dumps(meaning, sort_keys=True, default=_plain).encode()).hexdigest()
+
+
+def _plain(value) -> str:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).isoformat()  # one instant, one text
+    return str(value)
+
+
 class BookingsApi(SmsRateLimitMixin, PublicApi):
     rate_scope = "public_booking"
     input_class = BookingInput  # visit_apis books several services through the same checks
@@ -330,9 +348,7 @@ class BookingsApi(SmsRateLimitMixin, PublicApi):
         key = request.headers.get("Idempotency-Key", "").strip()[:100]
         if not key:
             return self._book(request, serializer.validated_data)
-        fingerprint = hashlib.sha256(
-            json.dumps(request.data, sort_keys=True, default=str).encode()
-        ).hexdigest()
+        fingerprint = booking_fingerprint(serializer.validated_data)
         try:
             with transaction.atomic():
                 # The unique key makes a concurrent retry wait here until the first attempt has answered.

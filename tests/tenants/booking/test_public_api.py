@@ -1,4 +1,4 @@
-from datetime import time, timedelta
+from datetime import UTC, time, timedelta
 
 import pytest
 from django.db import connection
@@ -139,6 +139,27 @@ def test_idempotency_key_replays_and_refuses_reuse(shop):
     assert first.json() == again.json()
     other = book(business, {**body, "last_name": "Someone"}, HTTP_IDEMPOTENCY_KEY="abc-123")
     assert other.status_code == 422
+    with schema_context(business.schema):
+        assert Appointment.objects.count() == 1
+
+
+def test_a_retry_from_a_reloaded_page_replays_the_booking(shop):
+    """After a failed answer the page may fetch a new form token and write the start in UTC: same booking."""
+    business, service, _ = shop
+    start = next_monday()
+    body = booking_body(service, start)
+    first = book(business, body, HTTP_IDEMPOTENCY_KEY="reload-1")
+    retry = {**body, "form_token": aged_form_token(), "start": start.astimezone(UTC).isoformat()}
+    assert retry["form_token"] != body["form_token"] and retry["start"] != body["start"]
+    again = book(business, retry, HTTP_IDEMPOTENCY_KEY="reload-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    later = book(
+        business,
+        {**retry, "start": (start + timedelta(hours=1)).isoformat()},
+        HTTP_IDEMPOTENCY_KEY="reload-1",
+    )
+    assert later.status_code == 422
     with schema_context(business.schema):
         assert Appointment.objects.count() == 1
 
