@@ -12,10 +12,15 @@ Each business has its own schema, and PostgreSQL re-plans a prepared statement w
 longer the one it was planned under, so a plan never reads another business's tables. Under transaction
 pooling (PgBouncer in transaction mode) a prepared statement would stay on a server connection another
 client gets next: there `cursor()` is Django's ordinary cursor.
+
+Results come back in PostgreSQL's binary format: the statements return arrays of thousands of epoch
+microseconds, which psycopg reads as plain integers instead of parsing their digits (0.7 ms of a 30-day
+visit's 4.8). The statements return numbers, arrays and `json` only, which read back the same either way.
 """
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
+from psycopg import pq
 
 # psycopg prepares only when a threshold is set; this one is never reached by counting, so only statements
 # executed through PreparingCursor are prepared, never Django's (which are client-side bound anyway).
@@ -23,6 +28,10 @@ _EXPLICIT_ONLY = 2**31 - 1
 
 
 class PreparingCursor(psycopg.Cursor):
+    def __init__(self, connection, **kwargs):
+        super().__init__(connection, **kwargs)
+        self.format = pq.Format.BINARY
+
     def execute(self, query, params=None, *, prepare=None, binary=None):
         conn = self.connection
         threshold = conn.prepare_threshold

@@ -257,9 +257,9 @@ def _time(seconds: int) -> time:
 # closures, the business's, and the busy time of those resources in the window: active allocations (a
 # lapsed hold no longer blocks, even before the next booking deletes it); those of an asked group service
 # apart, one row per session with its participants. Times come back as epoch seconds, busy time as epoch
-# microseconds (the engine's unit): parsing a thousand range and timestamp texts in Python costs more than
-# the query. Lapsed holds are left out by an anti-join on the few of them: a join to every allocation's
-# appointment cost more than the rest of the statement together.
+# microseconds (the engine's unit, stored beside each period): parsing a thousand range and timestamp texts
+# in Python costs more than the query. Lapsed holds are left out by an anti-join on the few of them: a join
+# to every allocation's appointment cost more than the rest of the statement together.
 _LOADED_SQL = f"""
 res AS (
     SELECT r.id, r.kind, array_agg(rs.service_id ORDER BY rs.service_id) AS offers
@@ -273,14 +273,14 @@ res AS (
            OR r.kind <> (SELECT kind FROM {Resource._meta.db_table} WHERE id = %(resource)s))
     GROUP BY r.id, r.kind
 ), busy AS (
-    SELECT a.resource_id, a.period, a.appointment_id, a.session
+    SELECT a.resource_id, a.start_us, a.end_us, a.appointment_id, a.session
     FROM {Allocation._meta.db_table} a
     WHERE a.resource_id IN (SELECT id FROM res) AND a.active
       AND a.period && tstzrange(%(window_start)s, %(window_end)s)
       AND a.appointment_id NOT IN (
           SELECT id FROM {Appointment._meta.db_table} WHERE status = 'held' AND hold_expires_at <= %(now)s)
 ), sessions AS (
-    SELECT b.resource_id, b.period, b.appointment_id, ap.service_id, ap.start, b.session
+    SELECT b.resource_id, b.start_us, b.end_us, b.appointment_id, ap.service_id, ap.start, b.session
     FROM busy b
     JOIN {Appointment._meta.db_table} ap ON ap.id = b.appointment_id
     JOIN svc ON svc.id = ap.service_id AND svc.capacity > 1
@@ -304,13 +304,11 @@ SELECT
        AND c.start < %(window_end)s AND c."end" > %(window_start)s),
     -- Three arrays of numbers, not one JSON row per allocation: they reach Python in half the time.
     (SELECT ARRAY[coalesce(array_agg(resource_id), '{{}}'),
-                  coalesce(array_agg((EXTRACT(EPOCH FROM LOWER(period)) * 1000000)::bigint), '{{}}'),
-                  coalesce(array_agg((EXTRACT(EPOCH FROM UPPER(period)) * 1000000)::bigint), '{{}}')]
+                  coalesce(array_agg(start_us), '{{}}'), coalesce(array_agg(end_us), '{{}}')]
      FROM busy WHERE appointment_id NOT IN (SELECT appointment_id FROM sessions)),
     (SELECT coalesce(json_agg(json_build_array(resource_id, lo, hi, service_id, begins, participants)), '[]')
      FROM (
-        SELECT resource_id, (EXTRACT(EPOCH FROM LOWER(period)) * 1000000)::bigint AS lo,
-               (EXTRACT(EPOCH FROM UPPER(period)) * 1000000)::bigint AS hi, service_id,
+        SELECT resource_id, start_us AS lo, end_us AS hi, service_id,
                (EXTRACT(EPOCH FROM start) * 1000000)::bigint AS begins, COUNT(*) AS participants
         FROM sessions GROUP BY resource_id, lo, hi, service_id, begins, session
      ) grouped)

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import IntegrityError, connection
@@ -96,3 +96,35 @@ def test_an_overlap_refused_by_a_citus_worker_is_still_a_409(business_a):
     assert refused.value.__cause__.__cause__.diag.constraint_name == "allocation_no_overlap_102008"
     assert refused.value.appointment_id == first.pk
     assert api_exception_handler(refused.value, {}).status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        # Berlin's DST nights (the repeated hour, the skipped one), a year end, odd microseconds, far out.
+        ("2026-10-25 02:30:00+02", "2026-10-25 02:15:00.000001+01"),
+        ("2027-03-28 01:59:59.999999+01", "2027-03-28 03:00:00+02"),
+        ("2026-12-31 23:45:00+01", "2027-01-01 00:15:00+01"),
+        ("2099-12-31 23:59:59.999998+00", "2099-12-31 23:59:59.999999+00"),
+        ("1970-01-01 00:00:00+00", "1970-01-01 00:00:00.000001+00"),
+    ],
+)
+def test_stored_epoch_microseconds_are_the_periods_bounds_exactly(business_a, start, end):
+    """The availability statement reads `start_us`/`end_us`, PostgreSQL keeps them: to the microsecond."""
+    with schema_context(business_a.schema):
+        service, (anna, _), _ = salon()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s::timestamptz, %s::timestamptz", [start, end])
+            lower, upper = cursor.fetchone()
+        appointment = Appointment.objects.create(service=service, start=lower, end=upper)
+        allocation = _raw_allocation(appointment, anna, lower, upper)
+        allocation.refresh_from_db()
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        assert allocation.start_us == (lower - epoch) // timedelta(microseconds=1)
+        assert allocation.end_us == (upper - epoch) // timedelta(microseconds=1)
+        # Kept when the period moves, as every move and reschedule does.
+        Allocation.objects.filter(pk=allocation.pk).update(
+            period=DateTimeTZRange(lower + timedelta(days=1), upper + timedelta(days=1))
+        )
+        allocation.refresh_from_db()
+        assert allocation.start_us == (lower + timedelta(days=1) - epoch) // timedelta(microseconds=1)
