@@ -27,6 +27,8 @@ from .availability import END_OF_DAY, is_end_of_day
 from .events import Actor
 from .history import appointment_history
 from .models import (
+    ONLINE_SERIES_MAX_INTERVAL_WEEKS,
+    SERIES_MAX_OCCURRENCES,
     Appointment,
     AppointmentChange,
     AppointmentSource,
@@ -74,7 +76,8 @@ class ServiceSerializer(serializers.ModelSerializer):
             "id", "name", "description", "duration_minutes", "price", "buffer_before_minutes",
             "buffer_after_minutes", "min_notice_minutes", "horizon_days", "slot_step_minutes", "capacity",
             "requires_room", "colour", "bookable_online", "active", "resources",
-            "processing_after_minutes", "processing_minutes",
+            "processing_after_minutes", "processing_minutes", "online_series_count",
+            "online_series_interval_weeks",
         ]  # fmt: skip
         # The table's check constraints, checked here so that breaking one is a 400, not a 500.
         extra_kwargs = {
@@ -82,6 +85,15 @@ class ServiceSerializer(serializers.ModelSerializer):
             "slot_step_minutes": {"min_value": 1},
             "horizon_days": {"min_value": 1},
             "capacity": {"min_value": 1},
+            "online_series_count": {
+                "max_value": SERIES_MAX_OCCURRENCES,
+                "help_text": "Booked online as a course of this many appointments (0: single bookings).",
+            },
+            "online_series_interval_weeks": {
+                "min_value": 1,
+                "max_value": ONLINE_SERIES_MAX_INTERVAL_WEEKS,
+                "help_text": "A course's appointments are this many weeks apart.",
+            },
             "colour": {
                 "validators": [RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Choose a colour such as #3b82f6."))]
             },
@@ -99,6 +111,14 @@ class ServiceSerializer(serializers.ModelSerializer):
         )
         if problem:
             raise serializers.ValidationError({"processing_minutes": [problem]})
+        if attrs.get("online_series_count") == 1:
+            raise serializers.ValidationError(
+                {
+                    "online_series_count": [
+                        _("A series has at least 2 appointments. Enter 0 to book single appointments.")
+                    ]
+                }
+            )
         return attrs
 
 

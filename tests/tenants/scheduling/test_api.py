@@ -243,3 +243,28 @@ def test_import_public_holidays_for_a_state(api):
     }
     bad = post(client, "/api/v1/closures/import-holidays/", {"state": "XX", "year": 2027})
     assert bad.status_code == 400 and "state" in bad.json()
+
+
+def test_a_service_becomes_a_course_through_the_api(api, business_a):
+    """Courses (booked online as a whole series) are set through the staff API as in the backoffice."""
+    client, service, _staff, _ = api
+    path = f"/api/v1/services/{service.pk}/"
+    for wrong in (
+        {"online_series_count": 1},
+        {"online_series_count": 53},
+        {"online_series_count": 6, "online_series_interval_weeks": 0},
+        {"online_series_count": 6, "online_series_interval_weeks": 5},
+    ):
+        refused = client.patch(path, wrong, content_type="application/json")
+        assert refused.status_code == 400, (wrong, refused.json())
+        assert set(refused.json()) <= {"online_series_count", "online_series_interval_weeks"}
+        assert all(isinstance(text, str) and text for texts in refused.json().values() for text in texts)
+    assert client.get(path).json()["online_series_count"] == 0  # nothing was half-written
+    made = client.patch(
+        path, {"online_series_count": 6, "online_series_interval_weeks": 2}, content_type="application/json"
+    )
+    assert made.status_code == 200, made.json()
+    assert (made.json()["online_series_count"], made.json()["online_series_interval_weeks"]) == (6, 2)
+    public = client_for(business_a.host, "en").get("/api/public/v1/services/").json()
+    course = next(item for item in public["services"] if item["id"] == service.pk)
+    assert (course["series"]["count"], course["series"]["interval_weeks"]) == (6, 2)
