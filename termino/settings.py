@@ -335,7 +335,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's JSONRenderer, which also sends answers already written as JSON text (lists of slots) as they are.
+    "DEFAULT_RENDERER_CLASSES": ["termino.shared.json_text.Renderer"],
     # DRF's three, with JSON nested deeper than 64 levels (or holding NUL) refused with a 400.
     "DEFAULT_PARSER_CLASSES": [
         "termino.shared.guard.parsers.JSONParser",

@@ -32,7 +32,7 @@ from termino.shared.timefields import InstantField
 from termino.tenants.business.models import BusinessSettings
 from termino.tenants.compliance.services import booking_notice_current
 from termino.tenants.crm import selectors as crm_selectors
-from termino.tenants.scheduling import availability, selectors
+from termino.tenants.scheduling import availability, selectors, slot_json
 from termino.tenants.scheduling.apis import AvailabilityInput, plausible_date
 from termino.tenants.scheduling.models import Service
 from termino.tenants.scheduling.series_selectors import series_occurrences
@@ -196,8 +196,7 @@ class AvailabilityApi(PublicApi):
             )
             if offer is None:
                 raise serializers.ValidationError({"service": [_("This service cannot be booked online.")]})
-            iso = availability.isoformat_cached()
-            body = {"slots": [s.as_json(iso) for s in offer.slots]}
+            body = slot_json.slots_answer(offer.slots)
             slots_cache.put(key, body)
         return slots_cache.answer(key, Response(body))
 

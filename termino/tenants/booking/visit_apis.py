@@ -43,7 +43,7 @@ class PublicVisitAvailabilityApi(PublicApi):
             return slots_cache.not_modified(key)
         body = slots_cache.get(key)
         if body is None:
-            body = {"slots": visit_slots(data, request.tenant.time_zone, online=True)}
+            body = visit_slots(data, request.tenant.time_zone, online=True)
             slots_cache.put(key, body)
         return slots_cache.answer(key, Response(body))
 

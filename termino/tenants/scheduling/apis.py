@@ -22,7 +22,7 @@ from termino.shared.timefields import InstantField
 from termino.tenants.business.roles import is_manager, own_resource_ids
 from termino.tenants.crm.models import Customer
 
-from . import availability, lifecycle, selectors, services
+from . import lifecycle, selectors, services, slot_json
 from .availability import END_OF_DAY, is_end_of_day
 from .events import Actor
 from .history import appointment_history
@@ -598,8 +598,7 @@ class AvailabilityApi(APIView):
             raise serializers.ValidationError({"service": [_("There is no active service with this id.")]})
         if resource is not None and resource not in offer.resource_ids:
             raise serializers.ValidationError({"resource": [_("This resource does not offer the service.")]})
-        iso = availability.isoformat_cached()
-        return Response({"slots": [{**s.as_json(iso), "seats_left": s.seats_left} for s in offer.slots]})
+        return Response(slot_json.slots_answer(offer.slots, seats=True))
 
 
 def _valid(serializer_class, data) -> dict:

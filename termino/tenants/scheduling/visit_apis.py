@@ -14,11 +14,12 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from termino.shared.json_text import JSONText
 from termino.shared.timefields import InstantField
 from termino.tenants.business.roles import own_resource_ids
 from termino.tenants.crm.models import Customer
 
-from . import availability, lifecycle, selectors, services
+from . import lifecycle, selectors, services, slot_json
 from .apis import AppointmentCancelInput, AppointmentOutput, DateRangeInput, _valid, plausible_date
 from .events import Actor
 from .models import (
@@ -101,7 +102,8 @@ def visit_slot_output():
     return VisitSlot()
 
 
-def visit_slots(data: dict, time_zone: str, *, online: bool) -> list[dict]:
+def visit_slots(data: dict, time_zone: str, *, online: bool) -> JSONText:
+    """The answer `{"slots": [...]}` to a validated visit question."""
     slots = selectors.visit_free_slots(
         service_ids=data["services"],
         resource_ids=data["staff"],
@@ -117,8 +119,7 @@ def visit_slots(data: dict, time_zone: str, *, online: bool) -> list[dict]:
             else _("One of these services is not active or is a group service.")
         )
         raise serializers.ValidationError({"services": [message]})
-    iso = availability.isoformat_cached()
-    return [slot.as_json(iso) for slot in slots]
+    return slot_json.visit_slots_answer(slots)
 
 
 class VisitAvailabilityApi(APIView):
@@ -131,7 +132,7 @@ class VisitAvailabilityApi(APIView):
     def get(self, request):
         """Starts of a visit: the services back to back, each with the staff members (and rooms) free then."""
         data = _valid(VisitAvailabilityInput, request.query_params)
-        return Response({"slots": visit_slots(data, request.tenant.time_zone, online=False)})
+        return Response(visit_slots(data, request.tenant.time_zone, online=False))
 
 
 class VisitPartInput(serializers.Serializer):
