@@ -12,8 +12,9 @@ from termino.platform.billing.models import ConnectAccount, StripeEvent
 from termino.tenants.crm.models import Customer
 from termino.tenants.payments import services
 from termino.tenants.payments.models import CustomerPaymentRule, Payment, PaymentSettings, ServicePaymentRule
-from termino.tenants.scheduling.models import Appointment
+from termino.tenants.scheduling.models import Appointment, Series, Service
 from tests.conftest import client_for
+from tests.tenants.booking.public_helpers import booking_body, public_post
 from tests.tenants.scheduling.factories import next_monday, salon
 
 from .conftest import connect_business, deliver, deposit_service
@@ -202,3 +203,23 @@ def test_the_booking_page_says_what_is_paid_online(shop_a, fake_stripe):
     assert "Anzahlung von 20,00\xa0€" in client_for(business.host, "de").get("/book/").content.decode()
     deliver(fake_stripe, *fake_stripe.restrict_account(account))
     assert "paid online" not in client_for(business.host, "en").get("/book/").content.decode()
+
+
+def test_a_course_that_asks_for_money_is_refused_online_and_nothing_is_stored(shop_a):
+    """A course is booked as a whole without a checkout: one whose service (or customer) asks for a payment
+    is refused with a sentence, before anyone is charged or anything is kept."""
+    business, _account, service, _staff = shop_a
+    with schema_context(business.schema):
+        Service.objects.filter(pk=service.pk).update(online_series_count=4, online_series_interval_weeks=1)
+        before = (Appointment.objects.count(), Customer.objects.count(), Series.objects.count())
+    response = public_post(business.host, "bookings/", booking_body(service, next_monday(time(10))))
+    assert response.status_code == 400, response.content
+    assert "not possible for a course" in response.json()["detail"]
+    with schema_context(business.schema):
+        assert (Appointment.objects.count(), Customer.objects.count(), Series.objects.count()) == before
+        assert not Payment.objects.exists()
+        # Without the payment rule the same course is booked whole.
+        ServicePaymentRule.objects.filter(service=service).update(kind="none")
+    answer = public_post(business.host, "bookings/", booking_body(service, next_monday(time(10))))
+    assert answer.status_code == 201, answer.content
+    assert len(answer.json()["occurrences"]) == 4
