@@ -27,11 +27,12 @@ def etag(key: str | None) -> str:
     return '"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
 
 
-def get(key: str | None) -> dict | None:
+def get(key: str | None) -> dict | bytes | None:
+    """The cached answer: JSON text (`slot_json`) or, for courses, the body to render."""
     return cache.get(key) if key is not None and settings.PUBLIC_AVAILABILITY_CACHE_SECONDS else None
 
 
-def put(key: str | None, body: dict) -> None:
+def put(key: str | None, body: dict | bytes) -> None:
     if key is not None and settings.PUBLIC_AVAILABILITY_CACHE_SECONDS:
         cache.set(key, body, timeout=settings.PUBLIC_AVAILABILITY_CACHE_SECONDS)
 

@@ -58,7 +58,8 @@ Semantics
   a slot exists when at least one of each needed kind is free, and `Slot.resources` lists all free ones,
   sorted. With `resource_id` only that staff member (or, if it is a room, only that room) is considered
   for its role; an unknown id, or a room for a service without rooms, gives no slots.
-* Result: sorted by start, one slot per start instant, `start`/`end` aware in `tz`.
+* Result: sorted by start, one slot per start instant, `start`/`end` aware in `tz` (made when first read;
+  the answers write `start_us`/`end_us` as text without them, see `instant_text`).
 
 Speed: everything inside runs on integer microseconds since the epoch (wall-clock times of weekly hours
 on microseconds since local midnight, so 24:00 is a plain number); the selectors hand busy time over in
@@ -74,7 +75,7 @@ and only as many as the longest appointment can reach into.
 import functools
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -209,10 +210,22 @@ class ResourceCalendar:
 
 @dataclass(frozen=True)
 class Slot:
-    start: datetime  # aware, in the business time zone
-    end: datetime
+    start_us: int  # epoch microseconds, as the engine computes
+    end_us: int
+    tz: ZoneInfo = field(repr=False)  # the business's zone, which `start` and `end` are in
     resources: tuple[int, ...]  # free staff (plus free rooms if required), sorted
     seats_left: int = 1  # for group services: free places in the session
+
+    # Made when first read: a month's answer is written from the integers (`instant_text`), and making two
+    # datetimes per slot cost as much as the engine's grid walk.
+    @functools.cached_property
+    def start(self) -> datetime:
+        """Aware, in the business's time zone (fold set right in a repeated hour)."""
+        return _in_zone(self.start_us, self.tz)
+
+    @functools.cached_property
+    def end(self) -> datetime:
+        return _in_zone(self.end_us, self.tz)
 
     def as_json(self, iso: Callable[[datetime], str] = datetime.isoformat) -> dict:
         """The slot as every API answers it: ISO-8601 times with the business's offset (`iso`: see
@@ -233,9 +246,15 @@ class VisitPart:
 class VisitSlot:
     """A start of a whole visit; `parts` are the services back to back, each with its free resources."""
 
-    start: datetime
-    end: datetime
     parts: tuple[Slot, ...]
+
+    @property
+    def start(self) -> datetime:
+        return self.parts[0].start
+
+    @property
+    def end(self) -> datetime:
+        return self.parts[-1].end
 
     def as_json(self, iso: Callable[[datetime], str] = datetime.isoformat) -> dict:
         parts = [part.as_json(iso) for part in self.parts]
@@ -256,6 +275,49 @@ def isoformat_cached() -> Callable[[datetime], str]:
         return text
 
     return iso
+
+
+def instant_text(tz: ZoneInfo) -> Callable[[int], str]:
+    """ISO-8601 text of epoch microseconds in `tz`, exactly as `isoformat()` writes the aware datetime, made
+    from integers: a month of slots names a thousand instants, and `isoformat()` costs 1.6 µs each.
+
+    The offset is looked up once per UTC day: with the same offset at its first and its last microsecond,
+    a day has it throughout (zones do not change twice a day, as `_Clock` relies on too); on a day with a
+    change each instant is formatted by datetime itself."""
+    offsets: dict[int, tuple[int, str] | None] = {}
+    dates: dict[int, str] = {}
+    clocks: dict[int, str] = {}
+    known: dict[int, str] = {}
+
+    def text(moment: int) -> str:
+        found = known.get(moment)
+        if found is not None:
+            return found
+        utc_day = moment // _DAY_US
+        if utc_day in offsets:
+            offset = offsets[utc_day]
+        else:
+            first = _in_zone(utc_day * _DAY_US, tz)
+            same = first.utcoffset() == _in_zone((utc_day + 1) * _DAY_US - 1, tz).utcoffset()
+            # The suffix as isoformat writes it ("+01:00", "+05:45", "+00:53:28").
+            offset = offsets[utc_day] = (first.utcoffset() // _US, first.isoformat()[19:]) if same else None
+        if offset is None:
+            found = _in_zone(moment, tz).isoformat()
+        else:
+            day, wall = divmod(moment + offset[0], _DAY_US)
+            day_text = dates.get(day)
+            if day_text is None:
+                day_text = dates[day] = date.fromordinal(_EPOCH_ORDINAL + day).isoformat() + "T"
+            clock = clocks.get(wall)
+            if clock is None:
+                seconds, micro = divmod(wall, 1_000_000)
+                clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+                clock = clocks[wall] = f"{clock}.{micro:06d}" if micro else clock
+            found = day_text + clock + offset[1]
+        known[moment] = found
+        return found
+
+    return text
 
 
 def visit_offsets(parts: Sequence[ServiceRules]) -> list[timedelta]:
@@ -342,8 +404,6 @@ def free_slots(
                 for i in range(bisect_left(times, a), bisect_right(times, b)):
                     free_rooms[i].append(calendar.resource_id)
     capacity = rules.capacity
-    fromtimestamp = datetime.fromtimestamp  # fromtimestamp sets fold right in a repeated hour
-    whole_seconds = not duration % 1_000_000
     result = []
     for i, t in enumerate(times):
         free = starts[t]
@@ -354,12 +414,7 @@ def free_slots(
         else:
             ids = tuple(free)
         seats_left = max(seats_by_staff[rid].get(t, capacity) for rid in free) if capacity > 1 else 1
-        if whole_seconds and not t % 1_000_000:
-            start = fromtimestamp(t // 1_000_000, tz)
-            end = fromtimestamp((t + duration) // 1_000_000, tz)
-        else:
-            start, end = _in_zone(t, tz), _in_zone(t + duration, tz)
-        result.append(Slot(start, end, ids, seats_left))
+        result.append(Slot(t, t + duration, tz, ids, seats_left))
     return result
 
 
@@ -466,14 +521,6 @@ def free_visit_slots(
                 ids.append(rid)
         return ids
 
-    local: dict[int, datetime] = {}  # one part's end is often the next one's start (and a later slot's)
-
-    def in_zone(moment: int) -> datetime:
-        found = local.get(moment)
-        if found is None:
-            found = local[moment] = _in_zone(moment, tz)
-        return found
-
     durations = [part.rules.duration // _US for part in parts]
     result = []
     for t in sorted(starts):
@@ -486,9 +533,9 @@ def free_visit_slots(
                 ids = sorted(ids + rooms_free) if ids and rooms_free else []
             if not ids:
                 break
-            pieces.append(Slot(in_zone(begin), in_zone(begin + durations[index]), tuple(ids)))
+            pieces.append(Slot(begin, begin + durations[index], tz, tuple(ids)))
         else:
-            result.append(VisitSlot(pieces[0].start, pieces[-1].end, tuple(pieces)))
+            result.append(VisitSlot(tuple(pieces)))
     return result
 
 

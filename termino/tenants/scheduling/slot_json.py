@@ -1,15 +1,15 @@
 """The `{"slots": [...]}` answers of the availability APIs, written as JSON text (see shared/json_text.py).
 
 The same text `json.dumps` makes of `Slot.as_json` / `VisitSlot.as_json` (compact, keys in that order),
-without a dict per slot: each instant is formatted once (`isoformat_cached`) and each set of resources
-once. ISO-8601 times and integers need no escaping in JSON.
+without a dict or a datetime per slot: each instant is written once from its epoch microseconds
+(`instant_text`) and each set of resources once. ISO-8601 times and integers need no escaping in JSON.
 """
 
 from collections.abc import Callable, Sequence
 
 from termino.shared.json_text import JSONText
 
-from .availability import Slot, VisitSlot, isoformat_cached
+from .availability import Slot, VisitSlot, instant_text
 
 
 def _ids_text() -> Callable[[tuple[int, ...]], str]:
@@ -24,32 +24,42 @@ def _ids_text() -> Callable[[tuple[int, ...]], str]:
     return ids
 
 
+def _answer(items: list[str]) -> JSONText:
+    return JSONText(('{"slots":[' + ",".join(items) + "]}").encode())
+
+
 def slots_answer(slots: Sequence[Slot], *, seats: bool = False) -> JSONText:
     """`{"slots": [as_json of each]}`, with each slot's `seats_left` when `seats`."""
-    iso, ids = isoformat_cached(), _ids_text()
+    if not slots:
+        return _answer([])
+    at, ids = instant_text(slots[0].tz), _ids_text()
     if seats:
         items = [
-            f'{{"start":"{iso(s.start)}","end":"{iso(s.end)}","resources":[{ids(s.resources)}],'
+            f'{{"start":"{at(s.start_us)}","end":"{at(s.end_us)}","resources":[{ids(s.resources)}],'
             f'"seats_left":{int(s.seats_left)}}}'
             for s in slots
         ]
     else:
         items = [
-            f'{{"start":"{iso(s.start)}","end":"{iso(s.end)}","resources":[{ids(s.resources)}]}}'
+            f'{{"start":"{at(s.start_us)}","end":"{at(s.end_us)}","resources":[{ids(s.resources)}]}}'
             for s in slots
         ]
-    return JSONText(('{"slots":[' + ",".join(items) + "]}").encode())
+    return _answer(items)
 
 
 def visit_slots_answer(slots: Sequence[VisitSlot]) -> JSONText:
     """`{"slots": [VisitSlot.as_json of each]}`."""
-    iso, ids = isoformat_cached(), _ids_text()
+    if not slots:
+        return _answer([])
+    at, ids = instant_text(slots[0].parts[0].tz), _ids_text()
     items = []
     for slot in slots:
         parts = slot.parts
         inner = ",".join(
-            f'{{"start":"{iso(p.start)}","end":"{iso(p.end)}","resources":[{ids(p.resources)}]}}'
+            f'{{"start":"{at(p.start_us)}","end":"{at(p.end_us)}","resources":[{ids(p.resources)}]}}'
             for p in parts
         )
-        items.append(f'{{"start":"{iso(parts[0].start)}","end":"{iso(parts[-1].end)}","parts":[{inner}]}}')
-    return JSONText(('{"slots":[' + ",".join(items) + "]}").encode())
+        items.append(
+            f'{{"start":"{at(parts[0].start_us)}","end":"{at(parts[-1].end_us)}","parts":[{inner}]}}'
+        )
+    return _answer(items)
