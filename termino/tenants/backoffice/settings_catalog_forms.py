@@ -32,7 +32,12 @@ from termino.tenants.scheduling.models import (
     ResourceKind,
     Service,
 )
-from termino.tenants.scheduling.services import GERMAN_STATES, processing_problem, weekly_interval_problem
+from termino.tenants.scheduling.services import (
+    GERMAN_STATES,
+    online_series_problem,
+    processing_problem,
+    weekly_interval_problem,
+)
 
 # Sensible bounds, so a typo (6000 instead of 60) is caught here and not by a confused customer.
 SERVICE_LIMITS = {
@@ -162,11 +167,9 @@ class ServiceForm(forms.ModelForm):
         for name, empty in (("online_series_count", 0), ("online_series_interval_weeks", 1)):
             if data.get(name) is None and name not in self.errors:
                 data[name] = empty
-        if data.get("online_series_count") == 1:
-            self.add_error(
-                "online_series_count",
-                _("A series has at least 2 appointments. Enter 0 to book single appointments."),
-            )
+        course_problem = online_series_problem(data.get("online_series_count"))
+        if course_problem:
+            self.add_error("online_series_count", course_problem)
         problem = processing_problem(
             duration=data.get("duration_minutes") or 0,
             after=data.get("processing_after_minutes") or 0,

@@ -111,14 +111,9 @@ class ServiceSerializer(serializers.ModelSerializer):
         )
         if problem:
             raise serializers.ValidationError({"processing_minutes": [problem]})
-        if attrs.get("online_series_count") == 1:
-            raise serializers.ValidationError(
-                {
-                    "online_series_count": [
-                        _("A series has at least 2 appointments. Enter 0 to book single appointments.")
-                    ]
-                }
-            )
+        course_problem = services.online_series_problem(attrs.get("online_series_count"))
+        if course_problem:
+            raise serializers.ValidationError({"online_series_count": [course_problem]})
         return attrs
 
 

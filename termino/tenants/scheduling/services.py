@@ -570,6 +570,13 @@ def processing_problem(*, duration: int, after: int, minutes: int, capacity: int
     return None
 
 
+def online_series_problem(count: int | None) -> str | None:
+    """Why a service cannot be a course of `count` appointments, as a sentence; None when it can (0: none)."""
+    if count == 1:
+        return _("A series has at least 2 appointments. Enter 0 to book single appointments.")
+    return None
+
+
 def _processing_check(service: Service) -> None:
     problem = processing_problem(
         duration=service.duration_minutes,
