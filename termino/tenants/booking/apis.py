@@ -184,8 +184,6 @@ class AvailabilityApi(PublicApi):
             return slots_cache.not_modified(key)
         body = slots_cache.get(key)
         if body is None:
-            body = self._series_starts(request, data)
-        if body is None:
             offer = selectors.service_free_slots(
                 service_id=data["service"],
                 start_date=data["start"],
@@ -196,13 +194,15 @@ class AvailabilityApi(PublicApi):
             )
             if offer is None:
                 raise serializers.ValidationError({"service": [_("This service cannot be booked online.")]})
-            body = slot_json.slots_answer(offer.slots)
+            body = self._series_starts(request, data) if offer.course else None
+            if body is None:
+                body = slot_json.slots_answer(offer.slots)
             slots_cache.put(key, body)
         return slots_cache.answer(key, Response(body))
 
     @staticmethod
     def _series_starts(request, data) -> dict | None:
-        """For a course, its bookable starts (each with its occurrences); None for any other service."""
+        """For a course, its bookable starts (each with its occurrences); None if it is no longer one."""
         service = series_online.online_series_service(data["service"])
         if service is None:
             return None

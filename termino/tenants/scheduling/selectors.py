@@ -65,6 +65,9 @@ class Offer:
 
     slots: list[availability.Slot]
     resource_ids: frozenset[int]
+    # Asked `online` for a service booked online as a course: its starts are series_online's to find, so
+    # no single slots were computed (the one statement told, sparing the booking page a query to ask).
+    course: bool = False
 
 
 def service_free_slots(
@@ -82,8 +85,10 @@ def service_free_slots(
     loaded = _load(service_id, start_date, end_date, time_zone, resource_id, now, active=True, online=online)
     if loaded is None:
         return None
-    inputs = loaded
+    service, inputs = loaded
     ids = frozenset(calendar.resource_id for calendar in inputs["resources"])
+    if online and service.online_series_count >= 2:
+        return Offer([], ids, course=True)
     if resource_id is not None and resource_id not in ids:
         return Offer([], ids)
     return Offer(availability.free_slots(**inputs), ids)
@@ -99,7 +104,7 @@ def availability_inputs(
     now: datetime | None = None,
 ) -> dict:
     """Everything the availability engine needs, loaded in one statement (one round trip, no ORM)."""
-    return _load(service.pk, start_date, end_date, time_zone, resource_id, now, service=service)
+    return _load(service.pk, start_date, end_date, time_zone, resource_id, now, service=service)[1]
 
 
 def _load(
@@ -130,7 +135,7 @@ def _load(
     if service is None:
         service = Service(**{field.attname: service_rows[0][field.column] for field in _RULE_FIELDS})
     calendars, business_hours, business_closures = _calendars(resource_rows, *rows)
-    return {
+    return service, {
         "rules": service_rules(service),
         "resources": calendars,
         "business_hours": business_hours,
@@ -242,7 +247,7 @@ _RULE_FIELDS = [
     for name in (
         "id", "duration_minutes", "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes",
         "horizon_days", "slot_step_minutes", "capacity", "requires_room", "processing_after_minutes",
-        "processing_minutes",
+        "processing_minutes", "online_series_count",
     )
 ]  # fmt: skip
 

@@ -277,6 +277,35 @@ def test_public_availability_is_cached_until_something_changes(shop, django_capt
     assert [s["start"][11:16] for s in later.json()["slots"]][:1] == ["15:00"]
 
 
+def test_a_computed_answer_costs_one_statement_and_a_course_its_own_look_up(shop):
+    """The booking page asks for slots on every change of day: the statement that loads what the engine
+    needs also says whether the service is a course, so a plain service costs no second query."""
+    business, service, _ = shop
+    day = next_monday().date().isoformat()
+    client = client_for(business.host)
+
+    def tenant_statements(path):
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get(path)
+        assert answer.status_code == 200, answer.content
+        sent = [q["sql"] or "" for q in queries]
+        return answer, [q for q in sent if not q.startswith("SET ") and "tenancy_" not in q]
+
+    answer, statements = tenant_statements(
+        f"/api/public/v1/availability/?service={service.pk}&start={day}&end={day}"
+    )
+    assert answer.json()["slots"] and len(statements) == 1
+
+    with schema_context(business.schema):
+        service.online_series_count, service.online_series_interval_weeks = 3, 1
+        service.save()  # moves the availability version: the cached answer is not reused
+    answer, statements = tenant_statements(
+        f"/api/public/v1/availability/?service={service.pk}&start={day}&end={day}"
+    )
+    assert len(statements) > 1 and answer.json()["slots"]
+    assert all(len(slot["occurrences"]) == 3 for slot in answer.json()["slots"])
+
+
 def test_the_cache_is_the_business_own(shop, business_b):
     business, service, _ = shop
     day = next_monday().date().isoformat()
