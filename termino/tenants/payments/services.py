@@ -89,7 +89,11 @@ def no_show_count(customer) -> int:
 
 
 def service_requirement(service) -> Requirement | None:
-    rule = ServicePaymentRule.objects.filter(service=service).first()
+    return requirement_of_rule(ServicePaymentRule.objects.filter(service=service).first(), service)
+
+
+def requirement_of_rule(rule: ServicePaymentRule | None, service) -> Requirement | None:
+    """What `rule` (the service's, or None) asks for booking `service` online."""
     if rule is None or rule.kind == RuleKind.NONE:
         return None
     full = price_cents(service.price)

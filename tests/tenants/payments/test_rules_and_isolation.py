@@ -5,6 +5,8 @@ another's payments or Stripe account."""
 from datetime import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from termino.platform.billing import connect
@@ -203,6 +205,36 @@ def test_the_booking_page_says_what_is_paid_online(shop_a, fake_stripe):
     assert "Anzahlung von 20,00\xa0€" in client_for(business.host, "de").get("/book/").content.decode()
     deliver(fake_stripe, *fake_stripe.restrict_account(account))
     assert "paid online" not in client_for(business.host, "en").get("/book/").content.decode()
+
+
+def test_each_card_says_its_own_rule_and_more_services_cost_no_more_queries(shop_a):
+    """The notes are read once per page, not once per service card (a salon lists dozens)."""
+    business, _account, _service, _staff = shop_a
+    client = client_for(business.host, "en")
+
+    def page_and_queries():
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/book/").content.decode()
+        return page, len(queries)
+
+    page_and_queries()  # the first view of a page keeps what later ones reuse
+    _, before = page_and_queries()
+    rules = {"Card": ("card_on_file", 1500), "Prepaid": ("prepay", 0), "Free": ("none", 0), "Plain": None}
+    with schema_context(business.schema):
+        for name, rule in rules.items():
+            made = Service.objects.create(name=name, duration_minutes=30, price="30.00", bookable_online=True)
+            if rule:
+                ServicePaymentRule.objects.create(service=made, kind=rule[0], amount_cents=rule[1])
+    page, after = page_and_queries()
+    assert after == before
+
+    def card(name: str) -> str:
+        begins = page.index(f'data-name="{name}"')
+        return page[begins : page.index("</button>", begins)]
+
+    assert "Card needed to book; charged 15,00\xa0€ only if you do not come" in card("Card")
+    assert "Paid online when booking" in card("Prepaid")
+    assert "bk-pay-note" not in card("Free") and "bk-pay-note" not in card("Plain")
 
 
 def test_a_course_that_asks_for_money_is_refused_online_and_nothing_is_stored(shop_a):

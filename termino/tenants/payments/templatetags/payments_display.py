@@ -43,9 +43,15 @@ def customer_payments(context, customer):
     }
 
 
-@register.simple_tag
-def service_payment_note(service) -> str:
-    """What booking the service asks for online, for its card on the booking page ("" for nothing)."""
+_PAGE_RULES = "payments.service_rules"  # {service id: rule}, or False when the business cannot charge
+
+
+@register.simple_tag(takes_context=True)
+def service_payment_note(context, service) -> str:
+    """What booking the service asks for online, for its card on the booking page ("" for nothing).
+
+    Called once per service card: whether the business can charge and the services' rules are read once per
+    page (kept in the render context), not twice per service."""
     from django.utils.html import format_html
     from django.utils.translation import gettext as _
 
@@ -53,11 +59,16 @@ def service_payment_note(service) -> str:
     from termino.platform.tenancy.selectors import current_business
 
     from .. import services
-    from ..models import PaymentKind
+    from ..models import PaymentKind, ServicePaymentRule
 
-    if not connect.can_charge(current_business()):
+    rules = context.render_context.get(_PAGE_RULES)
+    if rules is None:
+        charging = connect.can_charge(current_business())
+        rules = {rule.service_id: rule for rule in ServicePaymentRule.objects.all()} if charging else False
+        context.render_context[_PAGE_RULES] = rules
+    if rules is False:
         return ""
-    requirement = services.service_requirement(service)
+    requirement = services.requirement_of_rule(rules.get(service.pk), service)
     if requirement is None:
         return ""
     if requirement.kind == PaymentKind.CARD_ON_FILE:
