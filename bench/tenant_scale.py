@@ -15,7 +15,8 @@ connection touches many schemas, as it does in production:
 
 Prints `tenant_scale` per N and endpoint (p50/p95 ms), `tenant_scale_memory` (RSS of each web worker
 after the N = 1,000 round, i.e. after touching ~1,000 businesses, and the PostgreSQL backends'), and
-`tenant_scale` with `p50_ratio_10000_vs_10`, the worst of the three endpoints.
+`tenant_scale` with `p50_ratio_10000_vs_10`, the worst of the three endpoints, beside the size of the database
+and its catalog and the machine's memory.
 `.venv/bin/python bench/tenant_scale.py [--sizes 10,1000,10000] [--requests 400]`
 """
 
@@ -242,15 +243,23 @@ def main(sizes: tuple[int, ...]) -> None:
         **{f"p50_ratio_{high}_vs_{low}": max(same_run.values())},
         per_endpoint=same_run,
         separate_runs=separate,
-        pg_class_rows=_pg_class_rows(url),
+        **_database_size(url),
+        # Whether the database fits in memory decides most of the ratio: a request to a business whose
+        # pages the OS no longer caches reads them from disk (docs/scaling.md, point 3).
+        machine_ram_mb=round(psutil.virtual_memory().total / 2**20),
     )
 
 
-def _pg_class_rows(url: str) -> int:
+def _database_size(url: str) -> dict:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute("SELECT count(*) FROM pg_class").fetchone()[0]
+        rows, size, catalog = conn.execute(
+            "SELECT (SELECT count(*) FROM pg_class), pg_database_size(current_database()),"
+            " (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c"
+            "  WHERE c.relnamespace = 'pg_catalog'::regnamespace AND c.relkind = 'r')"
+        ).fetchone()
+    return {"pg_class_rows": rows, "database_mb": round(size / 2**20), "catalog_mb": round(catalog / 2**20)}
 
 
 if __name__ == "__main__":
