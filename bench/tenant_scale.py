@@ -13,6 +13,11 @@ connection touches many schemas, as it does in production:
   each request computes: with it on, a run at N = 10 would measure cache hits and one at 10,000 misses);
 - `staff_api`: GET /api/v1/appointments/ for one week with an API token.
 
+Before measuring at N > 10 every business is visited once on each endpoint (`visit_each`): a server that has
+served its businesses for a while holds their pages in memory as far as memory allows, where one measured
+right after the copying has to read nearly every business's pages from disk first. The measure then shows
+what stays: each request still reaches a business its worker's connection has (nearly always) not seen.
+
 Prints `tenant_scale` per N and endpoint (p50/p95 ms), `tenant_scale_memory` (RSS of each web worker
 after the N = 1,000 round, i.e. after touching ~1,000 businesses, and the PostgreSQL backends'), and
 `tenant_scale` with `p50_ratio_10000_vs_10`, the worst of the three endpoints, beside the size of the database
@@ -112,13 +117,10 @@ def grow(url: str, source_sql: str, source, names: list[str]) -> None:
     )
 
 
-def measure(port: int, host_sets: dict[str, list[str]], data: dict, rng: random.Random) -> dict:
-    """REQUESTS requests per endpoint and host set, each to a business drawn from the set, as one client
-    (latency, not throughput). The sets take turns in rounds of ROUND requests, so a burst of noise on
-    the machine falls on all of them alike: {(set, endpoint): [seconds]}."""
+def endpoints_of(data: dict) -> dict[str, tuple[str, dict]]:
     day = data["day"].isoformat()
     week_end = (data["day"] + timedelta(days=6)).isoformat()
-    endpoints = {
+    return {
         "booking_page": ("/book/", {}),
         "public_availability": (
             f"/api/public/v1/availability/?service={data['service']}&start={day}&end={day}",
@@ -129,6 +131,53 @@ def measure(port: int, host_sets: dict[str, list[str]], data: dict, rng: random.
             {"Authorization": f"Token {data['token']}"},
         ),
     }
+
+
+def visit_each(port: int, hosts: list[str], data: dict) -> None:
+    """Every endpoint of every business once, from one client per worker: the server has served each
+    business before, as one that has been up for a while has. Its memory then holds their pages as far as
+    it can hold them; the workers' connections have been recycled on the way (max_requests, CONN_MAX_AGE),
+    so what they cache of each business's catalog is not left warm by this."""
+    endpoints = endpoints_of(data)
+    done = [0]
+    lock = threading.Lock()
+
+    def client(share: list[str], lane: int) -> None:
+        for host in share:
+            for path, extra in endpoints.values():
+                with lock:
+                    done[0] += 1
+                    sent = done[0]
+                    if sent % 5_000 == 0:
+                        log(f"  {sent}/{len(hosts) * len(endpoints)} requests")
+                address = f"198.{19 + lane}.{sent // 250 % 250}.{sent % 250}"
+                headers = {**PROXY_HEADERS, "X-Forwarded-For": address, "Host": host, **extra}
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                body = response.read()
+                conn.close()
+                assert response.status == 200, (path, host, response.status, body[:300])
+
+    threads = [threading.Thread(target=client, args=(hosts[i::WORKERS], i)) for i in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+REQUESTS_TO = {
+    "all": "{size} of them",
+    "ten": "{ten} of them",
+    "first": "{size} of them, before each was visited once",
+}
+
+
+def measure(port: int, host_sets: dict[str, list[str]], data: dict, rng: random.Random) -> dict:
+    """REQUESTS requests per endpoint and host set, each to a business drawn from the set, as one client
+    (latency, not throughput). The sets take turns in rounds of ROUND requests, so a burst of noise on
+    the machine falls on all of them alike: {(set, endpoint): [seconds]}."""
+    endpoints = endpoints_of(data)
     results: dict[tuple[str, str], list[float]] = {}
     sent = 0
     for _ in range(max(1, REQUESTS // ROUND)):
@@ -209,7 +258,15 @@ def main(sizes: tuple[int, ...]) -> None:
         env = {"PUBLIC_AVAILABILITY_CACHE_SECONDS": "0", "WEB_CONCURRENCY": str(WORKERS)}
         with gunicorn(workers=WORKERS, config=True, **env) as port:
             measure(port, {"warm-up": hosts[:10]}, data, random.Random(1))  # imports, first connections
-            results = measure(port, host_sets, data, rng)
+            results = {}
+            if size > 10:
+                # For reference: the same requests right after the copying, before any business was visited.
+                results = measure(port, {"first": hosts}, data, random.Random(size))
+                log(f"visiting each of the {size} businesses once (a server that has been up a while) ...")
+                started = time.perf_counter()
+                visit_each(port, hosts, data)
+                log(f"  in {time.perf_counter() - started:.0f} s")
+            results.update(measure(port, host_sets, data, rng))
             if size == 1_000:
                 emit(
                     bench="tenant_scale_memory",
@@ -225,7 +282,7 @@ def main(sizes: tuple[int, ...]) -> None:
             emit(
                 bench="tenant_scale",
                 businesses=size,
-                requests_to=f"{min(size, 10) if label == 'ten' else size} of them",
+                requests_to=REQUESTS_TO[label].format(size=size, ten=min(size, 10)),
                 endpoint=endpoint,
                 p50_ms=round(percentile(ms, 50), 2),
                 p95_ms=round(percentile(ms, 95), 2),
@@ -238,11 +295,15 @@ def main(sizes: tuple[int, ...]) -> None:
     ten = "ten" if high > 10 else "all"
     same_run = {e: round(p50[high, "all", e] / p50[high, ten, e], 3) for e in endpoints}
     separate = {e: round(p50[high, "all", e] / p50[low, "all", e], 3) for e in endpoints}
+    first = {
+        e: round(p50[high, "first", e] / p50[high, ten, e], 3) for e in endpoints if (high, "first", e) in p50
+    }
     emit(
         bench="tenant_scale",
         **{f"p50_ratio_{high}_vs_{low}": max(same_run.values())},
         per_endpoint=same_run,
         separate_runs=separate,
+        before_the_visit=first,
         **_database_size(url),
         # Whether the database fits in memory decides most of the ratio: a request to a business whose
         # pages the OS no longer caches reads them from disk (docs/scaling.md, point 3).
