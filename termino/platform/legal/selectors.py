@@ -91,14 +91,30 @@ def dpa_current_number() -> int | None:
     )
 
 
-def processor_blocks(today, *, customer_data_only: bool = True) -> list:
+@dataclass(frozen=True)
+class ProcessorFacts:
+    """The operator and the sub-processors in effect on a day: what `processor_blocks` writes about."""
+
+    operator: Operator
+    providers: list[SubProcessor]
+
+
+def processor_facts(today, *, customer_data_only: bool = True) -> ProcessorFacts:
+    return ProcessorFacts(
+        Operator.current(), content._in_effect(today, customer_data_only=customer_data_only)
+    )
+
+
+def processor_blocks(today, *, customer_data_only: bool = True, facts: ProcessorFacts | None = None) -> list:
     """The platform as a business's processor, with its sub-processors: for the documents a business
-    publishes or keeps (its booking-page notice, its record of processing activities)."""
+    publishes or keeps (its booking-page notice, its record of processing activities). `facts` read once
+    serve a document built in several languages."""
     from django.utils.translation import gettext as _
 
     from termino.shared.documents import fields, para, warning
 
-    operator = Operator.current()
+    facts = facts or processor_facts(today, customer_data_only=customer_data_only)
+    operator = facts.operator
     blocks = []
     if operator.name:
         rows = [(_("Processor"), operator.name)]
@@ -111,7 +127,7 @@ def processor_blocks(today, *, customer_data_only: bool = True) -> list:
         blocks.append(
             warning(_("The operator of the Termino platform has not entered its name and address yet."))
         )
-    providers = content._in_effect(today, customer_data_only=customer_data_only)
+    providers = facts.providers
     if providers:
         blocks.append(para(_("It uses these sub-processors:")))
         blocks += content.subprocessor_table(providers)

@@ -8,7 +8,8 @@ the platform's entries, each time. What only the business knows (a data-protecti
 supervisory authority) is marked as a warning for it to add.
 """
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count
@@ -110,15 +111,35 @@ def _message_summary(rules: BusinessSettings) -> list[str]:
 # --- The booking page's privacy notice ---------------------------------------------------------------------
 
 
-def booking_notice(language: str, tenant) -> Document:
-    with translation.override(language):
-        return _booking_notice(tenant)
+@dataclass(frozen=True)
+class NoticeInputs:
+    """What the generated booking-page notice is made of besides the business itself: read once, they
+    serve the notice in every language (its version hashes both)."""
+
+    rules: BusinessSettings
+    policy: RetentionPolicy
+    today: date
+    processor: legal.ProcessorFacts
 
 
-def _booking_notice(tenant) -> Document:
-    rules = BusinessSettings.current()
-    policy = _policy()
+def notice_inputs(tenant, rules: BusinessSettings | None = None) -> NoticeInputs:
     today = _today(tenant)
+    return NoticeInputs(
+        rules=rules or BusinessSettings.current(),
+        policy=_policy(),
+        today=today,
+        processor=legal.processor_facts(today),
+    )
+
+
+def booking_notice(language: str, tenant, inputs: NoticeInputs | None = None) -> Document:
+    inputs = inputs or notice_inputs(tenant)
+    with translation.override(language):
+        return _booking_notice(tenant, inputs)
+
+
+def _booking_notice(tenant, inputs: NoticeInputs) -> Document:
+    rules, policy, today = inputs.rules, inputs.policy, inputs.today
     sections = [
         Section(
             "controller",
@@ -184,7 +205,7 @@ def _booking_notice(tenant) -> Document:
                         "agreement (Art. 28 GDPR):"
                     )
                 ),
-                *legal.processor_blocks(today),
+                *legal.processor_blocks(today, facts=inputs.processor),
                 para(
                     _(
                         "When you open the booking page, the platform's server records a pseudonymous log "

@@ -37,7 +37,8 @@ def booking_notice_current(tenant, rules: BusinessSettings | None = None) -> Boo
         return BookingNotice(
             version=rules.privacy_policy_version, generated=False, text=rules.privacy_notice, built={}
         )
-    built = {language: documents.booking_notice(language, tenant) for language in LANGUAGES}
+    inputs = documents.notice_inputs(tenant, rules)
+    built = {language: documents.booking_notice(language, tenant, inputs) for language in LANGUAGES}
     version = GENERATED_PREFIX + docs.digest(*built.values())[:12]
     return BookingNotice(version=version, generated=True, text="", built=built)
 

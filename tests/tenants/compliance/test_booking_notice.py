@@ -113,3 +113,25 @@ def test_staff_members_cannot_accept_or_switch(demo_business):
     staff = log_in(demo_business, "jonas@demo.example")
     assert staff.post("/settings/legal/notice/", {"action": "generated"}).status_code == 403
     assert staff.get("/settings/legal/").status_code == 403
+
+
+def test_the_notice_reads_its_inputs_once_for_both_languages(demo_business):
+    """Its version hashes the German and the English text: built from one reading of the settings,
+    retention rules, operator and sub-processors, each the same as when built on its own."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from termino.tenants.compliance import documents
+    from termino.tenants.compliance.services import booking_notice_current
+
+    tenant = demo_business.tenant
+    with schema_context(tenant.schema_name):
+        rules = BusinessSettings.current()
+        with CaptureQueriesContext(connection) as queries:
+            notice = booking_notice_current(tenant, rules)
+        tables = [q["sql"].split(" FROM ", 1)[1].split()[0] for q in queries if " FROM " in q["sql"]]
+        assert sorted(tables) == sorted(set(tables)), tables  # nothing read twice
+        assert not any("businesssettings" in table for table in tables)  # the caller's settings serve
+        assert set(notice.built) == {"de", "en"}
+        for language, document in notice.built.items():
+            assert document.to_json() == documents.booking_notice(language, tenant).to_json()
