@@ -2,6 +2,7 @@
 revokes it; the page works on a phone too."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, client_for, unique_slug
 
@@ -51,9 +52,9 @@ def test_make_use_and_revoke_a_token(live_site, browser):
         row = page.locator("tr[data-token]", has_text="Website-Abgleich")
         row.get_by_role("button", name="Widerrufen").click()
         page.wait_for_url(f"{base}/account/tokens/")
-        assert page.get_by_text("Der API-Token „Website-Abgleich“ wurde widerrufen.").is_visible()
+        expect(page.get_by_text("Der API-Token „Website-Abgleich“ wurde widerrufen.")).to_be_visible()
         assert page.locator("tr[data-token]").count() == 1
-        assert page.locator("tr[data-token]", has_text="python-requests/2.34").is_visible()
+        expect(page.locator("tr[data-token]", has_text="python-requests/2.34")).to_be_visible()
         screenshot(page, "api-tokens-2-revoked")
         assert api_status(business, key) == 401
         assert api_status(business, scripted.json()["token"]) == 200

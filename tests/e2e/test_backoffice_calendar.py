@@ -8,6 +8,7 @@ from datetime import time, timedelta
 
 import pytest
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from termino.shared import timeutils
 from termino.tenants.crm.models import Customer
@@ -333,9 +334,7 @@ def test_month_view_and_the_keyboard_on_a_phone(live_site, browser, locale):
         dialog.wait_for()
         when = dialog.locator("[data-f=when]").inner_text()
         assert when == f"{dialog_date(next_monday(), english)}, 10:00–10:30"
-        assert not dialog.get_by_role(
-            "button", name="No-show" if english else "Nicht erschienen"
-        ).is_visible()
+        expect(dialog.get_by_role("button", name="No-show" if english else "Nicht erschienen")).to_be_hidden()
         dialog.get_by_text("Change length" if english else "Länge ändern", exact=True).click()
         dialog.locator("#resize-minutes").fill("45")
         page.keyboard.press("Enter")

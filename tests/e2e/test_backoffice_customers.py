@@ -57,13 +57,13 @@ def test_import_with_bad_rows_then_find_the_customers(live_site, browser, tmp_pa
         page.wait_for_url(re.compile(rf"{re.escape(base)}/customers/import/[\w-]+/$"))
 
         # Every row with its number and result; errors next to the cell they belong to.
-        assert page.locator("#row-2").get_by_text("Will be imported").is_visible()
-        assert page.locator("#row-3").get_by_text("Please enter a valid e-mail address.").is_visible()
-        assert page.locator("#row-4").get_by_text("Please enter the last name.").is_visible()
-        assert (
-            page.locator("#row-6").get_by_text("This does not look like a valid phone number.").is_visible()
-        )
-        assert page.locator("#row-5").get_by_text("Will be imported").is_visible()
+        expect(page.locator("#row-2").get_by_text("Will be imported")).to_be_visible()
+        expect(page.locator("#row-3").get_by_text("Please enter a valid e-mail address.")).to_be_visible()
+        expect(page.locator("#row-4").get_by_text("Please enter the last name.")).to_be_visible()
+        expect(
+            page.locator("#row-6").get_by_text("This does not look like a valid phone number.")
+        ).to_be_visible()
+        expect(page.locator("#row-5").get_by_text("Will be imported")).to_be_visible()
         assert "Weiß" in page.locator("#row-2").inner_text()  # Windows-1252 read correctly
         screenshot(page, "customers-2-import-preview")
         with schema_context(business.schema):
@@ -71,7 +71,7 @@ def test_import_with_bad_rows_then_find_the_customers(live_site, browser, tmp_pa
 
         page.get_by_role("button", name="Import new customers (3)").click()
         page.wait_for_url(f"{base}/customers/")
-        assert page.get_by_text("Import finished. New customers: 3. Rows not imported: 3.").is_visible()
+        expect(page.get_by_text("Import finished. New customers: 3. Rows not imported: 3.")).to_be_visible()
         rows = page.locator("#cust-results tbody tr")
         assert rows.count() == 3
         listed = rows.all_inner_texts()
@@ -94,7 +94,7 @@ def test_import_with_bad_rows_then_find_the_customers(live_site, browser, tmp_pa
         page.wait_for_url(re.compile(rf"{re.escape(base)}/customers/\d+/$"))
         page.get_by_label("New note").fill("Möchte immer zu Lena.")
         page.get_by_role("button", name="Add note").click()
-        assert page.get_by_text("Möchte immer zu Lena.").is_visible()
+        expect(page.get_by_text("Möchte immer zu Lena.")).to_be_visible()
         screenshot(page, "customers-5-detail-desktop")
     finally:
         context.close()

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from termino.tenants.crm.models import Customer, DuplicateSuspicion
 from tests.conftest import unique_slug
@@ -67,15 +68,15 @@ def test_the_owner_decides_on_likely_duplicates(live_site, browser):
 
         mallory.get_by_role("button", name="Not the same person").click()
         page.wait_for_url(f"{base}/customers/duplicates/")
-        assert page.get_by_text("Vera Opfermann and Mallory Angreifer are kept apart.").is_visible()
+        expect(page.get_by_text("Vera Opfermann and Mallory Angreifer are kept apart.")).to_be_visible()
 
         page.once("dialog", lambda dialog: dialog.accept())
         page.locator(".dup-pair").filter(has_text="Berg").get_by_role(
             "button", name="Merge into the older entry"
         ).click()
         page.wait_for_url(f"{base}/customers/duplicates/")
-        assert page.get_by_text("Customers merged. All records are now with Jonas Berg.").is_visible()
-        assert page.get_by_text("No likely duplicates. Nothing to decide.").is_visible()
+        expect(page.get_by_text("Customers merged. All records are now with Jonas Berg.")).to_be_visible()
+        expect(page.get_by_text("No likely duplicates. Nothing to decide.")).to_be_visible()
         screenshot(page, "customers-duplicates-2-done")
     finally:
         context.close()

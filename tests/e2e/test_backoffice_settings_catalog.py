@@ -5,6 +5,7 @@ from datetime import time, timedelta
 import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from termino.tenants.scheduling.models import Closure, Resource, WeeklyHours
 from tests.conftest import unique_slug
@@ -40,7 +41,7 @@ def test_opening_hours_editor(live_site, browser):
         page.goto(f"{base}/settings/hours/")
         # The spare empty rows are gone; a day without times says so.
         assert day(page, 0).locator("[data-row]").count() == 0
-        assert day(page, 0).get_by_text("Closed").is_visible()
+        expect(day(page, 0).get_by_text("Closed")).to_be_visible()
         assert day(page, 4).locator("[data-row]").count() == 1
         monday = day(page, 0)
         monday.get_by_role("button", name="Add time on Monday").click()
@@ -55,7 +56,7 @@ def test_opening_hours_editor(live_site, browser):
         assert day(page, 1).locator("[data-row]").count() == 2
         # Friday's saved interval is removed: the day becomes closed.
         day(page, 4).locator("[data-remove]").click()
-        assert day(page, 4).get_by_text("Closed").is_visible()
+        expect(day(page, 4).get_by_text("Closed")).to_be_visible()
         screenshot(page, "settings-hours-desktop")
         page.get_by_role("button", name="Save opening hours").click()
         page.get_by_text("The opening hours are saved.").wait_for()
@@ -87,9 +88,9 @@ def test_staff_hours_follow_the_opening_hours_until_own_ones_are_chosen(live_sit
         page.goto(f"{base}/settings/resources/{anna.pk}/hours/")
         editor = page.locator("[data-hours-editor]")
         assert page.get_by_label("Same as the opening hours").is_checked()
-        assert not editor.is_visible()
+        expect(editor).to_be_hidden()
         page.get_by_label("Own working hours").check()
-        assert editor.is_visible()
+        expect(editor).to_be_visible()
         day(page, 2).get_by_role("button", name="Add time on Wednesday").click()
         day(page, 2).get_by_label("Wednesday, from").last.fill("12:00")
         day(page, 2).get_by_label("Wednesday, until").last.fill("20:00")
@@ -132,24 +133,24 @@ def test_open_until_midnight_and_a_night_across_it_on_a_phone(live_site, browser
     business, base, context, page = open_backoffice(live_site, browser, PHONE)
     try:
         page.goto(f"{base}/settings/hours/")
-        assert page.get_by_text("Open until midnight? Enter 00:00 as the end").is_visible()
+        expect(page.get_by_text("Open until midnight? Enter 00:00 as the end")).to_be_visible()
         friday, saturday = day(page, 4), day(page, 5)
         friday.get_by_role("button", name="Add time on Friday").click()
         note = friday.locator("[data-midnight]").last
         friday.get_by_label("Friday, from").last.fill("22:00")
         friday.get_by_label("Friday, until").last.fill("06:00")
-        assert not note.is_visible()
+        expect(note).to_be_hidden()
         page.get_by_role("button", name="Save opening hours").click()
         page.get_by_text(
             "An interval cannot run past midnight. Enter 22:00–24:00 on Friday and 00:00–06:00 on Saturday."
         ).wait_for()
         friday, saturday = day(page, 4), day(page, 5)
         friday.get_by_label("Friday, until").last.fill("00:00")
-        assert friday.locator("[data-midnight]").last.is_visible()  # "Until 24:00 (midnight)"
+        expect(friday.locator("[data-midnight]").last).to_be_visible()  # "Until 24:00 (midnight)"
         saturday.get_by_role("button", name="Add time on Saturday").click()
         saturday.get_by_label("Saturday, from").last.fill("00:00")
         saturday.get_by_label("Saturday, until").last.fill("06:00")
-        assert not saturday.locator("[data-midnight]").last.is_visible()
+        expect(saturday.locator("[data-midnight]").last).to_be_hidden()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
         screenshot(page, "settings-hours-midnight-phone")
         page.get_by_role("button", name="Save opening hours").click()
@@ -159,6 +160,6 @@ def test_open_until_midnight_and_a_night_across_it_on_a_phone(live_site, browser
         assert saved == [(4, time(22), time(0)), (5, time(0), time(6))]
         # Back on the page: the saved midnight shows as 00:00 with its note.
         assert day(page, 4).get_by_label("Friday, until").input_value() == "00:00"
-        assert day(page, 4).locator("[data-midnight]").first.is_visible()
+        expect(day(page, 4).locator("[data-midnight]").first).to_be_visible()
     finally:
         context.close()

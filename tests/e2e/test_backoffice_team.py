@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from termino.tenants.accounts.models import User
 from termino.tenants.scheduling.models import Resource
@@ -49,7 +50,7 @@ def test_owner_invites_a_staff_member_who_then_sees_only_their_own_column(live_s
         screenshot(page, "team-1-invite")
         page.get_by_role("button", name="Add", exact=True).click()
         page.wait_for_url(f"{base}/people/")
-        assert page.get_by_text("the invitation has been sent to lena.fischer@example.com.").is_visible()
+        expect(page.get_by_text("the invitation has been sent to lena.fischer@example.com.")).to_be_visible()
         invitation_row = page.locator("tr", has_text="lena.fischer@example.com")
         assert "Lena" in invitation_row.inner_text() and "Invited" in invitation_row.inner_text()
         screenshot(page, "team-2-list-with-invitation")
@@ -145,11 +146,11 @@ def test_owner_deactivates_a_member_and_edits_the_account_on_a_phone(live_site, 
         page.get_by_label("Phone").fill("089 1234567")
         page.get_by_label("Postcode").fill("8033")
         page.get_by_role("button", name="Save changes").click()
-        assert page.get_by_text("A postcode in this country has 5 digits.").is_visible()
+        expect(page.get_by_text("A postcode in this country has 5 digits.")).to_be_visible()
         page.get_by_label("Postcode").fill("80331")
         page.get_by_role("button", name="Save changes").click()
         page.wait_for_url(f"{base}/account/")
-        assert page.get_by_text("Your details have been saved.").is_visible()
+        expect(page.get_by_text("Your details have been saved.")).to_be_visible()
         assert page.get_by_label("Phone").input_value() == "+49891234567"
         screenshot(page, "team-7-account-phone")
     finally:

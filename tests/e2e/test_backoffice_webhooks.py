@@ -6,6 +6,7 @@ import json
 import pytest
 from django.db import transaction
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from termino.tenants.webhooks.delivery import deliveries_send_due
 from termino.tenants.webhooks.models import Endpoint
@@ -37,7 +38,7 @@ def test_add_an_endpoint_see_a_delivery_and_resend_it(live_site, browser):
             # Nothing chosen: the form comes back with a message, nothing stored.
             page.get_by_label("URL").fill(receiver.url)
             page.get_by_role("button", name="Endpunkt hinzufügen").click()
-            assert page.get_by_text("Bitte wählen Sie mindestens ein Ereignis.").is_visible()
+            expect(page.get_by_text("Bitte wählen Sie mindestens ein Ereignis.")).to_be_visible()
             page.get_by_label("Beschreibung").fill("Unser CRM")
             page.get_by_label("Termin gebucht").check()
             page.get_by_label("Termin abgesagt").check()
@@ -59,13 +60,13 @@ def test_add_an_endpoint_see_a_delivery_and_resend_it(live_site, browser):
             page.reload()
             assert page.locator("#webhook-secret").count() == 0  # shown once
             row = page.locator(".deliveries-table tbody tr").first
-            assert row.get_by_text("appointment.created").is_visible()
-            assert row.get_by_text("Zugestellt").is_visible()
+            expect(row.get_by_text("appointment.created")).to_be_visible()
+            expect(row.get_by_text("Zugestellt")).to_be_visible()
             row.locator("summary").click()
-            assert row.get_by_text("HTTP 200").first.is_visible()
+            expect(row.get_by_text("HTTP 200").first).to_be_visible()
             screenshot(page, "webhooks-2-log")
             row.get_by_role("button", name="Erneut senden").click()
-            assert page.get_by_text("Erneut eingereiht").is_visible()
+            expect(page.get_by_text("Erneut eingereiht")).to_be_visible()
             with schema_context(business.schema):
                 deliveries_send_due()
             requests = receiver.wait_for(2)
@@ -82,7 +83,7 @@ def test_add_an_endpoint_see_a_delivery_and_resend_it(live_site, browser):
             page.locator("form button[type=submit]").last.click()
             page.wait_for_url(f"{base}/")
             page.goto(f"{base}/settings/webhooks/{endpoint.pk}/")
-            assert page.get_by_text("appointment.created").first.is_visible()
+            expect(page.get_by_text("appointment.created").first).to_be_visible()
             screenshot(page, "webhooks-3-phone")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390 + 1, f"the page scrolls sideways on a phone ({width}px)"

@@ -2,6 +2,7 @@
 and comes back to an active plan; the page on a phone; the Billing Portal round trip."""
 
 import pytest
+from playwright.sync_api import expect
 
 from termino.platform.billing.models import BillingAccount
 from termino.platform.tenancy.models import Tenant
@@ -45,22 +46,22 @@ def test_owner_subscribes_through_checkout_and_returns_to_an_active_plan(stripe_
     try:
         _log_in(page, base, business)
         page.goto(f"{base}/billing/")
-        assert page.get_by_role("heading", name="Plan and billing").is_visible()
-        assert page.get_by_text("Days left in your trial").is_visible()
+        expect(page.get_by_role("heading", name="Plan and billing")).to_be_visible()
+        expect(page.get_by_text("Days left in your trial")).to_be_visible()
         screenshot(page, "billing-1-trial-desktop")
 
         plan = page.locator("article.plan", has=page.get_by_role("heading", name="Professional"))
         plan.get_by_label("yearly").check()
         plan.get_by_role("button", name="Choose Professional").click()
         page.wait_for_url(f"{fake.base_url}/c/pay/*")
-        assert page.get_by_text("390.00 €").is_visible()
+        expect(page.get_by_text("390.00 €")).to_be_visible()
         page.get_by_role("button", name="Pay").click()  # the fake delivers Stripe's webhooks, then returns
 
         page.wait_for_url(f"{base}/billing/?checkout=success")
-        assert page.get_by_text("Thank you! Your payment has been received.").is_visible()
-        assert page.locator(".badge-ok", has_text="Active").is_visible()
-        assert page.get_by_text("paid yearly").is_visible()
-        assert page.get_by_role("button", name="Switch to monthly payment").is_visible()
+        expect(page.get_by_text("Thank you! Your payment has been received.")).to_be_visible()
+        expect(page.locator(".badge-ok", has_text="Active")).to_be_visible()
+        expect(page.get_by_text("paid yearly")).to_be_visible()
+        expect(page.get_by_role("button", name="Switch to monthly payment")).to_be_visible()
         screenshot(page, "billing-2-active-desktop")
 
         page.get_by_role("button", name="Manage payment, invoices, cancellation").click()

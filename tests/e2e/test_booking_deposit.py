@@ -8,6 +8,7 @@ from datetime import time as clock
 import pytest
 from django.utils import translation
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from termino.tenants.payments.models import Payment, Refund, ServicePaymentRule
 from termino.tenants.scheduling.models import Appointment
@@ -72,14 +73,14 @@ def test_book_with_a_deposit_pay_cancel_early_and_see_the_refund(stripe_site, br
     try:
         _choose_and_fill(page, base, text, f"lena-{lang}@example.com")
         page.wait_for_url(f"{fake.base_url}/c/pay/*")
-        assert page.get_by_text("20.00 €").is_visible()  # the fake Checkout page
+        expect(page.get_by_text("20.00 €")).to_be_visible()  # the fake Checkout page
         screenshot(page, f"deposit-1-checkout-{lang}")
         page.get_by_role("button", name="Pay").click()  # the fake sends Stripe's signed events, then returns
 
         page.wait_for_url(f"{base}/book/payment/**")
         page.get_by_role("heading", name=_t(lang, "Your appointment is booked")).wait_for()
         assert re.search(r"20,00\s€", page.locator("[data-part=paid]").inner_text())
-        assert page.locator("[data-part=policy]").is_visible()
+        expect(page.locator("[data-part=policy]")).to_be_visible()
         screenshot(page, f"deposit-2-booked-{lang}")
 
         page.get_by_role("link", name=text["manage"]).click()
@@ -161,7 +162,9 @@ def test_a_no_show_s_card_on_file_fee_is_charged_by_the_team(stripe_site, browse
         page.get_by_text("The fee has been charged already.").wait_for()
         screenshot(page, "deposit-6-fee-charged")
         page.goto(f"{base}/payments/")
-        assert page.locator("[data-payments]").get_by_text("No-show or late cancellation fee").is_visible()
+        expect(
+            page.locator("[data-payments]").get_by_text("No-show or late cancellation fee")
+        ).to_be_visible()
     finally:
         context.close()
     with schema_context(business.schema):

@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from termino.tenants.business.models import BusinessSettings
 from termino.tenants.scheduling.models import Appointment, Service
@@ -255,7 +256,7 @@ def test_a_time_taken_meanwhile_offers_the_nearest_free_times(live_site, browser
         # Sent empty: each missing field says what it needs.
         page.get_by_role("button", name=text["submit"]).click()
         page.get_by_text(text["err_last_name"]).wait_for()
-        assert page.get_by_text(text["err_privacy"]).is_visible()
+        expect(page.get_by_text(text["err_privacy"])).to_be_visible()
         assert page.get_by_label(text["last_name"], exact=True).get_attribute("aria-invalid") == "true"
         screenshot(page, "booking-form-errors")
         fill_details(page, text, "lena@example.com")

@@ -10,6 +10,7 @@ import pytest
 from django.utils import translation
 from django.utils.formats import date_format
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from termino.shared import timeutils
 from termino.tenants.scheduling import lifecycle
@@ -115,7 +116,7 @@ def test_a_customer_books_a_course_and_sees_all_its_dates(live_site, browser, la
         # The manage link lists the four dates and cancels those to come.
         page.goto(manage_href)
         page.locator("[data-part=dates] li").nth(3).wait_for()
-        assert not page.get_by_role("button", name=text["new_time"]).is_visible()
+        expect(page.get_by_role("button", name=text["new_time"])).to_be_hidden()
         page.get_by_role("button", name=course["cancel"]).click()
         page.get_by_role("button", name=course["cancel_yes"]).click()
         page.locator("[data-part=message]").get_by_text(course["cancelled"]).wait_for()

@@ -7,6 +7,7 @@ from datetime import time as clock
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from playwright.sync_api import expect
 
 from termino import celery_app
 from tests.conftest import PASSWORD, client_for, unique_slug
@@ -69,8 +70,8 @@ def test_staff_member_connects_her_calendar(live_site, browser, radicale):
                     break
                 time.sleep(0.2)
                 page.reload()
-            assert page.get_by_text("Benutzername oder Passwort abgelehnt", exact=True).is_visible()
-            assert page.get_by_text("Der Kalender hat Benutzername oder Passwort abgelehnt").is_visible()
+            expect(page.get_by_text("Benutzername oder Passwort abgelehnt", exact=True)).to_be_visible()
+            expect(page.get_by_text("Der Kalender hat Benutzername oder Passwort abgelehnt")).to_be_visible()
             screenshot(page, "calendar-sync-1-wrong-password")
 
             page.get_by_label("App-Passwort").fill(DAV_PASSWORD)

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 from django.utils import translation
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, unique_slug
 
@@ -103,7 +104,7 @@ def test_from_signup_to_the_first_online_booking(live_site, browser, lang, devic
         screenshot(page, f"{shot}-2-service-nobody")
         page.goto(f"{base}/")
         assert progress(page) == "2"
-        assert page.locator("#step-people .step-warning").get_by_text("Haarschnitt").is_visible()
+        expect(page.locator("#step-people .step-warning").get_by_text("Haarschnitt")).to_be_visible()
 
         # 3. "I work here myself", ticked already: one click makes her calendar column.
         assert page.get_by_label(text["myself"]).is_checked()

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from termino.platform.legal import services
 from termino.platform.legal.models import Category, DpaAcceptance, Operator, SubProcessor
@@ -72,8 +73,8 @@ def test_the_privacy_notice_on_desktop_and_phone(live_site, browser, operator):
             page = context.new_page()
             try:
                 page.goto(f"{base}/datenschutz/")
-                assert page.get_by_role("heading", name=heading, exact=True).is_visible()
-                assert page.locator("#cookies table").is_visible()
+                expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+                expect(page.locator("#cookies table")).to_be_visible()
                 assert page.locator("footer a[href$='/datenschutz/']").count() == 1
                 if name == "phone":
                     no_sideways_scrolling(page, "the privacy notice")
@@ -95,15 +96,15 @@ def test_the_owner_accepts_and_downloads_the_av_contract(live_site, browser, ope
         page.wait_for_url(f"{base}/")
         page.get_by_role("link", name="Data protection").click()
         page.wait_for_url(f"{base}/data-protection/")
-        assert page.get_by_text("Not accepted yet.").is_visible()
+        expect(page.get_by_text("Not accepted yet.")).to_be_visible()
         screenshot(page, "legal-dataprotection-index-desktop")
         page.get_by_role("link", name="Read and accept").click()
         page.wait_for_url(f"{base}/data-protection/dpa/")
-        assert page.get_by_text("Annex 1: Sub-processors").first.is_visible()
+        expect(page.get_by_text("Annex 1: Sub-processors").first).to_be_visible()
         screenshot(page, "legal-dpa-desktop")
         page.get_by_role("button", name="Accept version").click()
         page.get_by_text("Thank you. You have accepted version").wait_for()
-        assert page.get_by_text("accepted by Erika Mustermann").is_visible()
+        expect(page.get_by_text("accepted by Erika Mustermann")).to_be_visible()
         with page.expect_download() as download:
             page.get_by_role("link", name="Download PDF").click()
         assert download.value.suggested_filename.endswith("-en.pdf")
@@ -112,11 +113,11 @@ def test_the_owner_accepts_and_downloads_the_av_contract(live_site, browser, ope
 
         page.goto(f"{base}/data-protection/record/")
         title = "Record of processing activities of Salon Sonnenschein"
-        assert page.get_by_role("heading", name=title).is_visible()
+        expect(page.get_by_role("heading", name=title)).to_be_visible()
         screenshot(page, "legal-record-desktop")
 
         page.goto(f"{base}/settings/legal/")
-        assert page.get_by_text("Please read the notice generated from your settings").is_visible()
+        expect(page.get_by_text("Please read the notice generated from your settings")).to_be_visible()
         page.get_by_role("button", name="Accept this notice").click()
         page.get_by_text("Generated from your settings and accepted by Erika Mustermann").wait_for()
         screenshot(page, "legal-settings-notice-desktop")
@@ -143,7 +144,7 @@ def test_the_owner_accepts_and_downloads_the_av_contract(live_site, browser, ope
             screenshot(page, f"legal-{name}-phone")
         page.goto(f"{base}/book/")
         page.locator("#bk-privacy summary").click()
-        assert page.get_by_text("Datenschutzerklärung von Salon Sonnenschein").is_visible()
+        expect(page.get_by_text("Datenschutzerklärung von Salon Sonnenschein")).to_be_visible()
         no_sideways_scrolling(page, "the booking page with its notice open")
         screenshot(page, "legal-booking-notice-phone")
     finally:
@@ -186,8 +187,8 @@ def test_the_staff_legal_page(live_site, browser, staff_user, operator):
             page.wait_for_url(f"{base}/staff/")
             page.get_by_role("link", name="Legal texts").click()
             page.wait_for_url(f"{base}/staff/legal/")
-            assert page.get_by_role("heading", name="Operator and contact").is_visible()
-            assert page.get_by_text("Example Hosting GmbH").first.is_visible()
+            expect(page.get_by_role("heading", name="Operator and contact")).to_be_visible()
+            expect(page.get_by_text("Example Hosting GmbH").first).to_be_visible()
             if name == "phone":
                 no_sideways_scrolling(page, "the staff legal page")
             screenshot(page, f"legal-staff-{name}")

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from termino.celery import app as celery_app
 from termino.tenants.accounts.models import LoginEvent
@@ -49,7 +50,7 @@ def test_an_owner_resets_her_forgotten_password_by_e_mail(live_site, browser, se
         page.get_by_label("E-mail").fill(business.owner_username)
         page.get_by_label("Password").fill("not-my-password-7")
         page.locator("form button[type=submit]").last.click()
-        assert page.get_by_role("link", name="Forgot your password?").is_visible()
+        expect(page.get_by_role("link", name="Forgot your password?")).to_be_visible()
         screenshot(page, "reset-1-login")
         page.get_by_role("link", name="Forgot your password?").click()
         page.wait_for_url(f"{base}/password/forgot/")
@@ -57,7 +58,7 @@ def test_an_owner_resets_her_forgotten_password_by_e_mail(live_site, browser, se
         screenshot(page, "reset-2-request")
         page.get_by_role("button", name="Send the link").click()
         page.wait_for_url(f"{base}/password/forgot/sent/")
-        assert page.get_by_role("heading", name="Check your inbox").is_visible()
+        expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
         screenshot(page, "reset-3-sent")
     finally:
         desk.close()
@@ -72,22 +73,22 @@ def test_an_owner_resets_her_forgotten_password_by_e_mail(live_site, browser, se
     try:
         page.goto(link)
         page.wait_for_url(f"{base}/password/reset/*/set-password/")  # the token left the address bar
-        assert page.get_by_role("heading", name="Neues Passwort wählen").is_visible()
+        expect(page.get_by_role("heading", name="Neues Passwort wählen")).to_be_visible()
         page.get_by_label("Neues Passwort", exact=True).fill("12345678901")
         page.get_by_label("Neues Passwort bestätigen").fill("12345678901")
         page.get_by_role("button", name="Neues Passwort setzen").click()
-        assert page.get_by_text("Das Passwort darf nicht nur aus Ziffern bestehen.").is_visible()
+        expect(page.get_by_text("Das Passwort darf nicht nur aus Ziffern bestehen.")).to_be_visible()
         screenshot(page, "reset-4-choose-phone-de")
         page.get_by_label("Neues Passwort", exact=True).fill(NEW_PASSWORD)
         page.get_by_label("Neues Passwort bestätigen").fill(NEW_PASSWORD)
         page.get_by_role("button", name="Neues Passwort setzen").click()
         page.wait_for_url(f"{base}/")
-        assert page.get_by_text("Ihr neues Passwort ist gesetzt. Sie sind angemeldet.").is_visible()
+        expect(page.get_by_text("Ihr neues Passwort ist gesetzt. Sie sind angemeldet.")).to_be_visible()
         screenshot(page, "reset-5-backoffice-phone-de")
 
         response = page.goto(link)
         assert response.status == 404
-        assert page.get_by_role("heading", name="Dieser Link ist nicht (mehr) gültig").is_visible()
+        expect(page.get_by_role("heading", name="Dieser Link ist nicht (mehr) gültig")).to_be_visible()
         screenshot(page, "reset-6-used-link-phone-de")
     finally:
         phone.close()
@@ -100,7 +101,7 @@ def test_an_owner_resets_her_forgotten_password_by_e_mail(live_site, browser, se
         page.get_by_label("E-mail").fill(business.owner_username)
         page.get_by_label("Password").fill(PASSWORD)
         page.locator("form button[type=submit]").last.click()
-        assert page.get_by_text("Please enter a correct").is_visible()
+        expect(page.get_by_text("Please enter a correct")).to_be_visible()
         page.get_by_label("Password").fill(NEW_PASSWORD)
         page.locator("form button[type=submit]").last.click()
         page.wait_for_url(f"{base}/")
@@ -120,7 +121,7 @@ def test_the_lockout_page_offers_the_reset(live_site, browser, settings):
             page.get_by_label("Passwort").fill("not-my-password-7")
             page.locator("form button[type=submit]").last.click()
             page.wait_for_load_state()
-        assert page.get_by_role("heading", name="Anmeldung pausiert").is_visible()
+        expect(page.get_by_role("heading", name="Anmeldung pausiert")).to_be_visible()
         screenshot(page, "reset-lockout-de")
         page.get_by_role("link", name="Passwort vergessen?").click()
         page.wait_for_url(f"{base}/password/forgot/")
@@ -179,7 +180,7 @@ def test_platform_staff_reset_the_password_and_still_need_the_code(
         screenshot(page, "reset-staff-3-choose")
         page.get_by_role("button", name="Set new password").click()
         page.wait_for_url(f"{base}/staff/login/")
-        assert page.get_by_text("Sign in with it and the code from your authenticator app.").is_visible()
+        expect(page.get_by_text("Sign in with it and the code from your authenticator app.")).to_be_visible()
         screenshot(page, "reset-staff-4-sign-in")
 
         page.get_by_label("Login name").fill(user.username)

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from termino.tenants.crm.models import Customer
 from termino.tenants.scheduling.models import Appointment
@@ -49,7 +50,7 @@ def test_customer_gets_their_data_then_the_owner_erases_them(live_site, browser,
         screenshot(page, "privacy-1-request-phone")
         page.get_by_role("button", name="Send request").click()
         page.wait_for_url(f"{base}/book/privacy/sent/")
-        assert page.get_by_text("If we know this e-mail address").is_visible()
+        expect(page.get_by_text("If we know this e-mail address")).to_be_visible()
 
         assert len(mail.outbox) == 1 and mail.outbox[0].to == ["anna@example.com"]
         link = LINK.search(mail.outbox[0].body)[0]
@@ -57,7 +58,7 @@ def test_customer_gets_their_data_then_the_owner_erases_them(live_site, browser,
         page.goto(link)
         screenshot(page, "privacy-2-confirm-phone")
         page.get_by_role("button", name="Yes, this request is from me").click()
-        assert page.get_by_text("Thank you, your request is confirmed.").is_visible()
+        expect(page.get_by_text("Thank you, your request is confirmed.")).to_be_visible()
         with page.expect_download() as info:
             page.get_by_role("link", name="Download my data (JSON)").click()
         path = tmp_path / "data.json"
@@ -77,19 +78,19 @@ def test_customer_gets_their_data_then_the_owner_erases_them(live_site, browser,
         log_in(page, base, business)
         page.goto(f"{base}/customers/{anna.pk}/")
         privacy = page.locator("#privacy")
-        assert privacy.get_by_role("link", name="Export JSON").is_visible()
+        expect(privacy.get_by_role("link", name="Export JSON")).to_be_visible()
         screenshot(page, "privacy-4-customer-card")
         privacy.get_by_role("link", name="Erase customer data").click()
         page.wait_for_url(f"{base}/privacy/customers/{anna.pk}/erase/")
-        assert page.get_by_text("Appointments: 1, with service").is_visible()
+        expect(page.get_by_text("Appointments: 1, with service")).to_be_visible()
         page.get_by_label("Type the customer's name to confirm").fill("Anna Mueller")
         page.get_by_role("button", name="Erase for good").click()
-        assert page.get_by_text("The name does not match. Nothing was erased.").is_visible()
+        expect(page.get_by_text("The name does not match. Nothing was erased.")).to_be_visible()
         page.get_by_label("Type the customer's name to confirm").fill("Anna Müller")
         screenshot(page, "privacy-5-erase-confirm")
         page.get_by_role("button", name="Erase for good").click()
         page.wait_for_url(f"{base}/customers/")
-        assert page.get_by_text("Appointments kept without a name: 1").is_visible()
+        expect(page.get_by_text("Appointments kept without a name: 1")).to_be_visible()
         assert "Müller" not in page.locator("#cust-results").inner_text()
 
         page.goto(f"{base}/privacy/log/")
@@ -97,7 +98,7 @@ def test_customer_gets_their_data_then_the_owner_erases_them(live_site, browser,
         assert f"Erased customer no. {anna.pk}" in log and "Müller" not in log
         screenshot(page, "privacy-6-audit-trail")
         page.goto(f"{base}/privacy/requests/?tab=closed")
-        assert page.get_by_text("Downloaded by the customer through the confirmed link.").is_visible()
+        expect(page.get_by_text("Downloaded by the customer through the confirmed link.")).to_be_visible()
         screenshot(page, "privacy-7-requests-done")
         page.goto(f"{base}/privacy/business/close/")
         screenshot(page, "privacy-8-close-account")

@@ -5,6 +5,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, unique_slug
 from tests.tenants.scheduling.factories import salon
@@ -49,7 +50,7 @@ def test_pages_keep_to_the_policy_and_the_owner_reads_the_login_history(live_sit
     page.on("console", on_console)
     try:
         log_in(page, base, business.owner_username, "not-the-password-1")
-        assert page.get_by_role("alert").is_visible()
+        expect(page.get_by_role("alert")).to_be_visible()
         log_in(page, base, business.owner_username, PASSWORD)
         page.wait_for_url(f"{base}/")
         for path in PAGES:
@@ -60,8 +61,8 @@ def test_pages_keep_to_the_policy_and_the_owner_reads_the_login_history(live_sit
         page.goto(f"{base}/account/logins/")
         rows = page.locator("table.login-table tbody tr")
         assert rows.count() == 2
-        assert page.locator(".badge", has_text="Failed").is_visible()
-        assert page.locator(".badge", has_text="Logged in").is_visible()
+        expect(page.locator(".badge", has_text="Failed")).to_be_visible()
+        expect(page.locator(".badge", has_text="Logged in")).to_be_visible()
         page.get_by_label("Outcome").select_option("failure")
         page.get_by_role("button", name="Filter").click()
         assert rows.count() == 1
@@ -90,7 +91,7 @@ def test_lockout_page_and_cookie_page_on_a_phone(live_site, browser):
         page.wait_for_load_state()
         assert page.locator("h1").count() == 1
         assert page.evaluate("document.documentElement.lang") == "de"
-        assert page.get_by_role("alert").is_visible()
+        expect(page.get_by_role("alert")).to_be_visible()
         screenshot(page, "security-locked-out-phone")
 
         page.goto(f"{base}/cookies/")

@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.utils import translation
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from termino.platform.tenancy.models import Tenant
 from tests.conftest import PASSWORD, unique_slug
@@ -88,9 +89,8 @@ def test_sign_up_land_logged_in_confirm_the_address_and_take_a_booking(live_site
         assert "Praxis Nowak" in page.content()
         # The backoffice works at once; a banner asks to confirm the address.
         banner = page.locator("[data-email-confirm-banner]")
-        assert (
-            email in banner.inner_text() and banner.get_by_role("button", name=confirm["resend"]).is_visible()
-        )
+        expect(banner).to_contain_text(email)
+        expect(banner.get_by_role("button", name=confirm["resend"])).to_be_visible()
         screenshot(page, f"signup-dashboard-{lang}")
 
         # Customers cannot book yet.
@@ -140,8 +140,8 @@ def test_signup_errors_are_shown_next_to_the_fields(live_site, browser, business
         page.get_by_label("Your address").fill(business_a.tenant.slug)
         page.get_by_label("Phone").fill("12")
         page.get_by_role("button", name="Create my business").click()
-        assert page.get_by_text("This address is already taken").is_visible()
-        assert page.get_by_text("valid phone number").is_visible()
+        expect(page.get_by_text("This address is already taken")).to_be_visible()
+        expect(page.get_by_text("valid phone number")).to_be_visible()
         assert page.get_by_label("Your address").input_value() == business_a.tenant.slug
         screenshot(page, "signup-errors")
     finally:

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from termino.platform.billing.models import BillingAccount
 from termino.platform.staffadmin.models import StaffAction
@@ -61,8 +62,8 @@ def test_staff_sets_up_totp_signs_in_and_suspends_a_business(live_site, staff_us
         # First sign-in: no device yet, so the set-up page with QR code and key.
         _password_step(page, base, staff_user)
         page.wait_for_url(f"{base}/staff/login/set-up/")
-        assert page.get_by_role("heading", name="Set up two-factor sign-in").is_visible()
-        assert page.locator(".qr-image svg").is_visible()
+        expect(page.get_by_role("heading", name="Set up two-factor sign-in")).to_be_visible()
+        expect(page.locator(".qr-image svg")).to_be_visible()
         screenshot(page, "staffadmin-1-enrol-desktop")
         device = TOTPDevice.objects.get(user=staff_user)
         page.get_by_label("Code from your authenticator app").fill(_code(device))
@@ -77,7 +78,7 @@ def test_staff_sets_up_totp_signs_in_and_suspends_a_business(live_site, staff_us
         wrong = f"{(int(_code(device, 1)) + 1) % 1_000_000:06d}"
         page.get_by_label("Code from your authenticator app").fill(wrong)
         page.get_by_role("button", name="Sign in").click()
-        assert page.get_by_text("This code is not right").is_visible()
+        expect(page.get_by_text("This code is not right")).to_be_visible()
         page.wait_for_timeout(1100)  # django-otp's back-off after one wrong code
         page.get_by_label("Code from your authenticator app").fill(_code(device, 1))
         page.get_by_role("button", name="Sign in").click()
@@ -86,20 +87,20 @@ def test_staff_sets_up_totp_signs_in_and_suspends_a_business(live_site, staff_us
         page.get_by_role("searchbox").fill("Sonnenschein")
         page.get_by_role("button", name="Search").click()
         row = page.locator("table.businesses tbody tr", has_text="Salon Sonnenschein")
-        assert row.count() == 1 and row.get_by_text("Trial").is_visible()
+        expect(row.count() == 1 and row.get_by_text("Trial")).to_be_visible()
         screenshot(page, "staffadmin-2-list-desktop")
         row.get_by_role("link", name="Salon Sonnenschein").click()
         page.wait_for_url(f"{base}/staff/businesses/{business.tenant.pk}/")
 
         suspend = page.locator("#suspend_form")
         suspend.get_by_role("button", name="Suspend").click()  # without a reason: refused
-        assert page.get_by_text("Nothing was changed.").is_visible()
+        expect(page.get_by_text("Nothing was changed.")).to_be_visible()
         page.locator("#suspend_form").get_by_label("Reason").fill("Fraud report #4711")
         page.locator("#suspend_form").get_by_role("button", name="Suspend").click()
         page.wait_for_url(f"{base}/staff/businesses/{business.tenant.pk}/")
-        assert page.get_by_text("Salon Sonnenschein is suspended.").is_visible()
-        assert page.locator(".page-head .badge-err", has_text="Suspended").is_visible()
-        assert page.locator("table.audit", has_text="Fraud report #4711").is_visible()
+        expect(page.get_by_text("Salon Sonnenschein is suspended.")).to_be_visible()
+        expect(page.locator(".page-head .badge-err", has_text="Suspended")).to_be_visible()
+        expect(page.locator("table.audit", has_text="Fraud report #4711")).to_be_visible()
         screenshot(page, "staffadmin-3-suspended-desktop")
     finally:
         context.close()
