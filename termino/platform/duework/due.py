@@ -11,17 +11,18 @@ Every write that creates due work says so with one call, in its transaction:
 
     due.mark("notifications.outbox", message.due_at)
 
-The mark is written when the transaction commits (nothing is marked for work that rolled back) as one
-`INSERT … ON CONFLICT DO UPDATE SET due_at = LEAST(due_at, new)`: concurrent marks and runs serialise on
-the row and the earliest time always wins. A mark lost to a crash between the commit and that statement is
-found again by the hourly sweep, which asks every business's `next_due()` (docs/scaling.md, "Due work").
+The marks of one transaction are written when it commits (nothing is marked for work that rolled back),
+together, as one `INSERT … ON CONFLICT DO UPDATE SET due_at = LEAST(due_at, new)` per business with the
+earliest time of each kind: concurrent marks and runs serialise on the rows and the earliest time always
+wins. (A booking marks five times: a confirmation, two reminders, the team's notice, the day's end.)
+A mark lost to a crash between the commit and that statement is found again by the hourly sweep, which
+asks every business's `next_due()` (docs/scaling.md, "Due work").
 """
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -59,9 +60,53 @@ def mark(name: str, at: datetime) -> None:
     schema = connection.schema_name
     if not schema or schema == settings.PUBLIC_SCHEMA_NAME:
         raise ValueError("due work belongs to a business: mark it inside the business's schema")
-    # robust: the commit has happened; a failing mark must not turn the request into an error (the sweep
-    # finds the work again).
-    transaction.on_commit(partial(upsert, schema=schema, kind=name, at=at), robust=True)
+    batch = _open_batch() if connection.in_atomic_block else None
+    if batch is None:
+        batch = _Marks()
+    batch.add(schema, name, at)
+    # Each mark registers the batch's write (a savepoint rolled back drops only its own marks' callbacks);
+    # the first to run writes them all, the others find nothing left. robust: the commit has happened; a
+    # failing write must not turn the request into an error (the sweep finds the work again).
+    transaction.on_commit(batch.write, robust=True)
+
+
+class _Marks:
+    """The marks of one transaction, written on commit: per business, one statement for all its kinds."""
+
+    def __init__(self):
+        self.earliest: dict[tuple[str, str], datetime] = {}
+        self.written = False
+
+    def add(self, schema: str, kind: str, at: datetime) -> None:
+        known = self.earliest.get((schema, kind))
+        self.earliest[schema, kind] = at if known is None else min(known, at)
+
+    def write(self) -> None:
+        if self.written:
+            return
+        self.written = True
+        for schema in sorted({schema for schema, _kind in self.earliest}):
+            # Kinds in a fixed order: two transactions' statements lock their rows in the same order.
+            marks = sorted((kind, at) for (name, kind), at in self.earliest.items() if name == schema)
+            upsert_many(schema=schema, marks=marks)
+
+
+def waiting() -> dict[tuple[str, str], datetime]:
+    """The marks the current transaction writes when it commits: {(schema, kind): earliest time}."""
+    batch = _open_batch()
+    return dict(batch.earliest) if batch is not None else {}
+
+
+def _open_batch() -> _Marks | None:
+    """The batch one of whose writes still waits for this transaction's commit. A batch whose callbacks a
+    rolled-back savepoint has all dropped is not found: a mark after that starts a new one. A batch that
+    also holds a mark from a savepoint rolled back since writes its time too: that only brings a visit
+    forward, whose run finds nothing due and records the true next time."""
+    for _savepoints, callback, _robust in connection.run_on_commit:
+        batch = getattr(callback, "__self__", None)
+        if isinstance(batch, _Marks) and not batch.written:
+            return batch
+    return None
 
 
 _TABLES = {
@@ -80,6 +125,27 @@ ON CONFLICT (tenant_id, kind) DO UPDATE SET
                   ELSE LEAST(d.due_at, EXCLUDED.due_at) END,
     version = d.version + 1
 """
+
+
+UPSERT_MANY = """
+INSERT INTO {public}.{due} AS d (tenant_id, kind, due_at, version)
+SELECT t.id, m.kind, m.at, 1
+FROM {public}.{tenant} AS t, unnest(%(kinds)s::varchar[], %(ats)s::timestamptz[]) AS m(kind, at)
+WHERE t.schema_name = %(schema)s
+ON CONFLICT (tenant_id, kind) DO UPDATE SET due_at = LEAST(d.due_at, EXCLUDED.due_at), version = d.version + 1
+"""
+
+
+def upsert_many(*, schema: str, marks: list[tuple[str, datetime]]) -> None:
+    """Marks of several kinds (each kind once) in one statement."""
+    if len(marks) == 1:
+        ((kind, at),) = marks
+        upsert(schema=schema, kind=kind, at=at)
+        return
+    sql = UPSERT_MANY.format(public=settings.PUBLIC_SCHEMA_NAME, **_TABLES)
+    kinds, ats = zip(*marks, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"schema": schema, "kinds": list(kinds), "ats": list(ats)})
 
 
 def upsert(*, schema: str, kind: str, at: datetime, claimed: int | None = None) -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -223,11 +224,10 @@ def hold_create(
         hold = lifecycle.appointment_hold(
             booking=scheduling.Booking(service=service, start=start, staff=staff),
             expires_at=timeutils.shift(timeutils.now(), minutes=HOLD_MINUTES),
+            manage_token=secrets.token_urlsafe(24),
         )
     except scheduling.Conflict as exc:
         raise SlotTaken.near(service, start, time_zone, resource_id, just_taken=True) from exc
-    hold.manage_token = secrets.token_urlsafe(24)
-    hold.save(update_fields=["manage_token"])
     HoldOwner.objects.create(appointment=hold, ip_key=ip_key, form_key=form_key)
     return hold
 
@@ -290,6 +290,7 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
     # --- Payment before confirmation (tenants/payments): the slot stays held while the customer pays;
     # the payment's event turns the hold into the booking. ---
     requirement = payments.requirement_for(service=service, customer=customer)
+    token = secrets.token_urlsafe(24)  # the booking's manage link (a hold's own token is replaced)
     if requirement is not None:
         HoldOwner.objects.filter(appointment=hold).delete()  # kept for the payment, not for the form
         try:
@@ -304,12 +305,19 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
             raise SlotTaken.near(
                 service, booking.start, time_zone, booking.resource_id, just_taken=True
             ) from exc
+        appointment.manage_token = token
+        appointment.save(update_fields=["manage_token"])
     # --- end of the payment step ---
     elif hold is not None:
         # The held slot becomes the booking: its allocations already hold the time.
         HoldOwner.objects.filter(appointment=hold).delete()  # a booking now, no hold
         appointment = lifecycle.appointment_book_held(
-            actor=CUSTOMER, hold=hold, customer=customer, status=status, notes=booking.note
+            actor=CUSTOMER,
+            hold=hold,
+            customer=customer,
+            status=status,
+            notes=booking.note,
+            manage_token=token,
         )
     else:
         try:
@@ -319,13 +327,12 @@ def booking_create(*, booking: OnlineBooking, time_zone: str) -> Appointment:
                 customer=customer,
                 status=status,
                 notes=booking.note,
+                manage_token=token,
             )
         except scheduling.Conflict as exc:
             raise SlotTaken.near(
                 service, booking.start, time_zone, booking.resource_id, just_taken=True
             ) from exc
-    appointment.manage_token = secrets.token_urlsafe(24)
-    appointment.save(update_fields=["manage_token"])
     return appointment
 
 
@@ -335,11 +342,12 @@ def open_bookings_check(customer: Customer, rules: BusinessSettings) -> None:
     upcoming = Appointment.objects.filter(
         customer=customer, status__in=(*ACTIVE_STATUSES, AppointmentStatus.HELD), start__gte=timezone.now()
     )
-    open_bookings = (
-        upcoming.filter(visit__isnull=True, series__isnull=True).count()
-        + upcoming.filter(visit__isnull=False).values("visit_id").distinct().count()
-        + upcoming.filter(visit__isnull=True, series__isnull=False).values("series_id").distinct().count()
+    counts = upcoming.aggregate(
+        single=Count("pk", filter=Q(visit__isnull=True, series__isnull=True)),
+        visits=Count("visit_id", distinct=True),  # NULLs are not counted
+        series=Count("series_id", distinct=True, filter=Q(visit__isnull=True)),
     )
+    open_bookings = counts["single"] + counts["visits"] + counts["series"]
     if open_bookings >= rules.max_open_bookings:
         raise InvalidRequest(
             ngettext(
@@ -354,10 +362,10 @@ def open_bookings_check(customer: Customer, rules: BusinessSettings) -> None:
 def _notice_version(rules: BusinessSettings) -> str:
     """The version of the booking page's privacy notice the customer accepted (generated from the business's
     settings, or its own text), archived before the consent names it."""
-    from termino.platform.tenancy.selectors import tenant_by_schema
+    from termino.platform.tenancy.selectors import current_business
     from termino.tenants.compliance.services import notice_version_for_consent
 
-    return notice_version_for_consent(tenant_by_schema(connection.schema_name), rules)
+    return notice_version_for_consent(current_business(), rules)
 
 
 def _record_consents(customer: Customer, booking: OnlineBooking, version: str) -> None:

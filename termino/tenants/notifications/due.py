@@ -19,6 +19,18 @@ def outbox_due(at: datetime) -> None:
     due.mark(KIND, at)
 
 
+def outbox_queue_once(message: OutboxMessage) -> None:
+    """Queue `message` unless its idempotency key is queued already, and mark it due.
+
+    One `INSERT … ON CONFLICT DO NOTHING` (the key is unique): `get_or_create` took a SELECT, a savepoint,
+    the INSERT and its release for each of a booking's messages. A concurrent writer of the same key waits
+    for the first one's commit and then inserts nothing. The mark does not ask whether the row is new: a
+    mark for a message queued before only brings a visit forward, and the transaction's marks are written
+    together anyway."""
+    OutboxMessage.objects.bulk_create([message], ignore_conflicts=True)
+    outbox_due(message.due_at)
+
+
 def outbox_next_due() -> datetime | None:
     """The earliest queued message, or a row stuck in `sending` (its reconciliation), if any."""
     queued = OutboxMessage.objects.filter(status=MessageStatus.QUEUED).aggregate(at=Min("due_at"))["at"]

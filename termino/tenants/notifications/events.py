@@ -29,7 +29,7 @@ from termino.tenants.crm import selectors as crm_selectors
 from termino.tenants.scheduling import events
 from termino.tenants.scheduling.models import Appointment, AppointmentStatus
 
-from .due import outbox_due
+from .due import outbox_queue_once
 from .models import Channel, MessageKind, MessageStatus, OutboxMessage
 
 
@@ -61,32 +61,35 @@ def outside_quiet_hours(moment: datetime, *, zone: ZoneInfo, start_hour: int, en
 
 
 def _queue(appointment, kind: str, channel: str, recipient: str, due_at: datetime, key: str) -> None:
-    _message, created = OutboxMessage.objects.get_or_create(
-        idempotency_key=key,
-        defaults={
-            "channel": channel,
-            "kind": kind,
-            "recipient": recipient,
-            "appointment": appointment,
-            "customer": appointment.customer,
-            "due_at": due_at,
-        },
+    outbox_queue_once(
+        OutboxMessage(
+            idempotency_key=key,
+            channel=channel,
+            kind=kind,
+            recipient=recipient,
+            appointment=appointment,
+            customer=appointment.customer,
+            due_at=due_at,
+        )
     )
-    if created:
-        outbox_due(due_at)
 
 
-def _tell(appointment, kind: str, key: str) -> None:
-    """A message of `kind` about `appointment` now, on every channel the customer agreed to."""
-    for channel, recipient in _recipients(appointment.customer):
+def _tell(appointment, kind: str, key: str, recipients: list[tuple[str, str]] | None = None) -> None:
+    """A message of `kind` about `appointment` now, on every channel the customer agreed to (`recipients`,
+    when the caller has read them already)."""
+    if recipients is None:
+        recipients = _recipients(appointment.customer)
+    for channel, recipient in recipients:
         _queue(appointment, kind, channel, recipient, timeutils.now(), f"{key}:{channel}")
 
 
-def _queue_reminders(appointment) -> None:
+def _queue_reminders(appointment, recipients: list[tuple[str, str]] | None = None) -> None:
     rules = business_settings()
     now = timeutils.now()
     zone = ZoneInfo(current_business().time_zone)
-    for channel, recipient in _recipients(appointment.customer):
+    if recipients is None:
+        recipients = _recipients(appointment.customer)
+    for channel, recipient in recipients:
         for hours in rules.reminder_leads:
             due = timeutils.shift(appointment.start, hours=-hours)
             if channel == Channel.SMS:
@@ -182,14 +185,16 @@ def on_appointment_event(event: events.AppointmentEvent) -> None:
         return  # a visit is one booking: its lead's messages (and reminders) speak for all of it
     pk, start = appointment.pk, appointment.start.isoformat()
     if event.kind == events.CREATED:
-        _tell(appointment, MessageKind.CONFIRMATION, f"confirmation:{pk}")
-        _queue_reminders(appointment)
+        recipients = _recipients(appointment.customer)  # one read of the consents for both
+        _tell(appointment, MessageKind.CONFIRMATION, f"confirmation:{pk}", recipients)
+        _queue_reminders(appointment, recipients)
     elif event.kind == events.REQUESTED:
         _tell(appointment, MessageKind.REQUEST, f"request:{pk}")
     elif event.kind == events.CONFIRMED:
         if event.before is not None and event.before.status == AppointmentStatus.REQUESTED:
-            _tell(appointment, MessageKind.CONFIRMATION, f"confirmation:{pk}")
-            _queue_reminders(appointment)
+            recipients = _recipients(appointment.customer)
+            _tell(appointment, MessageKind.CONFIRMATION, f"confirmation:{pk}", recipients)
+            _queue_reminders(appointment, recipients)
     elif event.kind == events.DECLINED:
         _tell(appointment, MessageKind.DECLINED, f"declined:{pk}")
     elif event.kind in (events.MOVED, events.RESIZED):

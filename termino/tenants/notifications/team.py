@@ -22,7 +22,7 @@ from termino.tenants.business.selectors import business_settings
 from termino.tenants.scheduling import events
 from termino.tenants.scheduling.models import Appointment, AppointmentSource, AppointmentStatus, Resource
 
-from .due import outbox_due
+from .due import outbox_due, outbox_queue_once
 from .models import Channel, MessageKind, OutboxMessage
 
 NOTICE_KINDS = {
@@ -136,20 +136,18 @@ def on_appointment_event(event: events.AppointmentEvent) -> None:
         else f"{kind}:{appointment.pk}:{moment}"
     )
     for channel, recipient in recipients:
-        _message, created = OutboxMessage.objects.get_or_create(
-            idempotency_key=f"{key}:{channel}",
-            defaults={
-                "channel": channel,
-                "kind": kind,
-                "recipient": recipient,
-                "appointment": appointment,
-                "due_at": timeutils.now(),
-                "subject": subject if channel == Channel.EMAIL else "",
-                "text": body if channel == Channel.EMAIL else sms,
-            },
+        outbox_queue_once(
+            OutboxMessage(
+                idempotency_key=f"{key}:{channel}",
+                channel=channel,
+                kind=kind,
+                recipient=recipient,
+                appointment=appointment,
+                due_at=timeutils.now(),
+                subject=subject if channel == Channel.EMAIL else "",
+                text=body if channel == Channel.EMAIL else sms,
+            )
         )
-        if created:
-            outbox_due(timeutils.now())
 
 
 # --- The daily agenda --------------------------------------------------------------------------------------

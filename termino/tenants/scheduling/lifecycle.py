@@ -92,10 +92,12 @@ def appointment_book(
     status: str = S.CONFIRMED,
     notes: str = "",
     extra: dict | None = None,
+    manage_token: str | None = None,
 ) -> Appointment:
     """A new appointment, confirmed or (with `status=REQUESTED`) waiting for the business's approval.
 
-    `extra` travels with the event (e.g. the series an occurrence belongs to, for one message per series).
+    `extra` travels with the event (e.g. the series an occurrence belongs to, for one message per series);
+    `manage_token` is the customer's link to it, for one booked online.
     """
     if status not in (S.CONFIRMED, S.REQUESTED):
         raise ValueError(f"a booking is confirmed or requested, not {status!r}")
@@ -109,6 +111,7 @@ def appointment_book(
         source=actor.source,
         notes=notes,
         created_by=actor.user,
+        manage_token=manage_token,
     )
     return _publish(
         events.REQUESTED if status == S.REQUESTED else events.CREATED, appointment, actor, extra=extra or {}
@@ -162,10 +165,16 @@ def visit_cancel(*, actor: Actor, appointment: Appointment, reason: str = "", no
 
 
 @transaction.atomic
-def appointment_hold(*, booking: services.Booking, expires_at: datetime) -> Appointment:
+def appointment_hold(
+    *, booking: services.Booking, expires_at: datetime, manage_token: str | None = None
+) -> Appointment:
     """Keep a slot free while a customer fills in the booking form. A hold is no booking: no event."""
     hold = services.appointment_create(
-        booking=booking, status=S.HELD, source=AppointmentSource.WIDGET, hold_expires_at=expires_at
+        booking=booking,
+        status=S.HELD,
+        source=AppointmentSource.WIDGET,
+        hold_expires_at=expires_at,
+        manage_token=manage_token,
     )
     due.hold_expiry_due(expires_at)
     return hold
@@ -183,12 +192,23 @@ def hold_keep(*, hold: Appointment, expires_at: datetime, customer=None, notes: 
 
 @transaction.atomic
 def appointment_book_held(
-    *, actor: Actor, hold: Appointment, customer, status: str = S.CONFIRMED, notes: str = ""
+    *,
+    actor: Actor,
+    hold: Appointment,
+    customer,
+    status: str = S.CONFIRMED,
+    notes: str = "",
+    manage_token: str | None = None,
 ) -> Appointment:
-    """The customer's hold becomes their booking: its allocations already hold the time."""
+    """The customer's hold becomes their booking: its allocations already hold the time. `manage_token`
+    replaces the hold's token (the booking's own link), in the same UPDATE."""
     hold = Appointment.objects.select_for_update().get(pk=hold.pk, status=S.HELD)
     hold.customer, hold.status, hold.notes, hold.hold_expires_at = customer, status, notes, None
-    hold.save(update_fields=["customer", "status", "notes", "hold_expires_at", "updated_at"])
+    fields = ["customer", "status", "notes", "hold_expires_at", "updated_at"]
+    if manage_token is not None:
+        hold.manage_token = manage_token
+        fields.append("manage_token")
+    hold.save(update_fields=fields)
     return _publish(events.REQUESTED if status == S.REQUESTED else events.CREATED, hold, actor)
 
 

@@ -255,6 +255,7 @@ def appointment_create(
     created_by=None,
     hold_expires_at: datetime | None = None,
     visit: Visit | None = None,
+    manage_token: str | None = None,
 ) -> Appointment:
     service = booking.service
     if not service.active:
@@ -312,6 +313,7 @@ def appointment_create(
         changed_by=created_by,
         hold_expires_at=hold_expires_at,
         visit=visit,
+        manage_token=manage_token,
     )
     _allocate(appointment, chosen, since, until, session=session, held=held)
     return appointment

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -59,6 +60,58 @@ def test_a_mark_is_written_on_commit_and_the_earliest_time_wins(committed_db):
         due.mark(OUTBOX, now)
         raise RuntimeError("rolled back")
     assert row(business).due_at == now + timedelta(hours=1)  # nothing marked for work that rolled back
+
+
+def test_a_transactions_marks_are_written_together_in_one_statement(committed_db):
+    business = committed_db("t-due-together")
+    now = timezone.now()
+    with (
+        CaptureQueriesContext(connection) as statements,
+        schema_context(business.schema),
+        transaction.atomic(),
+    ):
+        for hours in (5, 2, 7):
+            due.mark(OUTBOX, now + timedelta(hours=hours))
+        due.mark(HOLDS, now + timedelta(minutes=10))
+        due.mark(HOLDS, now + timedelta(minutes=30))
+        assert due.waiting() == {
+            (business.schema, OUTBOX): now + timedelta(hours=2),
+            (business.schema, HOLDS): now + timedelta(minutes=10),
+        }
+        before_commit = len(statements)
+    written = [q["sql"] for q in statements.captured_queries[before_commit:] if "duework" in (q["sql"] or "")]
+    assert len(written) == 1  # one INSERT … ON CONFLICT for both kinds, after the COMMIT
+    assert row(business).due_at == now + timedelta(hours=2)
+    assert row(business, HOLDS).due_at == now + timedelta(minutes=10)
+    assert (row(business).version, row(business, HOLDS).version) == (1, 1)
+    with schema_context(business.schema):
+        assert due.waiting() == {}  # committed: the next transaction starts with none
+
+
+def test_a_mark_after_a_rolled_back_savepoint_is_still_written(committed_db):
+    """The savepoint's rollback drops the callback its mark registered; a later mark registers a new one."""
+    business = committed_db("t-due-savepoint")
+    now = timezone.now()
+    with schema_context(business.schema), transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            due.mark(OUTBOX, now + timedelta(hours=1))
+            raise RuntimeError("the booking inside failed")
+        assert due.waiting() == {}
+        due.mark(OUTBOX, now + timedelta(hours=3))
+    assert row(business).due_at == now + timedelta(hours=3)
+
+
+def test_a_mark_in_a_savepoint_rolled_back_later_only_brings_the_visit_forward(committed_db):
+    """Its time stays with the outer transaction's marks: a visit too early finds nothing and moves on; a
+    visit too late would leave a message unsent, and that cannot happen."""
+    business = committed_db("t-due-forward")
+    now = timezone.now()
+    with schema_context(business.schema), transaction.atomic():
+        due.mark(OUTBOX, now + timedelta(hours=3))
+        with pytest.raises(RuntimeError), transaction.atomic():
+            due.mark(OUTBOX, now + timedelta(hours=1))
+            raise RuntimeError("rolled back")
+    assert row(business).due_at == now + timedelta(hours=1)
 
 
 def test_marks_are_refused_outside_a_business_or_for_an_unknown_kind(business_a):
