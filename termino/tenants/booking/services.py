@@ -171,9 +171,11 @@ def advisory_lock(*names: str) -> None:
             if name
         }
     )
+    if not keys:
+        return
     with connection.cursor() as cursor:
-        for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        # One round trip: the target list takes the locks left to right, in key order.
+        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys)), keys)
 
 
 class HoldLimitReached(Exception):

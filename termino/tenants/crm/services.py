@@ -362,9 +362,11 @@ def customer_contact_lock(*, email: str, phone: str) -> None:
             if value
         }
     )
+    if not keys:
+        return
     with connection.cursor() as cursor:
-        for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        # One round trip: the target list takes the locks left to right, in key order.
+        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys)), keys)
 
 
 def duplicate_suspicions_record(*, customer: Customer, others: Iterable[tuple[Customer, str]]) -> None:

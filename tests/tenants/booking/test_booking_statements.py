@@ -36,6 +36,8 @@ def test_a_hold_and_its_booking_write_the_manage_link_with_the_row(business_a):
     (insert,) = [s for s in sent if s.startswith('INSERT INTO "scheduling_appointment"')]
     assert hold_token in insert  # the hold's token goes in with the row …
     assert not [s for s in sent if s.startswith('UPDATE "scheduling_appointment"')]  # … not after it
+    # The locks on the visitor's address and form are taken in one statement.
+    assert len([s for s in sent if "pg_advisory_xact_lock" in s]) == 1
 
     booked, sent = statements(
         lambda: public_post(
@@ -47,6 +49,8 @@ def test_a_hold_and_its_booking_write_the_manage_link_with_the_row(business_a):
         appointment = Appointment.objects.get()
     assert appointment.status == "confirmed" and appointment.manage_token != hold_token
     assert appointment.manage_token in booked.json()["manage_url"]
+    # The form's hold row is deleted without reading it first.
+    assert not [s for s in sent if s.startswith('SELECT "booking_holdowner"')]
     # The hold becomes the booking, its new link included, in one UPDATE.
     (update,) = [s for s in sent if s.startswith('UPDATE "scheduling_appointment"')]
     assert appointment.manage_token in update and "'confirmed'" in update
