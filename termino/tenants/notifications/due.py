@@ -2,12 +2,16 @@
 outbox until their `due_at`; beat's dispatcher visits a business only when one of them is due."""
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Min
 
 from termino.platform.duework import due
 from termino.platform.tenancy.selectors import current_business
+from termino.shared import timeutils
+from termino.shared.db.commit import after_commit_once
 
 from .models import MessageStatus, OutboxMessage
 
@@ -29,6 +33,17 @@ def outbox_queue_once(message: OutboxMessage) -> None:
     together anyway."""
     OutboxMessage.objects.bulk_create([message], ignore_conflicts=True)
     outbox_due(message.due_at)
+    if message.due_at <= timeutils.now():
+        # Due now (a confirmation, the team's notice): a worker sends it once the transaction commits,
+        # asked once per transaction, instead of at beat's next dispatch.
+        schema = connection.schema_name
+        after_commit_once(("outbox-send-soon", schema), partial(_send_soon, schema))
+
+
+def _send_soon(schema: str) -> None:
+    from .services import send_soon  # the services mark through this module
+
+    send_soon(schema_name=schema)
 
 
 def outbox_next_due() -> datetime | None:

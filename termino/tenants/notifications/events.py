@@ -6,7 +6,7 @@ lifecycle's events (`termino.tenants.scheduling.events`); no caller queues a mes
   a cancellation — and reminders at the business's lead times. They commit with the change or not at all.
 - In the same transaction, `team.on_appointment_event`: the business's own notice when a customer books,
   moves or cancels online.
-- Once committed (`hand_to_worker`): the business's due messages go to a worker at once, so a
+- Once committed (`due.outbox_queue_once`): a message due now goes to a worker at once, so a
   confirmation does not wait for beat; every queued row is also marked in the due index
   (`termino.platform.duework`), whose dispatcher visits the business when a message is due (reminders),
   and the outbox's row claim (SELECT … FOR UPDATE SKIP LOCKED) keeps it to one message when both race.
@@ -19,8 +19,6 @@ while still unsent: they never happened, so the message log shows no "skipped" r
 
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-from django.db import connection
 
 from termino.platform.tenancy.selectors import current_business
 from termino.shared import timeutils
@@ -208,21 +206,9 @@ def on_appointment_event(event: events.AppointmentEvent) -> None:
             _tell(appointment, MessageKind.CANCELLATION, f"cancellation:{pk}")
 
 
-def hand_to_worker(event: events.AppointmentEvent) -> None:
-    """Subscribed after commit: if the change left a message due now, a worker sends it at once."""
-    due = OutboxMessage.objects.filter(
-        appointment_id=event.appointment.pk, status=MessageStatus.QUEUED, due_at__lte=timeutils.now()
-    )
-    if due.exists():
-        from .tasks import send_due  # the task module imports the services, which import this one
-
-        send_due.delay(schema_name=connection.schema_name)
-
-
 def subscribe() -> None:
     """Called by the app's ready(): notifications listen to scheduling, scheduling knows nothing of them."""
     from . import team
 
     events.subscribe(on_appointment_event)
     events.subscribe(team.on_appointment_event)  # the team hears of what customers do online
-    events.subscribe(hand_to_worker, on_commit=True)

@@ -70,5 +70,22 @@ def test_a_booking_writes_each_message_with_one_statement(business_a):
     ]
     written = [sql for sql in outbox if sql.startswith("INSERT")]
     assert len(written) == queued and all("ON CONFLICT DO NOTHING" in sql for sql in written)
-    # No look-up before each insert; what reads the outbox is the hand-over to a worker after the commit.
-    assert len(outbox) - len(written) <= 1
+    # No look-up before each insert, and none after the commit to decide on the hand-over to a worker.
+    assert outbox == written
+
+
+@pytest.mark.django_db
+def test_a_message_due_now_asks_a_worker_once_per_transaction_and_a_later_one_does_not(
+    business_a, django_capture_on_commit_callbacks
+):
+    def hand_overs(callbacks):
+        return [c for c in callbacks if getattr(c, "commit_once_key", None) == ("outbox-send-soon", schema)]
+
+    schema, now = business_a.schema, timezone.now()
+    with schema_context(schema), django_capture_on_commit_callbacks() as callbacks:
+        outbox_queue_once(message("reminder:1:24h:email", "", now + timedelta(hours=20)))
+    assert hand_overs(callbacks) == []  # beat's dispatcher sends it when it is due
+    with schema_context(schema), django_capture_on_commit_callbacks() as callbacks:
+        outbox_queue_once(message("confirmation:1:email", "", now))
+        outbox_queue_once(message("confirmation:1:sms", "", now))
+    assert len(hand_overs(callbacks)) == 1

@@ -39,3 +39,27 @@ def test_booking_confirmation_is_sent_once_by_the_worker(committed_db, settings)
         assert set(OutboxMessage.objects.filter(kind="reminder").values_list("status", flat=True)) == {
             "queued"
         }
+
+
+def test_a_booking_hands_its_confirmation_to_a_worker_without_waiting_for_beat(committed_db, settings):
+    """The commit asks a worker once (no beat tick here); the reminders stay in the outbox."""
+    business = committed_db("t-worker-soon")
+    with schema_context(business.schema):
+        service, _staff, _room = salon()
+    connection.set_schema_to_public()
+    with FakeLox24() as fake:
+        settings.SMS_BACKEND, settings.LOX24_API_URL, settings.LOX24_TOKEN = "lox24", fake.url, fake.token
+        with start_worker(celery_app, perform_ping_check=False, loglevel="WARNING"):
+            booked = public_post(business.host, "bookings/", booking_body(service, next_monday()))
+            assert booked.status_code == 201
+            connection.set_schema_to_public()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and len(fake.messages) < 1:
+                time.sleep(0.2)
+        assert len(fake.messages) == 1
+    with schema_context(business.schema):
+        confirmations = OutboxMessage.objects.filter(kind="confirmation")
+        assert set(confirmations.values_list("channel", "status")) == {("sms", "sent"), ("email", "sent")}
+        assert set(OutboxMessage.objects.filter(kind="reminder").values_list("status", flat=True)) == {
+            "queued"
+        }
