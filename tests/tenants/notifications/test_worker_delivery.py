@@ -32,13 +32,7 @@ def test_booking_confirmation_is_sent_once_by_the_worker(committed_db, settings)
                 time.sleep(0.2)
             time.sleep(1)  # let the second tick run too
         assert len(fake.messages) == 1
-    with schema_context(business.schema):
-        confirmations = OutboxMessage.objects.filter(kind="confirmation")
-        assert set(confirmations.values_list("channel", "status")) == {("sms", "sent"), ("email", "sent")}
-        # The reminders wait in the database for their time, not in Celery.
-        assert set(OutboxMessage.objects.filter(kind="reminder").values_list("status", flat=True)) == {
-            "queued"
-        }
+    assert_confirmed_and_reminders_waiting(business)
 
 
 def test_a_booking_hands_its_confirmation_to_a_worker_without_waiting_for_beat(committed_db, settings):
@@ -57,9 +51,14 @@ def test_a_booking_hands_its_confirmation_to_a_worker_without_waiting_for_beat(c
             while time.monotonic() < deadline and len(fake.messages) < 1:
                 time.sleep(0.2)
         assert len(fake.messages) == 1
+    assert_confirmed_and_reminders_waiting(business)
+
+
+def assert_confirmed_and_reminders_waiting(business) -> None:
     with schema_context(business.schema):
         confirmations = OutboxMessage.objects.filter(kind="confirmation")
         assert set(confirmations.values_list("channel", "status")) == {("sms", "sent"), ("email", "sent")}
+        # The reminders wait in the database for their time, not in Celery.
         assert set(OutboxMessage.objects.filter(kind="reminder").values_list("status", flat=True)) == {
             "queued"
         }
