@@ -138,10 +138,6 @@ ON CONFLICT (tenant_id, kind) DO UPDATE SET due_at = LEAST(d.due_at, EXCLUDED.du
 
 def upsert_many(*, schema: str, marks: list[tuple[str, datetime]]) -> None:
     """Marks of several kinds (each kind once) in one statement."""
-    if len(marks) == 1:
-        ((kind, at),) = marks
-        upsert(schema=schema, kind=kind, at=at)
-        return
     sql = UPSERT_MANY.format(public=settings.PUBLIC_SCHEMA_NAME, **_TABLES)
     kinds, ats = zip(*marks, strict=True)
     with connection.cursor() as cursor:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from termino.shared import phones, timeutils
+from termino.shared.db.locks import advisory_xact_locks
 from termino.shared.errors import ConflictError, InvalidRequest
 from termino.tenants.business.models import BusinessSettings
 from termino.tenants.crm import selectors as crm_selectors
@@ -171,11 +172,7 @@ def advisory_lock(*names: str) -> None:
             if name
         }
     )
-    if not keys:
-        return
-    with connection.cursor() as cursor:
-        # One round trip: the target list takes the locks left to right, in key order.
-        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys)), keys)
+    advisory_xact_locks(keys)
 
 
 class HoldLimitReached(Exception):

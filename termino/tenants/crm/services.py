@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from termino.shared import phones
+from termino.shared.db.locks import advisory_xact_locks
 from termino.shared.errors import InvalidRequest
 
 from . import events
@@ -362,11 +363,7 @@ def customer_contact_lock(*, email: str, phone: str) -> None:
             if value
         }
     )
-    if not keys:
-        return
-    with connection.cursor() as cursor:
-        # One round trip: the target list takes the locks left to right, in key order.
-        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys)), keys)
+    advisory_xact_locks(keys)
 
 
 def duplicate_suspicions_record(*, customer: Customer, others: Iterable[tuple[Customer, str]]) -> None:
