@@ -12,11 +12,12 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from termino.shared import documents, timeutils
+from termino.shared.db.locks import advisory_xact_locks
 from termino.shared.errors import InvalidRequest
 
 from . import content
@@ -75,8 +76,7 @@ def document_current(kind: str) -> DocumentVersion:
     if latest is not None and latest.digest == digest:
         return latest
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEYS[kind]])
+        advisory_xact_locks([_LOCK_KEYS[kind]])
         latest = DocumentVersion.objects.filter(kind=kind).order_by("-number").first()
         if latest is not None and latest.digest == digest:
             return latest  # another request published it while we waited

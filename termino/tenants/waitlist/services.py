@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from termino.platform.tenancy.selectors import current_business
 from termino.shared import timeutils
+from termino.shared.db.locks import advisory_xact_locks
 from termino.shared.errors import ConflictError, InvalidRequest, NotPermitted
 from termino.tenants.business.roles import own_resource_ids
 from termino.tenants.business.selectors import business_settings
@@ -67,8 +68,7 @@ def _run_lock() -> None:
         "big",
         signed=True,
     )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    advisory_xact_locks([key])
 
 
 def _zone():
