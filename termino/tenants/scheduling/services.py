@@ -271,16 +271,16 @@ def appointment_create(
 
     _lock([r.pk for r in staff_options + room_options])
     holds_release_expired(resource_ids=[r.pk for r in staff_options + room_options])
-    session, taken = None, 0
+    session, full = None, False
     if service.capacity > 1:
-        # Join an open session of this service at this time, with whoever runs it.
+        # Join an open session of this service at this time with a seat left, with whoever runs it. A
+        # full one makes its staff member busy, not the time: another may still run or start a session.
         for staff in staff_options:
-            session, taken = _group_session(service, staff, since, until)
-            if session is not None:
-                if taken >= service.capacity:
-                    raise Conflict(_("This session is fully booked."))
-                staff_options = [staff]
+            found, taken = _group_session(service, staff, since, until)
+            if found is not None and taken < service.capacity:
+                session, staff_options = found, [staff]
                 break
+            full = full or found is not None
     if session is not None:
         rooms = list(
             Allocation.objects.filter(session=session, active=True)
@@ -294,6 +294,8 @@ def appointment_create(
         free_rooms = (
             _free(room_options, since, until, exclude=None, held=held) if service.requires_room else []
         )
+        if full and not free_staff:
+            raise Conflict(_("This session is fully booked."))
         if not free_staff or (service.requires_room and not free_rooms):
             raise _describe_conflict(
                 [r.pk for r in staff_options + room_options], since, until, exclude=None, held=held

@@ -65,6 +65,25 @@ def test_group_service_fills_up_to_capacity_and_no_further(business_a):
             book(other, start + timedelta(minutes=15), staff=anna)
 
 
+def test_any_staff_joins_the_session_with_a_seat_left_when_an_earlier_one_is_full(business_a):
+    # Found by test_write_equals_read: the engine offered Ben's half-full session, and the write path
+    # refused the booking because it looked at Anna's full one first.
+    with schema_context(business_a.schema):
+        service, (anna, ben), _ = salon(capacity=2, name="Rückenkurs")
+        start = next_monday()
+        for _ in range(2):
+            book(service, start, staff=anna)
+        book(service, start, staff=ben)
+        joined = book(service, start)
+        assert joined.allocations.get().resource == ben
+        sessions = Allocation.objects.filter(resource=ben, active=True).values("session").distinct()
+        assert sessions.count() == 1
+        with pytest.raises(services.Conflict, match="fully booked"):
+            book(service, start)
+        with pytest.raises(services.Conflict, match="fully booked"):
+            book(service, start, staff=anna)
+
+
 def test_cancel_frees_the_time_and_is_final(business_a):
     with schema_context(business_a.schema):
         service, (anna,), _ = salon(staff_count=1)
