@@ -54,10 +54,22 @@ MATRIX = {
 }
 
 
-# Browser tests marked `clock` run at these instants of MATRIX only (each costs a Chromium session of ten
-# seconds or more): a weekend's last minute, the skipped and the repeated hour, the year end. What they
-# show is computed by server code whose own tests run at every instant.
+# Browser tests marked `clock` run at these instants of MATRIX only (each costs a Chromium session of five
+# to ten seconds): a weekend's last minute, the skipped and the repeated hour, the year end. What they
+# show is computed by server code whose own tests run at every instant. A browser test with variants (a
+# locale, a phone) runs each of these instants in one variant, in turn, and DEFAULT in every variant: the
+# page's layout and language do not change with the date, so each instant and each variant is covered
+# without their product (`--clock-matrix=full` runs the product).
 BROWSER_MATRIX = ("sun-2359", "spring-0230", "autumn-0230-second", "year-end-2359")
+
+
+def browser_variant(item) -> tuple | None:
+    """The variant a clock-pinned browser test runs in (its parameters other than the instant), or None for
+    any other test."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or "pinned_now" not in callspec.params or item.get_closest_marker("browser") is None:
+        return None
+    return tuple(sorted((k, repr(v)) for k, v in callspec.params.items() if k != "pinned_now")) or None
 
 
 class Pin:

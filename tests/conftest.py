@@ -82,9 +82,12 @@ def provision(slug: str, **overrides) -> Business:
 def pytest_addoption(parser):
     parser.addoption(
         "--clock-matrix",
-        choices=("on", "off"),
+        choices=("on", "full", "off"),
         default="on",
-        help="run tests marked `clock` at every instant of tests/clock.py's MATRIX (on) or only at DEFAULT",
+        help=(
+            "run tests marked `clock` at every instant of tests/clock.py's MATRIX (on), browser tests also in"
+            " every variant at every instant (full), or only at DEFAULT (off)"
+        ),
     )
 
 
@@ -104,11 +107,33 @@ def pytest_generate_tests(metafunc):
     if metafunc.definition.get_closest_marker("clock") is None:
         return
     names = ["default"]
-    if metafunc.config.getoption("--clock-matrix") == "on":
+    if metafunc.config.getoption("--clock-matrix") != "off":
         browser = metafunc.definition.get_closest_marker("browser") is not None
         names += list(clock.BROWSER_MATRIX if browser else clock.MATRIX)
     metafunc.fixturenames.append("pinned_now")
     metafunc.parametrize("pinned_now", names, indirect=True, ids=[f"at-{name}" for name in names])
+
+
+def pytest_collection_modifyitems(config, items):
+    """A browser test with variants (locale, device) runs each instant of BROWSER_MATRIX in one of them, in
+    turn, and the default instant in all: every instant and every variant is covered, not every pair of
+    them (tests/clock.py). `--clock-matrix=full` keeps the whole product."""
+    if config.getoption("--clock-matrix") != "on":
+        return
+    variants: dict = {}
+    for item in items:
+        if clock.browser_variant(item) is not None:
+            variants.setdefault(item.function, []).append(clock.browser_variant(item))
+    kept = []
+    for item in items:
+        variant = clock.browser_variant(item)
+        if variant is not None:
+            instant = item.callspec.params["pinned_now"]
+            own = list(dict.fromkeys(variants[item.function]))
+            if instant != "default" and own[clock.BROWSER_MATRIX.index(instant) % len(own)] != variant:
+                continue
+        kept.append(item)
+    items[:] = kept
 
 
 @pytest.fixture(autouse=True)

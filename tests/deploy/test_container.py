@@ -15,7 +15,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ import polib
 import pytest
 
 from tests import clock
+from tests.fakes.serving import serve_in_thread, stop_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
@@ -302,14 +302,14 @@ def test_web_command_and_health_check(stages):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Probe)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     try:
         env = {**os.environ, "PORT": str(server.server_address[1])}
         healthy = subprocess.run([sys.executable, *check[1:]], env=env, capture_output=True, timeout=20)
         status["code"] = 503
         unhealthy = subprocess.run([sys.executable, *check[1:]], env=env, capture_output=True, timeout=20)
     finally:
-        server.shutdown()
+        stop_serving(server)
     assert healthy.returncode == 0, healthy.stderr
     assert unhealthy.returncode != 0
 

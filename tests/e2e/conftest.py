@@ -2,7 +2,6 @@
 
 import os
 import socket
-import threading
 import time
 from pathlib import Path
 
@@ -11,6 +10,8 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.db import connections
+
+from tests.fakes.serving import serve_in_thread, stop_serving
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".run" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -46,11 +47,9 @@ def live_site(committed_db, settings):
     server = _Server(("127.0.0.1", port), _QuietHandler, allow_reuse_address=True)
     server.set_app(StaticFilesHandler(WSGIHandler()))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_thread(server, name="live-site")
     yield {"port": port, "url": f"http://localhost:{port}", "provision": committed_db}
-    server.shutdown()
-    server.server_close()
+    stop_serving(server)
 
 
 @pytest.fixture(scope="session")

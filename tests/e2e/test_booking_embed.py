@@ -2,12 +2,12 @@
 
 import http.server
 import socket
-import threading
 
 import pytest
 from django_tenants.utils import schema_context
 
 from termino.tenants.business.models import BusinessSettings
+from tests.fakes.serving import serve_in_thread, stop_serving
 from tests.tenants.scheduling.factories import salon
 
 from .conftest import DESKTOP, PHONE, screenshot
@@ -36,10 +36,9 @@ def other_site():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     yield {"origin": f"http://127.0.0.1:{port}", "pages": pages}
-    server.shutdown()
-    server.server_close()
+    stop_serving(server)
 
 
 def embedding_business(live_site, origin: str):

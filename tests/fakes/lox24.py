@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from termino.shared.sms.segments import is_gsm7
+from tests.fakes.serving import serve_in_thread, stop_serving
 
 SENDER_ID_RE = re.compile(r"^(\+?[1-9]\d{0,14}|[a-zA-Z0-9 ]{1,11})$")
 PHONE_RE = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -137,17 +138,13 @@ class FakeLox24:
     def start(self) -> FakeLox24:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-lox24", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, name="fake-lox24")
         return self
 
     def stop(self) -> None:
         self._closing.set()  # wakes stalled requests
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            stop_serving(self._server)
         if self._thread is not None:
             self._thread.join(timeout=5)
 

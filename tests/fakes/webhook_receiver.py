@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.fakes.serving import serve_in_thread, stop_serving
+
 
 @dataclass
 class Received:
@@ -50,7 +52,6 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
@@ -76,9 +77,8 @@ class Receiver:
             return list(self.requests)
 
     def __enter__(self) -> Receiver:
-        self.thread.start()
+        serve_in_thread(self.server, name="webhook-receiver")
         return self
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        stop_serving(self.server)

@@ -31,6 +31,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakes.serving import serve_in_thread, stop_serving
+
 API_VERSION = "2026-10-28.endive"
 _serial = itertools.count(1)
 
@@ -154,13 +156,12 @@ class FakeStripe:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        serve_in_thread(self._server, name="fake-stripe")
         return self
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            stop_serving(self._server)
 
     @property
     def base_url(self) -> str:

@@ -8,6 +8,7 @@ from termino.shared.errors import InvalidRequest
 from termino.tenants.webhooks import services, targets, transport
 from termino.tenants.webhooks.delivery import deliveries_send_due
 from termino.tenants.webhooks.models import Attempt, Delivery, EventType
+from tests.fakes.serving import serve_in_thread, stop_serving
 from tests.fakes.webhook_receiver import Receiver
 
 from .helpers import booking, endpoint
@@ -83,7 +84,6 @@ def test_a_target_allowed_once_is_checked_again_at_send_time(settings, business_
 
 def test_the_transport_follows_no_redirect(settings):
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from threading import Thread
 
     class Redirect(BaseHTTPRequestHandler):
         def do_POST(self):
@@ -96,10 +96,9 @@ def test_the_transport_follows_no_redirect(settings):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     try:
         answer = transport.post(url=f"http://127.0.0.1:{server.server_address[1]}/x", body=b"{}", headers={})
     finally:
-        server.shutdown()
-        server.server_close()
+        stop_serving(server)
     assert answer.status_code == 302
