@@ -360,6 +360,9 @@ def offers_match() -> list[Offer]:
             made += offers
             done = {o.entry_id for o in offers}
             remaining = [e for e in remaining if e.pk not in done]
+    # An offer may have lapsed while this run looked for times: its time was then free to the engine and
+    # its hold released by the booking of a new one. It is expired now, not left open without a hold.
+    offers_expire()
     return made
 
 

@@ -6,6 +6,7 @@ from datetime import time, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django_tenants.utils import schema_context
 
 from termino.shared import timeutils
@@ -93,6 +94,35 @@ def test_an_unanswered_offer_expires_and_the_time_goes_to_the_next(shop):
             waitlist.offer_accept(token=link_token(offer))
         # The first customer stays on the list but is never offered this time again.
         assert Offer.objects.filter(entry=joined[0][0], start=start).count() == 1
+
+
+def test_an_offer_lapsing_while_a_run_looks_for_times_is_expired_by_that_run(shop):
+    # Found by test_worker: a run began just before the first offer's answer time; by the time it asked
+    # for free times the hold had lapsed, so it offered the time to the next customer, and the first offer
+    # stayed open without a hold.
+    service, _staff, start, booked = shop
+    offers_per_time(1, minutes=30)
+    joined = waiting(service, 2, day=start.date())
+    lifecycle.appointment_cancel(actor=STAFF, appointment=booked)
+    (offer,) = waitlist.offers_match()
+    lapse = timeutils.shift(offer.expires_at, seconds=1)
+    travel = time_machine.travel(timeutils.shift(offer.expires_at, seconds=-1), tick=False)
+    traveller = travel.start()
+
+    def clock_moves_on(execute, sql, params, many, context):
+        if '"scheduling_service"' in sql and timeutils.now() < lapse:
+            traveller.move_to(lapse)  # the run has expired what had lapsed and turns to the free times
+        return execute(sql, params, many, context)
+
+    try:
+        with connection.execute_wrapper(clock_moves_on):
+            (next_offer,) = waitlist.offers_match()
+    finally:
+        travel.stop()
+    offer.refresh_from_db()
+    assert next_offer.entry_id == joined[1][0].pk and next_offer.start == start
+    assert offer.status == OfferStatus.EXPIRED and offer.decided_at == lapse
+    assert list(Offer.objects.filter(status=OfferStatus.OPEN)) == [next_offer]
 
 
 def test_declining_passes_the_time_on_at_once(shop):
