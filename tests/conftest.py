@@ -120,20 +120,20 @@ def pytest_collection_modifyitems(config, items):
     them (tests/clock.py). `--clock-matrix=full` keeps the whole product."""
     if config.getoption("--clock-matrix") != "on":
         return
-    variants: dict = {}
-    for item in items:
-        if clock.browser_variant(item) is not None:
-            variants.setdefault(item.function, []).append(clock.browser_variant(item))
-    kept = []
-    for item in items:
-        variant = clock.browser_variant(item)
+    variant_of = {item: clock.browser_variant(item) for item in items}
+    variants: dict = {}  # test function -> its variants, in order (a dict as an ordered set)
+    for item, variant in variant_of.items():
         if variant is not None:
-            instant = item.callspec.params["pinned_now"]
-            own = list(dict.fromkeys(variants[item.function]))
-            if instant != "default" and own[clock.BROWSER_MATRIX.index(instant) % len(own)] != variant:
-                continue
-        kept.append(item)
-    items[:] = kept
+            variants.setdefault(item.function, {})[variant] = None
+
+    def runs(item) -> bool:
+        instant = item.callspec.params["pinned_now"] if variant_of[item] is not None else "default"
+        if instant == "default":
+            return True
+        own = list(variants[item.function])
+        return own[clock.BROWSER_MATRIX.index(instant) % len(own)] == variant_of[item]
+
+    items[:] = [item for item in items if runs(item)]
 
 
 @pytest.fixture(autouse=True)
