@@ -180,7 +180,7 @@ class AvailabilityApi(PublicApi):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         key = slots_cache.key(request.tenant.time_zone, data)
-        if key is not None and slots_cache.etag(key) in request.headers.get("If-None-Match", ""):
+        if slots_cache.unchanged(key, request.headers.get("If-None-Match", "")):
             return slots_cache.not_modified(key)
         body = slots_cache.get(key)
         if body is None:

@@ -22,9 +22,17 @@ def key(time_zone: str, data: dict) -> str | None:
 
 
 def etag(key: str | None) -> str:
+    """A weak tag: the answer to one question is the same JSON whether sent compact or indented (an `indent`
+    in the Accept header), not the same bytes."""
     if key is None:
-        return '"-"'  # never sent, so never matched
-    return '"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
+        return 'W/"-"'  # never sent, so never matched
+    return 'W/"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
+
+
+def unchanged(key: str | None, if_none_match: str) -> bool:
+    """Whether the client's copy is this answer: its tag is in If-None-Match, weak or not (the weak
+    comparison of RFC 9110 13.1.2, which GET uses)."""
+    return key is not None and etag(key).removeprefix("W/") in if_none_match
 
 
 def get(key: str | None) -> dict | bytes | None:

@@ -39,7 +39,7 @@ class PublicVisitAvailabilityApi(PublicApi):
             "resource": ",".join("" if pk is None else str(pk) for pk in data["staff"]),
         }
         key = slots_cache.key(request.tenant.time_zone, question)
-        if key is not None and slots_cache.etag(key) in request.headers.get("If-None-Match", ""):
+        if slots_cache.unchanged(key, request.headers.get("If-None-Match", "")):
             return slots_cache.not_modified(key)
         body = slots_cache.get(key)
         if body is None:

@@ -249,6 +249,23 @@ def test_rate_limit_answers_429_with_retry_after(shop):
     assert client.get("/api/public/v1/services/").status_code == 200  # reading has its own budget
 
 
+def test_public_availability_has_a_weak_tag_for_the_same_json_compact_or_indented(shop):
+    business, service, _staff = shop
+    day = next_monday().date().isoformat()
+    client = client_for(business.host)
+    path = f"/api/public/v1/availability/?service={service.pk}&start={day}&end={day}"
+    compact = client.get(path)
+    indented = client.get(path, HTTP_ACCEPT="application/json; indent=2")
+    assert b"\n" not in compact.content and b'\n  "slots": [' in indented.content
+    assert indented.json() == compact.json() and indented["ETag"] == compact["ETag"]
+    assert compact["ETag"].startswith('W/"')
+    tag = compact["ETag"].removeprefix("W/")
+    for if_none_match in (compact["ETag"], tag, f'"other", {tag}'):
+        again = client.get(path, HTTP_IF_NONE_MATCH=if_none_match, HTTP_ACCEPT="application/json; indent=2")
+        assert again.status_code == 304, if_none_match
+    assert client.get(path, HTTP_IF_NONE_MATCH='W/"other"').status_code == 200
+
+
 def test_public_availability_is_cached_until_something_changes(shop, django_capture_on_commit_callbacks):
     business, service, staff = shop
     day = next_monday().date().isoformat()

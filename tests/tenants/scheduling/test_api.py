@@ -161,6 +161,17 @@ def test_appointment_list_filters(api):
     assert bad.status_code == 400 and "end" in bad.json()
 
 
+def test_availability_is_indented_for_a_reader_who_asks(api):
+    client, service, _staff, _ = api
+    path = (
+        f"/api/v1/availability/?service={service.pk}&start={next_monday().date()}&end={next_monday().date()}"
+    )
+    compact = client.get(path)
+    indented = client.get(path, HTTP_ACCEPT="application/json; indent=4")
+    assert indented.status_code == 200 and b'{\n    "slots": [\n' in indented.content
+    assert b"\n" not in compact.content and indented.json() == compact.json()
+
+
 def test_availability_endpoint(api):
     client, service, staff, _ = api
     day = next_monday().date().isoformat()

@@ -121,3 +121,17 @@ def test_the_renderer_sends_json_text_as_is_and_renders_the_rest():
     text = JSONText(b'{"slots":[]}')
     assert Renderer().render(text) == b'{"slots":[]}'
     assert Renderer().render({"a": [1, "ü"]}) == JSONRenderer().render({"a": [1, "ü"]})
+
+
+@pytest.mark.parametrize(
+    ("media_type", "context"),
+    [("application/json; indent=2", {}), ("application/json", {"indent": 2})],
+    ids=["accept-header", "renderer-context"],
+)
+def test_json_text_is_indented_when_an_indent_is_asked_for(media_type, context):
+    data = {"slots": [{"start": "2027-03-28T01:30:00+01:00", "resources": [3, 4]}], "name": "Lüdenscheid"}
+    text = JSONText(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
+    indented = Renderer().render(text, media_type, context)
+    assert indented == JSONRenderer().render(data, media_type, context)
+    assert b'\n  "slots": [' in indented and json.loads(indented) == data
+    assert Renderer().render(text, "application/json; indent=0", {}) == bytes(text)  # 0 means compact
