@@ -76,13 +76,20 @@ def test_the_first_to_confirm_books_the_others_read_taken_and_stay(shop):
     assert OutboxMessage.objects.filter(appointment=booking, kind="confirmation").exists()
 
 
-@pytest.mark.clock
-def test_an_unanswered_offer_expires_and_the_time_goes_to_the_next(shop):
+def _offered_to_the_first_of_two(shop):
+    """Two customers wait, one is asked at a time (30 minutes to answer); the booking is cancelled and the
+    first run offers the time to the first of them. Returns (start, the waiting entries, that offer)."""
     service, _staff, start, booked = shop
     offers_per_time(1, minutes=30)
     joined = waiting(service, 2, day=start.date())
     lifecycle.appointment_cancel(actor=STAFF, appointment=booked)
     (offer,) = waitlist.offers_match()
+    return start, joined, offer
+
+
+@pytest.mark.clock
+def test_an_unanswered_offer_expires_and_the_time_goes_to_the_next(shop):
+    start, joined, offer = _offered_to_the_first_of_two(shop)
     assert offer.entry_id == joined[0][0].pk
     assert offer.expires_at <= timeutils.shift(timeutils.now(), minutes=30)
     with time_machine.travel(timeutils.shift(offer.expires_at, seconds=1), tick=False):
@@ -100,11 +107,7 @@ def test_an_offer_lapsing_while_a_run_looks_for_times_is_expired_by_that_run(sho
     # Found by test_worker: a run began just before the first offer's answer time; by the time it asked
     # for free times the hold had lapsed, so it offered the time to the next customer, and the first offer
     # stayed open without a hold.
-    service, _staff, start, booked = shop
-    offers_per_time(1, minutes=30)
-    joined = waiting(service, 2, day=start.date())
-    lifecycle.appointment_cancel(actor=STAFF, appointment=booked)
-    (offer,) = waitlist.offers_match()
+    start, joined, offer = _offered_to_the_first_of_two(shop)
     lapse = timeutils.shift(offer.expires_at, seconds=1)
     travel = time_machine.travel(timeutils.shift(offer.expires_at, seconds=-1), tick=False)
     traveller = travel.start()
