@@ -13,6 +13,9 @@ After every write attempt all tables of A (and of B, for attacks at A's host) mu
 
 import pytest
 from django.conf import settings
+from django_tenants.utils import schema_context
+
+from termino.tenants.crm.models import Customer
 
 from . import urlwalk
 from .attacks import (
@@ -28,6 +31,7 @@ from .attacks import (
     unknown_params,
 )
 from .policy import PARAMS, PUBLIC, REVEALS_HOLDER_DATA
+from .world import changed_tables, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +45,27 @@ def test_the_walk_finds_every_part_of_the_urlconf():
     assert {"accounts:login", "customers:detail", "booking:manage", "appointment-detail", "media"} <= names
     assert {"public_api:bookings", "api-token", "settings:outbox_resend", "team:accept"} <= names
     assert len(CASES) > 150
+
+
+def test_the_snapshot_sees_every_kind_of_write(sides):
+    """What `Unchanged` relies on: a changed field, a swap between two rows, an insert and a delete show."""
+    a = sides.a
+    with schema_context(a.schema):
+        first, second = a.customer, a.other_customer
+        steps = [
+            lambda: Customer.objects.filter(pk=first.pk).update(notes="x"),
+            lambda: (
+                Customer.objects.filter(pk=first.pk).update(last_name=second.last_name),
+                Customer.objects.filter(pk=second.pk).update(last_name=first.last_name),
+            ),
+            lambda: Customer.objects.create(first_name="New", last_name=a.mark("Neu")),
+            lambda: Customer.objects.filter(pk=second.pk).delete(),
+        ]
+        for step in steps:
+            before = snapshot(a.schema)
+            step()
+            assert changed_tables(before, snapshot(a.schema))
+        assert not changed_tables(snapshot(a.schema), snapshot(a.schema))
 
 
 def test_every_url_parameter_is_known():

