@@ -33,6 +33,7 @@ def salon(*, capacity: int = 1, requires_room: bool = False, staff_count: int = 
     staff = [Resource.objects.create(kind="staff", name=f"Staff {n}") for n in range(1, staff_count + 1)]
     room = Resource.objects.create(kind="room", name="Raum 1")
     service.resources.set([*staff, room])
-    for weekday in range(6):
-        WeeklyHours.objects.create(weekday=weekday, start=time(9), end=time(18))
+    # One insert: thousands of tests build a salon, and the rows' signals (the availability version, the
+    # waitlist's nudge) already fired for the service and its resources.
+    WeeklyHours.objects.bulk_create(WeeklyHours(weekday=d, start=time(9), end=time(18)) for d in range(6))
     return service, staff, room
