@@ -12,16 +12,18 @@ from tests.conftest import make_signup, provision, unique_slug
 from .schema_inspection import fingerprint, user_schemas
 
 
-@pytest.fixture
-def reference_schema(committed_db):
-    """A schema built the default way: CREATE SCHEMA, then every migration."""
+@pytest.fixture(scope="module")
+def reference_schema(django_db_setup, django_db_blocker):
+    """A schema built the default way: CREATE SCHEMA, then every migration (once for the module: the tests
+    only compare other schemas with it)."""
     name = "ref_" + services.secrets.token_hex(4)
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE SCHEMA "{name}"')
-    call_command("migrate_schemas", schema_name=name, tenant=True, interactive=False, verbosity=0)
-    connection.set_schema_to_public()
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{name}"')
+        call_command("migrate_schemas", schema_name=name, tenant=True, interactive=False, verbosity=0)
+        connection.set_schema_to_public()
     yield name
-    with connection.cursor() as cursor:
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
@@ -32,12 +34,12 @@ def assert_no_orphans():
     assert schemas == rows
 
 
-def test_claimed_schema_is_identical_to_a_migrated_one(reference_schema, business_a):
+def test_claimed_schema_is_identical_to_a_migrated_one(committed_db, reference_schema, business_a):
     assert fingerprint(business_a.schema) == fingerprint(reference_schema)
     assert len(fingerprint(reference_schema)["migrations"]) > 10
 
 
-def test_spares_are_migrated_by_every_migrate_schemas_run(reference_schema):
+def test_spares_are_migrated_by_every_migrate_schemas_run(committed_db, reference_schema):
     spare = services.spare_schema_create()
     try:
         # Make the spare stale, as if it had been filled before the newest migrations existed.
