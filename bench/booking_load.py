@@ -5,12 +5,12 @@ workers on two cores, behind one trusted proxy), over the public API under /api/
 
     services (the form token) → availability (one day) → hold (a free slot) → booking (after 3.2 s)
 
-The pause before booking is a person filling in the form: a booking sent sooner than MIN_FILL_SECONDS after
-the form token is refused as a bot. Every round comes from a new client address (`X-Forwarded-For`, which
-gunicorn's NUM_PROXIES=1 trusts one deep, from 198.18.0.0/15, the benchmarking range; only ever sent to
-127.0.0.1) with its own e-mail address and no SMS consent, so the per-IP, per-phone and holds-per-IP limits
-count each round as the separate customer it stands for. A slot taken by another customer meanwhile is a
-409, reported with the other statuses.
+The pause before booking is a person filling in the form: a booking sent sooner than PUBLIC_FORM_MIN_SECONDS
+(3 s) after the form token is refused as a bot. Every round comes from a new client address
+(`X-Forwarded-For`, which gunicorn's NUM_PROXIES=1 trusts one deep, from 198.18.0.0/15, the benchmarking
+range; only ever sent to 127.0.0.1) with its own e-mail address and no SMS consent, so the per-IP,
+per-phone and holds-per-IP limits count each round as the separate customer it stands for. A slot taken
+by another customer meanwhile is a 409, reported with the other statuses.
 
 Prints one JSON line per measure: `booking_load_step` per step (requests, p50/p95/p99 ms, statuses),
 `booking_load` (requests/s, rounds, bookings, 5xx, double bookings found in SQL afterwards), and

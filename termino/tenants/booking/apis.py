@@ -12,6 +12,7 @@ import json
 import secrets
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils.crypto import salted_hmac
@@ -43,7 +44,6 @@ from .models import IdempotentRequest
 from .throttles import RequestRateLimitMixin, SmsRateLimitMixin, client_key, minutes
 
 FORM_TOKEN_SALT = "termino.booking.form"  # noqa: S105  (a signing namespace, not a secret)
-MIN_FILL_SECONDS = 3  # a person needs longer than this to fill in the form
 MAX_FORM_AGE = 2 * 60 * 60
 BOT_MESSAGE = _("Your booking could not be processed. Please reload the page and try again.")
 
@@ -112,6 +112,9 @@ class ServicesApi(PublicApi):
                 "business": serializers.DictField(),
                 "services": PublicServiceOutput(many=True),
                 "form_token": serializers.CharField(),
+                "form_min_seconds": serializers.FloatField(
+                    help_text="A booking sent sooner than this after the form token came is refused."
+                ),
             },
         )
     )
@@ -133,6 +136,7 @@ class ServicesApi(PublicApi):
                 },
                 "services": PublicServiceOutput(services_, many=True).data,
                 "form_token": form_token(),
+                "form_min_seconds": settings.PUBLIC_FORM_MIN_SECONDS,
             }
         )
 
@@ -258,7 +262,7 @@ class BookingInput(serializers.Serializer):
             age = form_token_age(attrs["form_token"])
         except (signing.BadSignature, ValueError) as exc:
             raise serializers.ValidationError({"form_token": [BOT_MESSAGE]}) from exc
-        if not MIN_FILL_SECONDS <= age <= MAX_FORM_AGE:
+        if not settings.PUBLIC_FORM_MIN_SECONDS <= age <= MAX_FORM_AGE:
             raise serializers.ValidationError({"form_token": [BOT_MESSAGE]})
         if attrs["sms_consent"]:
             # Premium-rate, shared-cost, satellite … numbers and other countries: SMS pumping's targets.

@@ -189,6 +189,17 @@ def test_bad_input_and_bots_get_400(shop, overrides, field):
         assert not Appointment.objects.exists() and not Customer.objects.exists()
 
 
+def test_the_form_time_a_person_needs_is_a_setting_the_page_is_told(shop, settings):
+    business, service, _ = shop
+    settings.PUBLIC_FORM_MIN_SECONDS = 5
+    answer = client_for(business.host).get("/api/public/v1/services/").json()
+    assert answer["form_min_seconds"] == 5
+    too_soon = book(business, booking_body(service, next_monday(), form_token=aged_form_token(4)))
+    assert too_soon.status_code == 400 and "form_token" in too_soon.json()
+    in_time = book(business, booking_body(service, next_monday(), form_token=aged_form_token(5.5)))
+    assert in_time.status_code == 201, in_time.content
+
+
 def test_too_many_open_bookings(shop):
     business, service, _ = shop
     with schema_context(business.schema):

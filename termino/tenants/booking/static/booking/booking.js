@@ -483,7 +483,9 @@
   // --- The booking page ----------------------------------------------------------------------------------
 
   var STEPS = ["service", "staff", "time", "details"];
-  var MIN_FORM_AGE_MS = 3300; // the server refuses forms sent sooner than 3 s after it handed out the token
+  // The server refuses forms sent sooner than `form_min_seconds` (services/) after it handed out the token;
+  // the page waits that long, and a little more for the clocks' difference.
+  var FORM_AGE_MARGIN_MS = 300;
 
   function BookingPage(root) {
     this.root = root;
@@ -493,7 +495,7 @@
     this.icsBase = root.getAttribute("data-ics") || "/book/ics/";
     this.liveRegion = $("[data-live]", root);
     this.state = { service: null, staff: null, slot: null, hold: null };
-    this.catalogue = null; // from services/: {services: {id: service}, formToken, tokenAt}
+    this.catalogue = null; // from services/: {services: {id: service}, formToken, tokenAt, minAgeMs}
     this.steps = {};
     var self = this;
     $$("[data-step]", root).forEach(function (section) { self.steps[section.getAttribute("data-step")] = section; });
@@ -521,7 +523,11 @@
       if (r.status !== 200) throw new Error("services " + r.status);
       var byId = {};
       (r.data.services || []).forEach(function (s) { byId[String(s.id)] = s; });
-      self.catalogue = { services: byId, formToken: r.data.form_token, tokenAt: Date.now() };
+      var minAge = typeof r.data.form_min_seconds === "number" ? r.data.form_min_seconds : 3;
+      self.catalogue = {
+        services: byId, formToken: r.data.form_token, tokenAt: Date.now(),
+        minAgeMs: minAge * 1000 + FORM_AGE_MARGIN_MS,
+      };
       // A service the page shows but the API no longer offers cannot be chosen.
       $$("[data-service]", self.root).forEach(function (card) {
         if (!byId[card.getAttribute("data-service")]) card.disabled = true;
@@ -981,7 +987,7 @@
       body.services = s.visit.map(function (id) { return { service: id }; });
     }
     var key = uuid();
-    var wait = Math.max(0, this.catalogue.tokenAt + MIN_FORM_AGE_MS - Date.now());
+    var wait = Math.max(0, this.catalogue.tokenAt + this.catalogue.minAgeMs - Date.now());
 
     function attempt(n) {
       return self.api.post(path, body, { "Idempotency-Key": key }).catch(function (err) {

@@ -43,8 +43,6 @@
 
   // --- Joining, on the booking page -----------------------------------------------------------------------
 
-  var MIN_FORM_AGE_MS = 3300; // the server refuses forms sent sooner than 3 s after it handed out the token
-
   function Join(root, booking) {
     this.root = root;
     this.booking = booking;
@@ -148,7 +146,8 @@
     var label = button.textContent;
     button.disabled = true;
     button.textContent = this.t("sending");
-    var wait = Math.max(0, MIN_FORM_AGE_MS - (Date.now() - (catalogue.tokenAt || 0)));
+    // The booking page's catalogue says how long the server wants the form to have been open.
+    var wait = Math.max(0, (catalogue.minAgeMs || 3300) - (Date.now() - (catalogue.tokenAt || 0)));
     new Promise(function (resolve) { setTimeout(resolve, wait); }).then(function () {
       return request(self.base, "POST", "waitlist/", values);
     }).then(function (r) {
