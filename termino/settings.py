@@ -371,10 +371,10 @@ PUBLIC_RATE_LIMITS = {
 # 0 turns the cache off.
 PUBLIC_AVAILABILITY_CACHE_SECONDS = env_int("PUBLIC_AVAILABILITY_CACHE_SECONDS", 30)
 PUBLIC_HOLDS_PER_IP = env_int("PUBLIC_HOLDS_PER_IP", 2)
+PUBLIC_HOLDS_PER_FORM = env_int("PUBLIC_HOLDS_PER_FORM", 1)
 # A booking (or waitlist) form sent back sooner than this after the page fetched it was not typed by a
 # person and is refused. The page learns the value from the services answer and waits it out itself.
 PUBLIC_FORM_MIN_SECONDS = float(env("PUBLIC_FORM_MIN_SECONDS", "3"))
-PUBLIC_HOLDS_PER_FORM = env_int("PUBLIC_HOLDS_PER_FORM", 1)
 # "Your data" requests from the booking page, per client IP and per e-mail address at one business.
 PRIVACY_REQUESTS_PER_HOUR = env_int("PRIVACY_REQUESTS_PER_HOUR", 5)
 # SMS a business sends per local day at most, unless it set its own number (Settings → Booking rules, up

@@ -507,12 +507,10 @@ def wall_minute(moment: time, *, end: bool = False) -> int:
 @functools.cache  # the property test asks for the same day's minutes once per minute of every slot
 def local_minutes(intervals, weekday: int) -> frozenset[int]:
     return frozenset(
-        {
-            m
-            for w in intervals
-            if w.weekday == weekday
-            for m in range(wall_minute(w.start), wall_minute(w.end, end=True))
-        }
+        m
+        for w in intervals
+        if w.weekday == weekday
+        for m in range(wall_minute(w.start), wall_minute(w.end, end=True))
     )
 
 

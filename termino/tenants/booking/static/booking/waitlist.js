@@ -146,8 +146,9 @@
     var label = button.textContent;
     button.disabled = true;
     button.textContent = this.t("sending");
-    // The booking page's catalogue says how long the server wants the form to have been open.
-    var wait = Math.max(0, (catalogue.minAgeMs || 3300) - (Date.now() - (catalogue.tokenAt || 0)));
+    // The booking page's catalogue says how long the server wants the form to have been open (without a
+    // catalogue there is no form token either, and nothing to wait for).
+    var wait = Math.max(0, (catalogue.minAgeMs || 0) - (Date.now() - (catalogue.tokenAt || 0)));
     new Promise(function (resolve) { setTimeout(resolve, wait); }).then(function () {
       return request(self.base, "POST", "waitlist/", values);
     }).then(function (r) {
