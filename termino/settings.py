@@ -126,6 +126,7 @@ MIDDLEWARE = [
     # 4xx here, with the headers above, before the routing looks the host up and views query with the path.
     "termino.shared.guard.middleware.RequestGuardMiddleware",
     "termino.platform.tenancy.middleware.TenantRoutingMiddleware",
+    "termino.shared.request_memo.RequestMemoMiddleware",  # reads a request repeats, made once
     "termino.platform.accesslog.middleware.AccessLogMiddleware",  # to Redis, never the database
     "termino.shared.middleware.TenantTimezoneMiddleware",
     "termino.tenants.booking.framing.PublicApiCorsMiddleware",

@@ -19,9 +19,12 @@ from django.conf import settings
 from django.core.cache import caches
 from django_tenants.utils import schema_context
 
+from termino.shared import request_memo
 from termino.shared.urls import site_url
 
 from .models import Domain, Tenant
+
+request_memo.forget_on_change("tenancy.primary_domain", Domain)
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +180,13 @@ def hosts_of(tenant: Tenant) -> list[str]:
 
 def primary_url(tenant: Tenant, path: str = "/") -> str:
     """Absolute link into a business, built from its Domain row, never from a request's Host header."""
-    domain = (
-        Domain.objects.filter(tenant_id=tenant.pk, is_primary=True).values_list("domain", flat=True).first()
+    domain = request_memo.remembered(  # a booking's answer and its messages each link to the business
+        f"tenancy.primary_domain:{tenant.pk}",
+        lambda: (
+            Domain.objects.filter(tenant_id=tenant.pk, is_primary=True)
+            .values_list("domain", flat=True)
+            .first()
+        ),
     )
     if domain is None:
         raise ValueError(f"{tenant} has no primary domain")

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from termino.shared import request_memo
 from termino.shared.phones import SMS_DEFAULT_REGIONS
 
 # Countries whose mobile numbers may get SMS: two-letter codes separated by spaces ("DE AT CH").
@@ -101,8 +102,8 @@ class BusinessSettings(models.Model):
 
     @classmethod
     def current(cls) -> "BusinessSettings":
-        settings, _created = cls.objects.get_or_create(id=1)
-        return settings
+        # Read once per request (a booking asks in its view, its service and its team notice).
+        return request_memo.remembered("business.settings", lambda: cls.objects.get_or_create(id=1)[0])
 
     @property
     def reminder_leads(self) -> list[int]:
@@ -123,3 +124,6 @@ class BusinessSettings(models.Model):
     @property
     def origins(self) -> list[str]:
         return [line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()]
+
+
+request_memo.forget_on_change("business.settings", BusinessSettings)

@@ -13,13 +13,15 @@ from functools import partial
 
 from django.db import connection, transaction
 
-from termino.shared import timeutils
+from termino.shared import request_memo, timeutils
 from termino.tenants.crm import events as crm_events
 from termino.tenants.scheduling import events as scheduling_events
 
 from . import payloads
 from .due import deliveries_due
 from .models import Delivery, Endpoint, EventType
+
+request_memo.forget_on_change("webhooks.endpoints", Endpoint)
 
 APPOINTMENT_EVENTS = {
     scheduling_events.CREATED: EventType.APPOINTMENT_CREATED,
@@ -52,7 +54,9 @@ def kick_after_commit() -> None:
 
 def deliveries_record(*, event: str, subject: str, data: dict) -> list[Delivery]:
     """A delivery of `event` for every active endpoint that wants it (inside the change's transaction)."""
-    endpoints = list(Endpoint.objects.filter(active=True, events__contains=[event]))
+    # Read once per request: a booking records a customer event and an appointment event.
+    active = request_memo.remembered("webhooks.endpoints", lambda: list(Endpoint.objects.filter(active=True)))
+    endpoints = [endpoint for endpoint in active if event in endpoint.events]
     if not endpoints:
         return []
     now = timeutils.now()

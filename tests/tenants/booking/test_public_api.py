@@ -342,3 +342,39 @@ def test_the_cache_is_the_business_own(shop, business_b):
     # Business B has no such service: the same question at B's address is B's own answer.
     answer = client_for(business_b.host).get(path)
     assert answer.status_code == 400 and "service" in answer.json()
+
+
+def test_a_booking_reads_the_settings_the_endpoints_and_the_domain_once(shop):
+    """The view, the service and the team notice all ask for the settings, the customer's and the
+    appointment's events for the webhook endpoints, the answer and the messages for the domain: one read
+    each per request (termino/shared/request_memo.py), and each event still reaches its endpoint."""
+    from termino.tenants.webhooks.models import Delivery, Endpoint
+
+    business, service, staff = shop
+    with schema_context(business.schema):
+        Endpoint.objects.create(
+            url="https://hooks.example/customers", events=["customer.created"], secret="s" * 32
+        )
+        Endpoint.objects.create(
+            url="https://hooks.example/bookings", events=["appointment.created"], secret="t" * 32
+        )
+    with CaptureQueriesContext(connection) as queries:
+        answer = book(business, booking_body(service, next_monday(), resource=staff[0].pk))
+    assert answer.status_code == 201, answer.content
+    sent = [q["sql"] or "" for q in queries]
+
+    def reads(table):
+        return [q for q in sent if q.startswith("SELECT") and f'FROM "{table}"' in q]
+
+    assert len(reads("business_businesssettings")) == 1
+    assert len(reads("webhooks_endpoint")) == 1
+    # (the routing's own look-up of the host reads whole Domain rows; the links read only the name)
+    assert (
+        len([q for q in reads("tenancy_domain") if q.startswith('SELECT "tenancy_domain"."domain" AS')]) == 1
+    )
+    with schema_context(business.schema):
+        delivered = sorted(Delivery.objects.values_list("event", "endpoint__url"))
+    assert delivered == [
+        ("appointment.created", "https://hooks.example/bookings"),
+        ("customer.created", "https://hooks.example/customers"),
+    ]
