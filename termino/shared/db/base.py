@@ -26,12 +26,14 @@ from psycopg.pq import TransactionStatus
 from .cursors import SchemaLocalCursor
 from .introspection import SchemaIntrospection, SchemaLocalIntrospection
 from .operations import DatabaseOperations
+from .schema import DatabaseSchemaEditor
 
 POOL_MODES = ("session", "transaction")
 
 
 class DatabaseWrapper(TenantDatabaseWrapper):
     ops_class = DatabaseOperations
+    SchemaEditorClass = DatabaseSchemaEditor
 
     def __init__(self, settings_dict, alias=DEFAULT_DB_ALIAS):
         mode = settings_dict.get("POOL_MODE") or getattr(settings, "DATABASE_POOL_MODE", "session")
