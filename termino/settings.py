@@ -233,6 +233,11 @@ ROUTING_LOCAL_SECONDS = float(env("ROUTING_LOCAL_SECONDS", "0.25"))
 API_TOKEN_LOCAL_SECONDS = float(env("API_TOKEN_LOCAL_SECONDS", "0.25"))
 # ... and reads a remembered token again after this long even when nothing said it changed.
 API_TOKEN_MEMORY_SECONDS = float(env("API_TOKEN_MEMORY_SECONDS", "30"))
+# Likewise the operator and sub-processors the booking pages' notices list: the platform cache's legal
+# version is checked at most this often, and what was read is read again after the second time at the latest
+# (termino/platform/legal/facts_memory.py).
+LEGAL_LOCAL_SECONDS = float(env("LEGAL_LOCAL_SECONDS", "0.25"))
+LEGAL_MEMORY_SECONDS = float(env("LEGAL_MEMORY_SECONDS", "60"))
 
 # --- Auth, sessions, cookies -------------------------------------------------------------------------
 # Django's rules, with messages that read well in German ("ähnelt zu sehr Ihrem Benutzernamen").

@@ -19,6 +19,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import translation
 
+from termino.platform.legal import facts_memory
 from termino.platform.tenancy import routing, services
 from termino.platform.tenancy.models import Tenant, TenantStatus
 from termino.tenants.accounts import token_memory
@@ -197,6 +198,7 @@ def _clean_state():
         caches[alias].clear()
     routing.forget_local_hosts()
     token_memory.forget_all_here()
+    facts_memory.forget_here()
     # An embedded Celery worker (celery.contrib.testing) marks the process as a worker, whose tasks may not
     # wait for results; a worker started by an earlier test must not turn this test's `.get()` into an error.
     _set_task_join_will_block(False)

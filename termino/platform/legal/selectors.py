@@ -6,7 +6,7 @@ from django.db.models import Count, OuterRef, Subquery
 
 from termino.shared.documents import Document
 
-from . import content
+from . import content, facts_memory
 from .models import DocumentKind, DocumentVersion, DpaAcceptance, Operator, SubProcessor, SubProcessorChange
 
 
@@ -100,8 +100,12 @@ class ProcessorFacts:
 
 
 def processor_facts(today, *, customer_data_only: bool = True) -> ProcessorFacts:
-    return ProcessorFacts(
-        Operator.current(), content._in_effect(today, customer_data_only=customer_data_only)
+    """Read once per change in each process, outside transactions (facts_memory.py)."""
+    return facts_memory.remembered(
+        (today, customer_data_only),
+        lambda: ProcessorFacts(
+            Operator.current(), content._in_effect(today, customer_data_only=customer_data_only)
+        ),
     )
 
 

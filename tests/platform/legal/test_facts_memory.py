@@ -1,0 +1,90 @@
+"""The operator and sub-processors a process remembers: read once per change, never inside a transaction,
+never longer than the platform says nothing changed (termino/platform/legal/facts_memory.py)."""
+
+from datetime import date
+
+import pytest
+from django.core.cache import caches
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from termino.platform.legal import facts_memory, selectors, services
+from termino.platform.legal.models import Operator
+from tests.conftest import client_for
+from tests.platform.staffadmin.conftest import make_staff
+
+DAY = date(2026, 12, 7)
+
+
+def read():
+    """The facts, and how many statements reading them sent."""
+    with CaptureQueriesContext(connection) as queries:
+        facts = selectors.processor_facts(DAY)
+    return facts, len([q for q in queries if "legal_" in (q["sql"] or "")])
+
+
+@pytest.fixture
+def operator_name(committed_db):
+    """The operator's name, put back afterwards (these tests commit)."""
+    before = Operator.current().name
+    yield before
+    Operator.objects.filter(pk=1).update(name=before)
+    facts_memory.forget_here()
+
+
+def test_read_once_then_again_after_a_change_made_here(operator_name, settings):
+    settings.LEGAL_LOCAL_SECONDS = 0  # every read asks Redis for the version
+    first, statements = read()
+    assert statements == 2
+    again, statements = read()
+    assert statements == 0 and again == first
+
+    services.operator_update(staff=make_staff(), data={"name": "Neue Betreiber GmbH"})
+    changed, statements = read()
+    assert statements == 2 and changed.operator.name == "Neue Betreiber GmbH"
+
+
+def test_a_change_another_process_committed_is_seen_once_announced(operator_name, settings):
+    settings.LEGAL_LOCAL_SECONDS = 0
+    read()
+    Operator.objects.filter(pk=1).update(name="Andere GmbH")  # another process: no signal here
+    assert read()[0].operator.name == operator_name  # not announced yet
+    caches["platform"].set(facts_memory.VERSION_KEY, "what-its-commit-wrote", timeout=None)
+    assert read()[0].operator.name == "Andere GmbH"
+
+
+def test_what_bypassed_the_announcement_is_read_again_after_the_memory_time(operator_name, settings):
+    read()
+    Operator.objects.filter(pk=1).update(name="Still GmbH")
+    settings.LEGAL_MEMORY_SECONDS = 0
+    facts, statements = read()
+    assert statements == 2 and facts.operator.name == "Still GmbH"
+
+
+def test_inside_a_transaction_nothing_is_remembered_or_reused(operator_name):
+    read()
+    with transaction.atomic():
+        assert read()[1] == 2
+        operator = Operator.objects.select_for_update().get(pk=1)
+        operator.name = "Vorläufig GmbH"
+        operator.save()
+        assert read()[0].operator.name == "Vorläufig GmbH"
+        transaction.set_rollback(True)
+    facts, statements = read()
+    assert facts.operator.name == operator_name and statements == 2
+
+
+def test_the_booking_pages_services_answer_reads_them_once(committed_db, business_a):
+    client = client_for(business_a.host)
+
+    def legal_statements():
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get("/api/public/v1/services/")
+        assert answer.status_code == 200
+        return answer.json()["business"]["privacy_policy_version"], [
+            q for q in queries if '"legal_' in (q["sql"] or "")
+        ]
+
+    version, first = legal_statements()
+    same, second = legal_statements()
+    assert len(first) == 2 and second == [] and same == version
