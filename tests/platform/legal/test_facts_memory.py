@@ -8,10 +8,9 @@ from django.core.cache import caches
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from termino.platform.legal import facts_memory, selectors, services
-from termino.platform.legal.models import Operator
+from termino.platform.legal import facts_memory, selectors
+from termino.platform.legal.models import Category, Operator, SubProcessor
 from tests.conftest import client_for
-from tests.platform.staffadmin.conftest import make_staff
 
 DAY = date(2026, 12, 7)
 
@@ -39,9 +38,20 @@ def test_read_once_then_again_after_a_change_made_here(operator_name, settings):
     again, statements = read()
     assert statements == 0 and again == first
 
-    services.operator_update(staff=make_staff(), data={"name": "Neue Betreiber GmbH"})
+    operator = Operator.current()
+    operator.name = "Neue Betreiber GmbH"
+    operator.save()  # as the staff admin's Legal texts page does
     changed, statements = read()
     assert statements == 2 and changed.operator.name == "Neue Betreiber GmbH"
+
+    provider = SubProcessor.objects.create(
+        name="Mailhaus AG", category=Category.EMAIL, purpose="E-Mails", location="EU", active_from=DAY
+    )
+    try:
+        assert provider in read()[0].providers
+    finally:
+        provider.delete()
+    assert provider.name not in [p.name for p in read()[0].providers]
 
 
 def test_a_change_another_process_committed_is_seen_once_announced(operator_name, settings):
