@@ -19,8 +19,10 @@ import time
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.signals import post_delete, post_save
+
+from termino.shared.db.commit import after_commit_once
 
 from .models import Operator, SubProcessor
 
@@ -40,8 +42,15 @@ class _Memory:
 _memory = _Memory()
 
 
-def _current_version():
-    return caches["platform"].get(VERSION_KEY, "")
+def _current_version() -> str:
+    cache = caches["platform"]
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # A random first version: after Redis lost its data (and perhaps an announcement with it), no
+        # process's memory matches it by chance.
+        cache.add(VERSION_KEY, secrets.token_hex(8), timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
 
 
 def remembered(key, load):
@@ -88,7 +97,7 @@ def _announce() -> None:
 def _changed(**_kwargs) -> None:
     forget_here()
     # Only once committed: a process that read the old rows before would otherwise keep them.
-    transaction.on_commit(_announce, robust=True)
+    after_commit_once("legal-facts", _announce)
 
 
 for _model in (Operator, SubProcessor):

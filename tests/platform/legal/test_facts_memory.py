@@ -98,3 +98,13 @@ def test_the_booking_pages_services_answer_reads_them_once(committed_db, busines
     version, first = legal_statements()
     same, second = legal_statements()
     assert len(first) == 2 and second == [] and same == version
+
+
+def test_after_redis_lost_its_data_nothing_remembered_is_trusted(operator_name, settings):
+    """An announcement lost with Redis's data must not leave a process trusting what it read before."""
+    settings.LEGAL_LOCAL_SECONDS = 0
+    read()
+    Operator.objects.filter(pk=1).update(name="Nach dem Neustart GmbH")  # announced, then lost:
+    caches["platform"].delete(facts_memory.VERSION_KEY)
+    facts, statements = read()
+    assert statements == 2 and facts.operator.name == "Nach dem Neustart GmbH"
