@@ -33,7 +33,8 @@ def remembered(key: str, load: Callable[[], T]) -> T:
         return load()
     slot = (connection.schema_name, key)
     value = memo.get(slot, _MISSING)
-    if value is _DIRTY:
+    family = key.partition(":")[0]  # "tenancy.primary_domain:7" was written if any primary domain was
+    if value is _DIRTY or (family != key and memo.get((connection.schema_name, family)) is _DIRTY):
         return load()
     if value is _MISSING:
         value = memo[slot] = load()

@@ -89,3 +89,26 @@ def test_the_next_request_sees_what_another_process_changed(business_a):
         BusinessSettings.objects.filter(id=1).update(max_open_bookings=first + 1)  # no signal, as elsewhere
         second, reads = in_a_request(lambda: BusinessSettings.current().max_open_bookings)
     assert second == first + 1 and len(reads) == 1
+
+
+def test_a_write_before_the_first_read_of_a_keyed_family_is_never_remembered(business_a):
+    """`tenancy.primary_domain:<business>`: a Domain written, read, then rolled back is read again."""
+    from termino.platform.tenancy.models import Domain
+    from termino.platform.tenancy.routing import primary_url
+
+    tenant = business_a.tenant
+
+    def view():
+        try:
+            with transaction.atomic():
+                domain = Domain.objects.get(tenant=tenant, is_primary=True)
+                domain.domain = "renamed.localhost"
+                domain.save()
+                during = primary_url(tenant)
+                raise RuntimeError("the rename fails later on")
+        except RuntimeError:
+            pass
+        return during, primary_url(tenant)
+
+    (during, after), _reads = in_a_request(view)
+    assert "renamed.localhost" in during and after == primary_url(tenant) and "renamed" not in after
