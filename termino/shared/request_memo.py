@@ -33,8 +33,8 @@ def remembered(key: str, load: Callable[[], T]) -> T:
         return load()
     slot = (connection.schema_name, key)
     value = memo.get(slot, _MISSING)
-    family = key.partition(":")[0]  # "tenancy.primary_domain:7" was written if any primary domain was
-    if value is _DIRTY or (family != key and memo.get((connection.schema_name, family)) is _DIRTY):
+    # Written in this request, in whatever schema: "tenancy.primary_domain:7" once any primary domain was.
+    if value is _DIRTY or memo.get((None, key.partition(":")[0])) is _DIRTY:
         return load()
     if value is _MISSING:
         value = memo[slot] = load()
@@ -48,9 +48,9 @@ def forget(key: str) -> None:
     memo = _memo.get()
     if memo is None:
         return
-    memo[(connection.schema_name, key)] = _DIRTY
+    memo[(None, key)] = _DIRTY  # also for reads not made yet, in any schema
     for slot in list(memo):
-        if slot[1] == key or slot[1].startswith(f"{key}:"):
+        if slot[0] is not None and (slot[1] == key or slot[1].startswith(f"{key}:")):
             memo[slot] = _DIRTY
 
 
