@@ -13,7 +13,6 @@ would see and could roll back, and a booking's consent records the version it re
 """
 
 import logging
-import secrets
 import threading
 import time
 
@@ -22,6 +21,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
 
+from termino.shared import cache_version
 from termino.shared.db.commit import after_commit_once
 
 from .models import Operator, SubProcessor
@@ -42,17 +42,6 @@ class _Memory:
 _memory = _Memory()
 
 
-def _current_version() -> str:
-    cache = caches["platform"]
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # A random first version: after Redis lost its data (and perhaps an announcement with it), no
-        # process's memory matches it by chance.
-        cache.add(VERSION_KEY, secrets.token_hex(8), timeout=None)
-        version = cache.get(VERSION_KEY)
-    return version
-
-
 def remembered(key, load):
     """`load()` for `key` (a day, and which providers), or what this process read for it since the last
     change."""
@@ -62,7 +51,7 @@ def remembered(key, load):
     with _memory.lock:
         if now - _memory.checked_at >= settings.LEGAL_LOCAL_SECONDS:
             try:
-                version = _current_version()
+                version = cache_version.read(caches["platform"], VERSION_KEY)
             except Exception:  # Redis away: read the database each time rather than trust blindly
                 logger.warning("platform cache unavailable, reading the legal facts", exc_info=True)
                 _memory.clear()
@@ -89,7 +78,7 @@ def forget_here() -> None:
 
 def _announce() -> None:
     try:
-        caches["platform"].set(VERSION_KEY, secrets.token_hex(8), timeout=None)
+        cache_version.move(caches["platform"], VERSION_KEY)
     except Exception:  # every process reads again after LEGAL_MEMORY_SECONDS anyway
         logger.warning("platform cache unavailable, legal change not announced", exc_info=True)
 

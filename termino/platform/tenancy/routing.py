@@ -11,7 +11,6 @@ names cannot turn into a flood of queries, and the dictionary is bounded.
 """
 
 import logging
-import secrets
 import threading
 import time
 
@@ -19,7 +18,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django_tenants.utils import schema_context
 
-from termino.shared import request_memo
+from termino.shared import cache_version, request_memo
 from termino.shared.urls import site_url
 
 from .models import Domain, Tenant
@@ -49,7 +48,7 @@ class _LocalHosts:
         if now - self.checked_at < settings.ROUTING_LOCAL_SECONDS:
             return True
         try:
-            version = caches["platform"].get(VERSION_KEY, 0)
+            version = cache_version.read(caches["platform"], VERSION_KEY)
         except Exception:
             self.clear()
             return False
@@ -160,11 +159,7 @@ def forget_hosts(hosts) -> None:
     try:
         cache = caches["platform"]
         cache.delete_many(keys)
-        try:
-            cache.incr(VERSION_KEY)
-        except ValueError:  # not set yet, or Redis lost its data
-            # A random start: restarting at 1 could meet a dictionary filled under 1 before the loss.
-            cache.add(VERSION_KEY, secrets.randbits(62), timeout=None) or cache.incr(VERSION_KEY)
+        cache_version.move(cache, VERSION_KEY)
     except Exception:
         # A stale entry would outlive the change: say so loudly, routing data must not drift silently.
         logger.error("could not invalidate routing cache for %s", keys, exc_info=True)

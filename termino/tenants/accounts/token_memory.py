@@ -13,7 +13,6 @@ API_TOKEN_MEMORY_SECONDS, when it is read again.
 """
 
 import contextlib
-import secrets
 import time
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
 
+from termino.shared import cache_version
 from termino.shared.db.commit import after_commit_once
 
 KEY = "auth-version"
@@ -48,10 +48,7 @@ def _fresh(schema: str) -> _Business | None:
     if memory is not None and now - memory.checked_at < settings.API_TOKEN_LOCAL_SECONDS:
         return memory
     try:
-        version = cache.get(KEY)
-        if version is None:
-            cache.add(KEY, _start(), timeout=None)
-            version = cache.get(KEY)
+        version = cache_version.read(cache, KEY)
     except Exception:
         version = None
     if version is None:  # Redis away (the degrading cache answers None): trust nothing
@@ -65,12 +62,6 @@ def _fresh(schema: str) -> _Business | None:
         _businesses[schema] = memory
     memory.checked_at = now
     return memory
-
-
-def _start() -> int:
-    """A random first version: after Redis lost its data, no process's dictionary matches it by chance (a
-    restart at 1 could meet a dictionary filled under 1 before a revocation that Redis then forgot)."""
-    return secrets.randbits(62)
 
 
 def recall(token_hash: str) -> tuple | None:
@@ -112,10 +103,7 @@ def forget() -> None:
     def move():
         _businesses.pop(schema, None)
         with contextlib.suppress(Exception):  # Redis away: nothing is trusted until it is back
-            try:
-                cache.incr(KEY)
-            except ValueError:  # gone (never read, or Redis lost its data): start where no process was
-                cache.add(KEY, _start(), timeout=None)
+            cache_version.move(cache, KEY)
 
     move()
     if connection.in_atomic_block:

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from termino.platform.legal import facts_memory, selectors
 from termino.platform.legal.models import Category, Operator, SubProcessor
+from termino.shared import cache_version
 from tests.conftest import client_for
 
 DAY = date(2026, 12, 7)
@@ -59,7 +60,7 @@ def test_a_change_another_process_committed_is_seen_once_announced(operator_name
     read()
     Operator.objects.filter(pk=1).update(name="Andere GmbH")  # another process: no signal here
     assert read()[0].operator.name == operator_name  # not announced yet
-    caches["platform"].set(facts_memory.VERSION_KEY, "what-its-commit-wrote", timeout=None)
+    cache_version.move(caches["platform"], facts_memory.VERSION_KEY)  # what its commit does
     assert read()[0].operator.name == "Andere GmbH"
 
 

@@ -197,3 +197,19 @@ def test_a_change_after_redis_lost_its_data_still_reaches_every_process(business
     routing._local.entries.update(local)
     assert platform.get(routing.VERSION_KEY) != filled_under
     assert routing.tenant_for_host(business_a.host).status == TenantStatus.SUSPENDED
+
+
+def test_a_dictionary_filled_before_any_change_is_not_trusted_after_redis_lost_its_data(business_a, settings):
+    """The version did not exist when this process filled its dictionary; another process's change was
+    announced, and Redis lost its data before this process looked. The version it finds then is a new
+    random one, not the "no version" it filled the dictionary under."""
+    settings.ROUTING_LOCAL_SECONDS = 0
+    platform = caches["platform"]
+    platform.delete(routing.VERSION_KEY)
+    assert routing.tenant_for_host(business_a.host).status == TenantStatus.TRIAL  # filled
+    Tenant.objects.filter(pk=business_a.tenant.pk).update(status=TenantStatus.SUSPENDED)
+    local = routing._local.entries.copy()
+    routing.forget_hosts([business_a.host])  # another process announces its change ...
+    routing._local.entries.update(local)
+    platform.clear()  # ... and Redis restarts without its data before this process checked
+    assert routing.tenant_for_host(business_a.host).status == TenantStatus.SUSPENDED
