@@ -121,3 +121,78 @@ def gunicorn(workers: int = 2, config: bool = False, **env: str):
     finally:
         server.terminate()
         server.wait(10)
+
+
+NGINX_HASHING = """\
+{user}worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 512; }}
+http {{
+{temp_paths}
+  access_log off;
+  upstream web {{
+    hash $host consistent;
+{servers}
+    keepalive 16;
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://web;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $http_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
+    }}
+  }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def host_hashing_proxy(ports: list[int]):
+    """nginx in front of `ports`, sending each Host to the same one (`hash $host consistent`), as the
+    ingress does with the chart's ingress.hostAffinity; yields nginx's port. It passes the client's
+    X-Forwarded-* through unchanged, so the app sees what one proxy in front of it would tell."""
+    import pwd
+    import tempfile
+
+    from termino.devserver.tools import tool
+
+    binary, env = tool("nginx")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with tempfile.TemporaryDirectory(prefix="termino-bench-nginx-") as tmp:
+        kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        for kind in kinds:
+            os.mkdir(f"{tmp}/{kind}")
+        conf = Path(tmp) / "nginx.conf"
+        conf.write_text(
+            NGINX_HASHING.format(
+                # Started by root, nginx's worker would switch to `nobody`, who cannot use the directory.
+                user=f"user {pwd.getpwuid(os.getuid()).pw_name};\n" if os.geteuid() == 0 else "",
+                tmp=tmp,
+                port=port,
+                servers="\n".join(f"    server 127.0.0.1:{p};" for p in ports),
+                temp_paths="\n".join(f"  {kind}_temp_path {tmp}/{kind};" for kind in kinds),
+            )
+        )
+        server = subprocess.Popen(
+            [binary, "-p", tmp, "-c", str(conf), "-g", "daemon off;"], env=env, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                with socket.socket() as probe:
+                    if probe.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"nginx did not listen on port {port}")
+                time.sleep(0.05)
+            yield port
+        finally:
+            server.terminate()
+            server.wait(10)

@@ -3,23 +3,27 @@
 One business is provisioned for real and given what a small salon has (a service bookable online, three
 staff members with working hours, a few weeks of appointments, an API token); its schema is dumped and
 replayed under new names (bench/catalog.py, as bench/migrations.py does) and each copy registered as a
-business with its own host. At N = 10, 1,000 and 10,000 businesses the same gunicorn as in production
-(deploy/gunicorn.conf.py: gthread workers, max_requests recycling, CONN_MAX_AGE connections) serves
-`REQUESTS` requests per endpoint, each to a business drawn at random from all N, so every worker's
-connection touches many schemas, as it does in production:
+business with its own host. At N = 10, 1,000 and 10,000 businesses the deployment of the Helm chart, on two
+cores: two web pods of one worker each (gunicorn with deploy/gunicorn.conf.py and the production
+settings), behind an nginx that sends each host to the same pod (`hash $host consistent`, what
+ingress.hostAffinity asks of ingress-nginx), serves `REQUESTS` requests per endpoint, each to a business
+drawn at random from all N. Each pod's connection thus serves about N/2 businesses, and keeps their catalog
+entries while it lives: CONN_MAX_AGE (600 s by default) and CONN_MAX_SCHEMAS, which the bench sets to N so
+that a connection keeps every business of its pod (the memory that costs is printed after the 1,000 and
+10,000 rounds; docs/scaling.md sizes it). The endpoints:
 
 - `booking_page`: GET /book/ (HTML, anonymous);
 - `public_availability`: GET /api/public/v1/availability/ for one day (the answer cache switched off, so
   each request computes: with it on, a run at N = 10 would measure cache hits and one at 10,000 misses);
 - `staff_api`: GET /api/v1/appointments/ for one week with an API token.
 
-Before measuring at N > 10 every business is visited once on each endpoint (`visit_each`): a server that has
-served its businesses for a while holds their pages in memory as far as memory allows, where one measured
-right after the copying has to read nearly every business's pages from disk first. The measure then shows
-what stays: each request still reaches a business its worker's connection has (nearly always) not seen.
+Before measuring at N > 10 every business is visited once on each endpoint (`visit_each`), as on a server
+that has been up for a while: its memory holds their pages as far as memory allows, and its connections
+the catalog entries of the businesses they served. The requests before that visit, to businesses no
+connection has seen and whose pages may still be on disk, are measured too and printed beside.
 
 Prints `tenant_scale` per N and endpoint (p50/p95 ms), `tenant_scale_memory` (RSS of each web worker
-after the N = 1,000 round, i.e. after touching ~1,000 businesses, and the PostgreSQL backends'), and
+after the 1,000 and 10,000 rounds, and of the PostgreSQL backends serving them), and
 `tenant_scale` with `p50_ratio_10000_vs_10`, the worst of the three endpoints, beside the size of the database
 and its catalog and the machine's memory.
 `.venv/bin/python bench/tenant_scale.py [--sizes 10,1000,10000] [--requests 400]`
@@ -37,12 +41,21 @@ from datetime import timedelta
 
 import catalog
 import psutil
-from _harness import PROXY_HEADERS, bench_signup, emit, gunicorn, log, percentile, setup_django
+from _harness import (
+    PROXY_HEADERS,
+    bench_signup,
+    emit,
+    gunicorn,
+    host_hashing_proxy,
+    log,
+    percentile,
+    setup_django,
+)
 
 REQUESTS = 400
 ROUND = 25  # requests per endpoint and host set before the next set's turn
 SIZES = (10, 1_000, 10_000)
-WORKERS = 2  # one per core; each keeps one database connection
+PODS = 2  # web pods of one gunicorn worker each, one per core; each worker keeps one database connection
 CLONE_CONNECTIONS = 2  # the machine has two cores
 
 
@@ -159,7 +172,7 @@ def visit_each(port: int, hosts: list[str], data: dict) -> None:
                 conn.close()
                 assert response.status == 200, (path, host, response.status, body[:300])
 
-    threads = [threading.Thread(target=client, args=(hosts[i::WORKERS], i)) for i in range(WORKERS)]
+    threads = [threading.Thread(target=client, args=(hosts[i::PODS], i)) for i in range(PODS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -200,12 +213,13 @@ def measure(port: int, host_sets: dict[str, list[str]], data: dict, rng: random.
     return results
 
 
-def workers_rss_mb(port: int) -> list[float]:
+def workers_rss_mb(ports: list[int]) -> list[float]:
+    sizes = []
     for proc in psutil.process_iter(["cmdline"]):
         cmdline = proc.info["cmdline"] or []
-        if "gunicorn" in " ".join(cmdline) and f"127.0.0.1:{port}" in cmdline:
-            return sorted(round(child.memory_info().rss / 2**20, 1) for child in proc.children())
-    return []
+        if "gunicorn" in " ".join(cmdline) and any(f"127.0.0.1:{port}" in cmdline for port in ports):
+            sizes += [round(child.memory_info().rss / 2**20, 1) for child in proc.children()]
+    return sorted(sizes)
 
 
 def backends_rss_mb(url: str) -> list[float]:
@@ -255,8 +269,10 @@ def main(sizes: tuple[int, ...]) -> None:
         # 10 of them (what a server with 10 businesses serves), so the ratio is not the machine's noise.
         host_sets = {"all": hosts, "ten": hosts[:10]} if size > 10 else {"all": hosts}
         log(f"measuring at {size} businesses ...")
-        env = {"PUBLIC_AVAILABILITY_CACHE_SECONDS": "0", "WEB_CONCURRENCY": str(WORKERS)}
-        with gunicorn(workers=WORKERS, config=True, **env) as port:
+        env = {"PUBLIC_AVAILABILITY_CACHE_SECONDS": "0", "CONN_MAX_SCHEMAS": str(size)}
+        with contextlib.ExitStack() as pods:
+            web = [pods.enter_context(gunicorn(workers=1, config=True, **env)) for _ in range(PODS)]
+            port = pods.enter_context(host_hashing_proxy(web))
             measure(port, {"warm-up": hosts[:10]}, data, random.Random(1))  # imports, first connections
             results = {}
             if size > 10:
@@ -267,14 +283,14 @@ def main(sizes: tuple[int, ...]) -> None:
                 visit_each(port, hosts, data)
                 log(f"  in {time.perf_counter() - started:.0f} s")
             results.update(measure(port, host_sets, data, rng))
-            if size == 1_000:
+            if size >= 1_000:
                 emit(
                     bench="tenant_scale_memory",
                     businesses=size,
-                    web_worker_rss_mb=workers_rss_mb(port),
+                    web_worker_rss_mb=workers_rss_mb(web),
                     db_backend_rss_mb=backends_rss_mb(url),
-                    note="after requests spread over 1,000 businesses; workers recycle after max_requests "
-                    "(deploy/gunicorn.conf.py), connections after CONN_MAX_AGE",
+                    note=f"after requests spread over {size:,} businesses, {PODS} web pods of one worker "
+                    f"with hosts hashed onto them: each worker's connection served about {size // PODS:,}",
                 )
         for (label, endpoint), seconds in results.items():
             ms = [s * 1000 for s in seconds]
@@ -304,6 +320,7 @@ def main(sizes: tuple[int, ...]) -> None:
         per_endpoint=same_run,
         separate_runs=separate,
         before_the_visit=first,
+        web=f"{PODS} pods of one gunicorn worker, hosts hashed onto them; CONN_MAX_SCHEMAS = businesses",
         **_database_size(url),
         # Whether the database fits in memory decides most of the ratio: a request to a business whose
         # pages the OS no longer caches reads them from disk (docs/scaling.md, point 3).

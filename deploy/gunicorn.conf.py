@@ -40,10 +40,11 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 # Longer than the proxy keeps idle upstream connections (nginx: 60 s, deploy/nginx/termino.conf): the
 # proxy closes first, so it never sends a request on a connection gunicorn is closing (a 502).
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
-# Recycle workers now and then: a long-lived connection's per-schema catalog cache only grows.
-# The jitter keeps the workers from restarting all at once.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# Recycle workers now and then, against slow growth of the Python process. Rarely: a recycled worker loses
+# its connection, whose catalog entries of the businesses it served (bounded by CONN_MAX_SCHEMAS) were
+# what made their requests cheap. The jitter keeps the workers from restarting all at once.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 50_000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 5_000)
 # The heartbeat file is touched constantly; on tmpfs that never blocks on a disk (and / may be read-only).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp"  # noqa: S108
 # Whose X-Forwarded-Proto gunicorn believes (wsgi.url_scheme). Django reads the header itself

@@ -172,11 +172,16 @@ DATABASES = {
         DATABASE_URL,
         # django-tenants' backend, plus the schema set per transaction behind PgBouncer (docs/scaling.md).
         engine="termino.shared.db",
-        # Bounded: each connection caches catalog entries of every schema it touched.
-        conn_max_age=env_int("CONN_MAX_AGE", 60),
+        # A connection that lives keeps the catalog entries of the businesses it served warm; what bounds
+        # their memory is CONN_MAX_SCHEMAS below, so the age only makes connections turn over now and then.
+        conn_max_age=env_int("CONN_MAX_AGE", 600),
         conn_health_checks=True,
     )
 }
+# A connection that has had this many business schemas on its search path is closed at the end of its
+# request (termino/shared/db/base.py): each costs its backend ~0.1 MB of catalog cache for the
+# tables a booking touches, up to ~0.7 MB for all of them (docs/scaling.md). 0 = no bound.
+DATABASES["default"]["CONN_MAX_SCHEMAS"] = env_int("CONN_MAX_SCHEMAS", 2000)
 # A database that is away must fail a request within seconds (a 503, termino.shared.outage), never hang a
 # worker: connecting gives up after DATABASE_CONNECT_TIMEOUT seconds, and TCP keepalives notice a server
 # that vanished mid-connection.

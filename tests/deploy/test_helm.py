@@ -351,6 +351,23 @@ def test_ingress_serves_the_domain_every_subdomain_and_custom_domains_over_tls(n
         assert ingress["spec"]["ingressClassName"] == "nginx"
 
 
+def test_ingress_sends_each_host_to_the_same_web_pod_unless_told_otherwise():
+    """ingress-nginx hashes the Host header onto the web pods (docs/scaling.md: a pod's connections keep
+    its businesses' catalog entries warm); an operator's own annotation wins, and the value turns it off."""
+    key = "nginx.ingress.kubernetes.io/upstream-hash-by"
+
+    def annotations(values: dict) -> dict:
+        return find(render(values), "Ingress", FULLNAME)["metadata"].get("annotations") or {}
+
+    assert annotations(REQUIRED) == {key: "$host"}
+    own = {"cert-manager.io/cluster-issuer": "letsencrypt", key: "$host$request_uri"}
+    assert annotations(merged(REQUIRED, {"ingress": {"annotations": own}})) == own
+    assert annotations(merged(REQUIRED, {"ingress": {"hostAffinity": False}})) == {}
+    off = merged(REQUIRED, {"ingress": {"hostAffinity": False, "annotations": {"a.example/b": "c"}}})
+    assert annotations(off) == {"a.example/b": "c"}
+    assert find(render(REQUIRED), "ConfigMap", FULLNAME)["data"]["CONN_MAX_SCHEMAS"] == "2000"
+
+
 def test_web_probes_and_volumes():
     manifests = render(REQUIRED)
     pod = find(manifests, "Deployment", f"{FULLNAME}-web")["spec"]["template"]["spec"]

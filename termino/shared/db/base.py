@@ -12,6 +12,15 @@ Pool modes (per database: the entry's "POOL_MODE", by default settings.DATABASE_
   state (SET, LISTEN, PREPARE, temporary tables) is refused (statements.Kind). Needs client-side binding
   (Django's default), no prepared statements (Django's default) and DISABLE_SERVER_SIDE_CURSORS (a named
   cursor is declared in one transaction and fetched in others; WITH HOLD cursors are session state).
+
+A PostgreSQL backend caches the catalog entries of every table it touched, in every schema, and never gives
+them back. Besides `CONN_MAX_AGE`, a connection in session mode is therefore closed at the end of the
+request in which it reached its entry's "CONN_MAX_SCHEMAS" business schemas (Django's
+close_if_unusable_or_obsolete, run when a request starts and ends): its backend's cache stays bounded by
+schemas, not by time, so a web worker's connection that serves a bounded set of businesses (hosts routed to
+the same web pods, docs/scaling.md) may live long and keep their entries warm. Celery closes its
+connections after every task anyway. Behind PgBouncer the server connections outlive ours: its
+`server_lifetime` bounds them instead.
 """
 
 import select
@@ -45,6 +54,7 @@ class DatabaseWrapper(TenantDatabaseWrapper):
         self.transaction_pooling = mode == "transaction"
         self.public_schema_name = get_public_schema_name()
         self._search_path_local = (None, "")
+        self._schemas_seen: set[str] = set()
         super().__init__(settings_dict, alias)
         introspection = SchemaLocalIntrospection if self.transaction_pooling else SchemaIntrospection
         self.introspection = introspection(self)
@@ -110,9 +120,29 @@ class DatabaseWrapper(TenantDatabaseWrapper):
             return False
         return super().is_usable() if readable else True
 
+    def connect(self):
+        self._schemas_seen = set()
+        super().connect()
+
     def close(self):
         self._session_paths = None
         super().close()
+
+    def close_if_unusable_or_obsolete(self):
+        super().close_if_unusable_or_obsolete()
+        limit = self.settings_dict.get("CONN_MAX_SCHEMAS")
+        if (
+            limit
+            and self.connection is not None
+            and not self.in_atomic_block
+            and len(self._schemas_seen) >= limit
+        ):
+            self.close()
+
+    @property
+    def schemas_seen(self) -> int:
+        """Business schemas this connection's session has had on its search path since it was opened."""
+        return len(self._schemas_seen)
 
     def rollback(self):
         self._session_paths = None
@@ -127,6 +157,8 @@ class DatabaseWrapper(TenantDatabaseWrapper):
             return  # each statement sets it (SET LOCAL), never the session
         super()._handle_search_path(cursor)
         self._session_paths = self.search_path_set_schemas
+        if self.schema_name != self.public_schema_name:
+            self._schemas_seen.add(self.schema_name)
 
     def search_path_local_sql(self) -> str:
         """`SET LOCAL search_path = "<schema>", "public"; ` for the current schema (cached per schema)."""

@@ -25,7 +25,9 @@ from termino.shared.db.commit import after_commit_once
 
 KEY = "auth-version"
 # Bounds per process: a flood of hosts or of valid keys starts the dictionaries again rather than grow them.
-MAX_BUSINESSES = 5_000
+# As many businesses as the routing keeps hosts: a web pod may serve a share of 10,000 and more (hosts
+# hashed onto the pods), and a bound below its share would start the dictionary again every few minutes.
+MAX_BUSINESSES = 20_000
 MAX_TOKENS = 1_000  # per business
 
 

@@ -299,3 +299,58 @@ def test_a_connection_whose_server_went_away_is_not_usable(pooled):
     with db.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+def test_a_connection_is_closed_after_the_request_in_which_it_reached_its_bound_of_businesses(
+    marked, business_a, business_b
+):
+    """CONN_MAX_SCHEMAS bounds the catalog cache of a long-lived connection's backend by the businesses it
+    served: public does not count, a business counts once, and never inside a transaction."""
+    settings_dict = {**pool_settings(connection.settings_dict, "session"), "CONN_MAX_SCHEMAS": 2}
+    with database_alias(settings_dict) as alias:
+        db = connections[alias]
+
+        def serve(schema: str) -> None:
+            db.set_schema(schema)
+            if schema == "public":
+                with db.cursor() as cursor:
+                    cursor.execute("SELECT 1")
+            else:
+                assert own_names(alias, marked) == marked.names[schema]
+
+        for schema in (business_a.schema, "public", business_a.schema):
+            serve(schema)
+            db.close_if_unusable_or_obsolete()  # what Django runs when a request starts and ends
+        assert db.schemas_seen == 1
+        first_backend = db.connection.info.backend_pid
+
+        serve(business_b.schema)
+        assert db.schemas_seen == 2
+        with transaction.atomic(using=alias):
+            db.close_if_unusable_or_obsolete()
+            assert db.connection is not None  # a transaction in progress is never cut off
+        db.close_if_unusable_or_obsolete()
+        assert db.connection is None
+
+        serve(business_b.schema)  # a new connection counts afresh
+        assert db.schemas_seen == 1
+        assert db.connection.info.backend_pid != first_backend
+        db.close_if_unusable_or_obsolete()
+        assert db.connection is not None
+
+
+@pytest.mark.parametrize("bound", [0, None])
+def test_without_a_bound_of_businesses_the_connection_stays(marked, business_a, business_b, bound):
+    settings_dict = {**pool_settings(connection.settings_dict, "session"), "CONN_MAX_SCHEMAS": bound}
+    with database_alias(settings_dict) as alias:
+        db = connections[alias]
+        for schema in (business_a.schema, business_b.schema):
+            db.set_schema(schema)
+            assert own_names(alias, marked) == marked.names[schema]
+        db.close_if_unusable_or_obsolete()
+        assert db.schemas_seen == 2 and db.connection is not None
+
+
+def test_the_bound_of_businesses_comes_from_the_settings():
+    assert connection.settings_dict["CONN_MAX_SCHEMAS"] == 2000
+    assert connection.settings_dict["CONN_MAX_AGE"] == 600
