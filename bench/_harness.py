@@ -102,22 +102,26 @@ def gunicorn(workers: int = 2, config: bool = False, **env: str):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     conf = ["-c", str(ROOT / "deploy" / "gunicorn.conf.py")] if config else []
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", *conf, "termino.wsgi", "-b", f"127.0.0.1:{port}",
-         "-w", str(workers), "--log-level", "warning"],
-        cwd=ROOT,
-        env={**os.environ, "NUM_PROXIES": "1", **env},
-    )  # fmt: skip
+    command = [sys.executable, "-m", "gunicorn", *conf, "termino.wsgi", "-b", f"127.0.0.1:{port}",
+               "-w", str(workers), "--log-level", "warning"]  # fmt: skip
+    with _serving(command, port, "gunicorn", 30, cwd=ROOT, env={**os.environ, "NUM_PROXIES": "1", **env}):
+        yield port
+
+
+@contextlib.contextmanager
+def _serving(command: list[str], port: int, what: str, timeout: float, **popen):
+    """Run `command` until the block ends, once it listens on `port` (within `timeout` seconds)."""
+    server = subprocess.Popen(command, **popen)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while True:
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
                     break
             if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError(f"gunicorn did not listen on port {port}")
-            time.sleep(0.1)
-        yield port
+                raise RuntimeError(f"{what} did not listen on port {port}")
+            time.sleep(0.05)
+        yield
     finally:
         server.terminate()
         server.wait(10)
@@ -180,19 +184,6 @@ def host_hashing_proxy(ports: list[int]):
                 temp_paths="\n".join(f"  {kind}_temp_path {tmp}/{kind};" for kind in kinds),
             )
         )
-        server = subprocess.Popen(
-            [binary, "-p", tmp, "-c", str(conf), "-g", "daemon off;"], env=env, start_new_session=True
-        )
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                with socket.socket() as probe:
-                    if probe.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"nginx did not listen on port {port}")
-                time.sleep(0.05)
+        command = [binary, "-p", tmp, "-c", str(conf), "-g", "daemon off;"]
+        with _serving(command, port, "nginx", 10, env=env, start_new_session=True):
             yield port
-        finally:
-            server.terminate()
-            server.wait(10)
