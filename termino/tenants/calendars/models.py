@@ -112,7 +112,10 @@ class CalDavConnection(models.Model):
 
 
 class ExternalBusy(models.Model):
-    connection = models.ForeignKey(CalDavConnection, on_delete=models.CASCADE, related_name="busy")
+    # No index of its own: external_busy_uid_idx starts with it.
+    connection = models.ForeignKey(
+        CalDavConnection, on_delete=models.CASCADE, related_name="busy", db_index=False
+    )
     closure = models.OneToOneField("scheduling.Closure", on_delete=models.CASCADE, related_name="external")
     uid = models.CharField(max_length=500)
 
@@ -124,7 +127,10 @@ class ExternalBusy(models.Model):
 
 
 class PushedEvent(models.Model):
-    connection = models.ForeignKey(CalDavConnection, on_delete=models.CASCADE, related_name="pushed")
+    # No index of its own: pushed_event_once starts with it.
+    connection = models.ForeignKey(
+        CalDavConnection, on_delete=models.CASCADE, related_name="pushed", db_index=False
+    )
     appointment = models.ForeignKey("scheduling.Appointment", on_delete=models.CASCADE, related_name="+")
     href = models.CharField(max_length=1000)
     etag = models.CharField(max_length=200, blank=True)

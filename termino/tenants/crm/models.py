@@ -116,7 +116,9 @@ class DuplicateSuspicion(models.Model):
     either customer (merge, erasure) deletes the pair.
     """
 
-    customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_a = models.ForeignKey(  # no index of its own: duplicate_suspicion_once starts with it
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(_("why"), max_length=10, choices=DuplicateReason.choices)
     created_at = models.DateTimeField(auto_now_add=True)

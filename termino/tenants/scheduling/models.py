@@ -322,7 +322,10 @@ class Allocation(models.Model):
     exclusion constraint leaves free for other appointments; rooms hold the whole time (phase 0).
     """
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="allocations")
+    # No index of its own: allocation_once_per_resource_phase starts with it.
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="allocations", db_index=False
+    )
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="allocations")
     period = DateTimeRangeField()
     session = models.UUIDField(default=uuid.uuid4)
@@ -367,7 +370,10 @@ class AppointmentChange(models.Model):
     """One line of an appointment's history, written by the `scheduling.history` subscriber in the same
     transaction as the change itself: what happened, by whom, through which door, from what to what."""
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
+    # No index of its own: appointment_change_idx starts with it.
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     at = models.DateTimeField(_("when"))
     kind = models.CharField(_("change"), max_length=16)
     source = models.CharField(_("source"), max_length=16, choices=AppointmentSource.choices)

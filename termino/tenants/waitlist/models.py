@@ -122,7 +122,8 @@ class Offer(models.Model):
     """A free time offered to one waiting customer, held for them (with the round's other offers) until
     `expires_at`."""
 
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="offers")
+    # No index of its own: waitlist_offer_once_per_time starts with it.
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="offers", db_index=False)
     # The held appointment of the round; it becomes the booking of whoever confirms first.
     appointment = models.ForeignKey(
         "scheduling.Appointment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

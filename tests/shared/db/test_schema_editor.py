@@ -65,3 +65,70 @@ def test_a_new_unique_text_column_gets_a_like_index_only_in_public(business_a, s
     ):
         statements = [str(s) for s in editor._field_indexes_sql(Appointment, field)]
     assert any("varchar_pattern_ops" in s for s in statements) is like_index
+
+
+# Tables Django makes itself, whose models Termino does not own: a many-to-many table's index on its first
+# column beside the unique pair, and auth_permission's on content_type beside (content_type, codename).
+DJANGOS_OWN = {
+    "accounts_user_groups",
+    "accounts_user_user_permissions",
+    "auth_group_permissions",
+    "auth_permission",
+    "scheduling_resource_services",
+}
+
+
+def test_no_index_of_a_business_is_the_start_of_another(business_a):
+    """An index whose columns begin another btree index of the table serves nothing the longer one does
+    not; each is one more relation per business and one more index per write (a foreign key whose column
+    starts a constraint or index is declared `db_index=False`)."""
+    found = rows(
+        """
+        WITH ix AS (
+            SELECT i.indexrelid, i.indrelid, t.relname AS tablename, c.relname AS indexname,
+                   string_to_array(i.indkey::text, ' ')::int[] AS columns, i.indisunique,
+                   i.indpred IS NULL AND i.indexprs IS NULL AS plain, am.amname = 'btree' AS btree
+            FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indexrelid
+            JOIN pg_class t ON t.oid = i.indrelid
+            JOIN pg_am am ON am.oid = c.relam
+            WHERE t.relnamespace = %s::regnamespace
+        )
+        SELECT short.tablename, short.indexname, long.indexname
+        FROM ix short JOIN ix long ON long.indrelid = short.indrelid AND long.indexrelid <> short.indexrelid
+        WHERE short.btree AND long.btree AND short.plain AND long.plain AND NOT short.indisunique
+          AND cardinality(short.columns) <= cardinality(long.columns)
+          AND long.columns[1:cardinality(short.columns)] = short.columns
+        ORDER BY 1, 2
+        """,
+        [business_a.schema],
+    )
+    assert [row for row in found if row[0] not in DJANGOS_OWN] == []
+    assert {row[0] for row in found} == DJANGOS_OWN  # the query finds what it is meant to find
+
+
+def test_every_constraint_and_index_the_models_declare_is_in_a_business(business_a):
+    """What the models state as invariants exists in the database: a migration that alters a column must
+    not take another index with it (Django's AlterField of a foreign key's db_index drops every index on
+    the column that is not a unique constraint, a partial unique index included)."""
+    from django.apps import apps
+
+    names = {
+        name
+        for (name,) in rows(
+            "SELECT conname FROM pg_constraint WHERE connamespace = %s::regnamespace"
+            " UNION SELECT indexname FROM pg_indexes WHERE schemaname = %s",
+            [business_a.schema, business_a.schema],
+        )
+    }
+    tables = {
+        name for (name,) in rows("SELECT tablename FROM pg_tables WHERE schemaname = %s", [business_a.schema])
+    }
+    declared = {
+        (model._meta.db_table, item.name)
+        for model in apps.get_models()
+        if model._meta.db_table in tables and model._meta.managed
+        for item in [*model._meta.constraints, *model._meta.indexes]
+    }
+    assert ("waitlist_offer", "waitlist_one_open_offer") in declared
+    assert sorted(entry for entry in declared if entry[1] not in names) == []

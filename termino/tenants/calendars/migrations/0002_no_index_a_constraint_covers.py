@@ -1,0 +1,34 @@
+# A foreign key whose column starts a unique constraint or index of the table needs no index of its own:
+# that one serves every lookup by it (and the cascade of a delete), and each write maintains one index fewer.
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("calendars", "0001_feeds_and_caldav"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="externalbusy",
+            name="connection",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="busy",
+                to="calendars.caldavconnection",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="pushedevent",
+            name="connection",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="pushed",
+                to="calendars.caldavconnection",
+            ),
+        ),
+    ]

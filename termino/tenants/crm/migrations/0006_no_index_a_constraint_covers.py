@@ -1,0 +1,24 @@
+# A foreign key whose column starts a unique constraint or index of the table needs no index of its own:
+# that one serves every lookup by it (and the cascade of a delete), and each write maintains one index fewer.
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("crm", "0005_duplicate_suspicion"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="duplicatesuspicion",
+            name="customer_a",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="crm.customer",
+            ),
+        ),
+    ]
