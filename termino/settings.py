@@ -179,8 +179,9 @@ DATABASES = {
     )
 }
 # A connection that has had this many business schemas on its search path is closed at the end of its
-# request (termino/shared/db/base.py): each costs its backend ~0.1 MB of catalog cache for the
-# tables a booking touches, up to ~0.7 MB for all of them (docs/scaling.md). 0 = no bound.
+# request (termino/shared/db/base.py): each costs its backend 0.1-0.5 MB for what the booking page, the
+# public availability and the staff API touch, more when a request touches every table (docs/scaling.md,
+# measured by bench/tenant_scale.py). 0 = no bound.
 DATABASES["default"]["CONN_MAX_SCHEMAS"] = env_int("CONN_MAX_SCHEMAS", 2000)
 # A database that is away must fail a request within seconds (a 503, termino.shared.outage), never hang a
 # worker: connecting gives up after DATABASE_CONNECT_TIMEOUT seconds, and TCP keepalives notice a server
