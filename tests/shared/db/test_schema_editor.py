@@ -12,6 +12,9 @@ LIKE_ONLY = "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND indexdef
 drop_like_indexes = importlib.import_module(
     "termino.tenants.business.migrations.0004_no_like_indexes"
 ).drop_like_indexes
+drop_pair_prefix_indexes = importlib.import_module(
+    "termino.tenants.business.migrations.0005_no_index_a_pair_starts_with"
+).drop_pair_prefix_indexes
 
 
 def rows(query, params):
@@ -67,15 +70,9 @@ def test_a_new_unique_text_column_gets_a_like_index_only_in_public(business_a, s
     assert any("varchar_pattern_ops" in s for s in statements) is like_index
 
 
-# Tables Django makes itself, whose models Termino does not own: a many-to-many table's index on its first
-# column beside the unique pair, and auth_permission's on content_type beside (content_type, codename).
-DJANGOS_OWN = {
-    "accounts_user_groups",
-    "accounts_user_user_permissions",
-    "auth_group_permissions",
-    "auth_permission",
-    "scheduling_resource_services",
-}
+# A table of Django's, whose model Termino does not own: an index of content_type beside the unique
+# (content_type, codename).
+DJANGOS_OWN = {"auth_permission"}
 
 
 def test_no_index_of_a_business_is_the_start_of_another(business_a):
@@ -132,3 +129,37 @@ def test_every_constraint_and_index_the_models_declare_is_in_a_business(business
     }
     assert ("waitlist_offer", "waitlist_one_open_offer") in declared
     assert sorted(entry for entry in declared if entry[1] not in names) == []
+
+
+@pytest.mark.parametrize(("schema", "indexed"), [("business", False), ("public", True)])
+def test_a_many_to_many_tables_first_column_gets_no_index_of_its_own_in_a_business(
+    business_a, schema, indexed
+):
+    from termino.tenants.scheduling.models import Resource
+
+    through = Resource.services.through
+    first, second = (through._meta.get_field(name) for name in through._meta.unique_together[0])
+    with (
+        schema_context(business_a.schema if schema == "business" else "public"),
+        connection.schema_editor(collect_sql=True) as editor,
+    ):
+        assert bool(editor._field_indexes_sql(through, first)) is indexed
+        assert editor._field_indexes_sql(through, second)  # the pair does not start with it
+
+
+def test_the_migration_drops_the_first_columns_index_older_versions_made(business_a):
+    table_indexes = "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s ORDER BY 1"
+    with schema_context(business_a.schema), connection.cursor() as cursor:
+        before = rows(table_indexes, [business_a.schema, "scheduling_resource_services"])
+        cursor.execute(
+            "CREATE INDEX scheduling_resource_services_resource_id_7ab745e0"
+            " ON scheduling_resource_services (resource_id)"
+        )
+        cursor.execute("CREATE INDEX accounts_user_groups_user_id_52b62117 ON accounts_user_groups (user_id)")
+        with connection.schema_editor() as editor:
+            drop_pair_prefix_indexes(None, editor)
+        assert rows(table_indexes, [business_a.schema, "scheduling_resource_services"]) == before
+        names = {name for (name,) in rows(table_indexes, [business_a.schema, "accounts_user_groups"])}
+    assert "accounts_user_groups_user_id_52b62117" not in names
+    assert "accounts_user_groups_user_id_group_id_59c0b32f_uniq" in names  # the pair stays
+    assert any(name.startswith("accounts_user_groups_group_id_") for name in names)  # its second column's
