@@ -6,7 +6,6 @@ Each benchmark prints one JSON line per measure on stdout; progress goes to stde
 import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -15,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from termino.devserver.ports import find_free_port, port_answers  # noqa: E402 - needs ROOT on the path
 
 
 def log(message: str) -> None:
@@ -98,9 +99,7 @@ def gunicorn(workers: int = 2, config: bool = False, **env: str):
     """Serve termino.wsgi with gunicorn on a free port, as in production behind one proxy; yields the port.
 
     With `config`, deploy/gunicorn.conf.py as deployed (gthread workers, keep-alive, max_requests)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = find_free_port()
     conf = ["-c", str(ROOT / "deploy" / "gunicorn.conf.py")] if config else []
     command = [sys.executable, "-m", "gunicorn", *conf, "termino.wsgi", "-b", f"127.0.0.1:{port}",
                "-w", str(workers), "--log-level", "warning"]  # fmt: skip
@@ -114,10 +113,7 @@ def _serving(command: list[str], port: int, what: str, timeout: float, **popen):
     server = subprocess.Popen(command, **popen)
     try:
         deadline = time.monotonic() + timeout
-        while True:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
+        while not port_answers(port):
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError(f"{what} did not listen on port {port}")
             time.sleep(0.05)
@@ -166,9 +162,7 @@ def host_hashing_proxy(ports: list[int]):
     from termino.devserver.tools import tool
 
     binary, env = tool("nginx")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = find_free_port()
     with tempfile.TemporaryDirectory(prefix="termino-bench-nginx-") as tmp:
         kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
         for kind in kinds:

@@ -17,9 +17,8 @@ from django.db.backends.postgresql.schema import DatabaseSchemaEditor as Postgre
 
 class DatabaseSchemaEditor(PostgresSchemaEditor):
     def _field_should_be_indexed(self, model, field):
-        if self.connection.schema_name != self.connection.public_schema_name and _starts_the_pair(
-            model, field
-        ):
+        in_business = self.connection.schema_name != self.connection.public_schema_name
+        if in_business and _starts_the_pair(model, field):
             return False
         return super()._field_should_be_indexed(model, field)
 
