@@ -222,7 +222,7 @@ CACHES = {
     # Platform-wide data (host → tenant routing), keyed the same whatever schema is active. Errors are
     # raised: routing falls back to the database itself, and a lost invalidation must not pass silently.
     "platform": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "termino.shared.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "termino-platform",
         "TIMEOUT": 3600,

@@ -12,7 +12,8 @@ import logging
 import time
 
 import redis
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,33 @@ def _warn(operation: str) -> None:
     if now - _last_warning > 60:
         _last_warning = now
         logger.warning("cache: Redis unreachable, %s skipped (the tenant cache degrades to empty)", operation)
+
+
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's client builds a new redis.Redis around its pool for every operation, and redis-py's
+    constructor (retry policy, event dispatcher, response callbacks) cost more than a GET's round trip on a
+    warm connection. The object keeps no state of its own between commands (the pool holds the
+    connections), so one per pool serves every operation. Each thread has its own cache object (Django's
+    cache handler), and so its own dictionary."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients[pool] = self._client(connection_pool=pool)
+        return client
+
+
+class RedisCache(DjangoRedisCache):
+    """Django's Redis cache with one client per connection pool (ReusingRedisCacheClient)."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusingRedisCacheClient
 
 
 class DegradingRedisCache(RedisCache):

@@ -2,10 +2,9 @@
 
 import pytest
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 
 from termino.shared import cache_version
-from termino.shared.cache import DegradingRedisCache
+from termino.shared.cache import DegradingRedisCache, RedisCache
 
 KEY = "test:cache-version"
 

@@ -22,9 +22,9 @@ class ApiTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key):
         # Imported here: DRF imports this class while rest_framework.views is still loading.
-        from . import selectors, services
+        from . import token_use
 
-        token = selectors.api_token_for_key(key)
+        token = token_use.use(key)
         if token is None:
             if OLD_KEY.match(key):
                 raise exceptions.AuthenticationFailed(OLD_KEY_MESSAGE)
@@ -35,5 +35,4 @@ class ApiTokenAuthentication(TokenAuthentication):
             )
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        services.api_token_touch(token=token)
         return token.user, token

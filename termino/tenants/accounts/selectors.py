@@ -1,9 +1,7 @@
-import functools
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.db.models.functions import Lower
 
@@ -13,7 +11,6 @@ from termino.tenants.business.roles import own_resource_ids
 from termino.tenants.crm.models import Customer
 from termino.tenants.scheduling.models import ACTIVE_STATUSES, Appointment, Resource, ResourceKind, Service
 
-from . import token_memory
 from .models import ApiToken, Invitation, Role, User
 
 
@@ -130,43 +127,6 @@ def api_token_list(*, user) -> list[ApiToken]:
 def api_token_of(*, user, pk: int) -> ApiToken | None:
     """One of the person's own tokens; another person's is not found."""
     return ApiToken.objects.filter(user=user, pk=pk).first()
-
-
-def api_token_for_key(key: str) -> ApiToken | None:
-    """The token a request presents, with its user; None for an unknown (or revoked) key."""
-    if not key.startswith(ApiToken.PREFIX) or len(key) > 200:
-        return None
-    sql, token_fields, user_fields = _token_statement()
-    hashed = ApiToken.hash_key(key)
-    rows = token_memory.recall(hashed)
-    if rows is None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [hashed])
-            row = cursor.fetchone()
-        if row is None:
-            return None  # unknown keys are not remembered: a new token must work at once
-        rows = (row[: len(token_fields)], row[len(token_fields) :])
-        token_memory.remember(hashed, rows)
-    # Fresh objects every time: a request may change its user, and that must not reach the next one.
-    token = ApiToken.from_db(connection.alias, token_fields, rows[0])
-    user = User.from_db(connection.alias, user_fields, rows[1])
-    ApiToken.user.field.set_cached_value(token, user)
-    return token
-
-
-@functools.cache
-def _token_statement() -> tuple[str, list[str], list[str]]:
-    """The ORM's own statement for a token and its user, compiled once per process: every staff API request
-    presents a token, and compiling the query cost more than running it. Its tables are unqualified, so the
-    connection's search_path picks the business."""
-    # Without the model's ordering: the hash is unique, and sorting one row still cost a Sort node.
-    query = ApiToken.objects.select_related("user").filter(token_hash="").order_by().query
-    sql, params = query.get_compiler(connection.alias).as_sql()
-    assert params == ("",), params  # the one parameter is the hash
-    fields = (ApiToken._meta.concrete_fields, User._meta.concrete_fields)
-    # Rows are handed to from_db as psycopg returns them: no field may need a converter (JSON, say).
-    assert not any(field.get_db_converters(connection) for group in fields for field in group)
-    return sql, *([field.attname for field in group] for group in fields)
 
 
 def has_calendar_column(*, user) -> bool:

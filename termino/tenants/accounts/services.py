@@ -32,7 +32,6 @@ from termino.shared import timeutils
 from termino.shared.errors import InvalidRequest
 from termino.tenants.scheduling.models import Resource, ResourceKind
 
-from . import token_memory
 from .models import ApiToken, Invitation, Role, User
 
 logger = logging.getLogger(__name__)
@@ -596,30 +595,6 @@ def api_tokens_revoke_all(*, user: User) -> int:
     login is deactivated, so a password reset or change needs no call of its own."""
     deleted, _rows = ApiToken.objects.filter(user_id=user.pk).delete()
     return deleted
-
-
-# Where last_used_at sits in a token's row as the token statement loads it (selectors._token_statement).
-_LAST_USED_INDEX = [field.attname for field in ApiToken._meta.concrete_fields].index("last_used_at")
-
-
-def api_token_touch(*, token: ApiToken) -> bool:
-    """Record that the token was used now, at most once per LAST_USED_PRECISION (a minute): one UPDATE
-    a minute at most, and none when the token was used a moment ago. Returns whether it wrote."""
-    now = timeutils.now()
-    stale = timeutils.shift(now, -ApiToken.LAST_USED_PRECISION)
-    if token.last_used_at is not None and token.last_used_at > stale:
-        return False
-    # Conditional: of several requests in the same moment, one writes.
-    written = (
-        ApiToken.objects.filter(pk=token.pk)
-        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale))
-        .update(last_used_at=now)
-    )
-    # Written here or by a request a moment ago: either way it was used now, and this process need not try
-    # again for a minute.
-    token.last_used_at = now
-    token_memory.used(token.token_hash, _LAST_USED_INDEX, now)
-    return bool(written)
 
 
 # --- The owner's account -----------------------------------------------------------------------------

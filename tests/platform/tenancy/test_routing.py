@@ -112,7 +112,7 @@ def test_routing_survives_a_cache_outage(business_a, settings):
     settings.CACHES = {
         **settings.CACHES,
         "platform": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "termino.shared.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         },
     }
@@ -155,7 +155,7 @@ def test_without_redis_the_dictionary_is_not_trusted(business_a, settings):
     settings.CACHES = {
         **settings.CACHES,
         "platform": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "termino.shared.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         },
     }

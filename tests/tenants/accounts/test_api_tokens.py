@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from termino.shared import timeutils
-from termino.tenants.accounts import services
+from termino.tenants.accounts import services, token_memory
 from termino.tenants.accounts.models import ApiToken, Role, User
 from tests.conftest import PASSWORD, client_for
 from tests.tenants.backoffice.helpers import log_in_as, make_user
@@ -265,7 +265,9 @@ def test_a_token_stops_working_when_it_expires(business_a):
 
 
 def _token_updates(queries) -> int:
-    return sum(1 for q in queries.captured_queries if q["sql"].startswith('UPDATE "accounts_apitoken"'))
+    """Statements that may write a token: the UPDATE of a remembered token's last use, and the statement
+    that reads a token afresh and marks it (its UPDATE inside WITH)."""
+    return sum(1 for q in queries.captured_queries if 'UPDATE "accounts_apitoken"' in q["sql"])
 
 
 def test_the_last_use_is_written_at_most_once_a_minute(business_a):
@@ -381,3 +383,46 @@ def test_a_locked_out_token_login_answers_429_with_retry_after(business_a):
     assert tokens_of(business_a, owner_of(business_a).pk) == []
     # Another address is not locked.
     assert obtain(business_a, REMOTE_ADDR="198.51.100.9").status_code == 200
+
+
+def test_a_token_read_afresh_is_read_and_marked_used_in_one_statement(business_a):
+    """A business last served minutes ago: its token is no longer remembered and its last use is stale. One
+    round trip reads the token and records the use; the next requests of the minute need none."""
+    key = key_of(business_a)
+    owner = owner_of(business_a)
+    assert api_get(business_a, key).status_code == 200
+    later = timeutils.shift(tokens_of(business_a, owner.pk)[0].last_used_at, minutes=5)
+    token_memory.forget_all_here()  # what the minutes without a request to this business did
+    with time_machine.travel(later, tick=False):
+        with CaptureQueriesContext(connection) as queries:
+            assert api_get(business_a, key).status_code == 200
+        token_statements = [q["sql"] for q in queries.captured_queries if '"accounts_apitoken"' in q["sql"]]
+        assert len(token_statements) == 1 and _token_updates(queries) == 1
+        assert tokens_of(business_a, owner.pk)[0].last_used_at == later
+        with CaptureQueriesContext(connection) as queries:
+            for _ in range(3):
+                assert api_get(business_a, key).status_code == 200
+        assert not [q for q in queries.captured_queries if '"accounts_apitoken"' in q["sql"]]
+
+
+@pytest.mark.clock
+def test_a_refused_token_is_not_marked_used(business_a):
+    """Expired (whether remembered or read afresh), or its person deactivated behind the signals' back: the
+    request is refused, and the token's last use stays what it was."""
+    member = make_user(business_a, Role.MANAGER)
+    key = key_of(business_a, member.username)
+    assert api_get(business_a, key).status_code == 200
+    (token,) = tokens_of(business_a, member.pk)
+    for remembered in (True, False):
+        if not remembered:
+            token_memory.forget_all_here()
+        with time_machine.travel(timeutils.shift(token.expires_at, seconds=1), tick=False):
+            assert api_get(business_a, key).status_code == 401
+        assert tokens_of(business_a, member.pk)[0].last_used_at == token.last_used_at
+    # A remembered row sees a change without a signal only once it is read again (token_memory).
+    with schema_context(business_a.schema):
+        User.objects.filter(pk=member.pk).update(is_active=False)
+    token_memory.forget_all_here()
+    with time_machine.travel(timeutils.shift(token.last_used_at, minutes=5), tick=False):
+        assert api_get(business_a, key).status_code == 401
+    assert tokens_of(business_a, member.pk)[0].last_used_at == token.last_used_at
