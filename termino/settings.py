@@ -221,6 +221,7 @@ CACHES = {
     },
     # Platform-wide data (host → tenant routing), keyed the same whatever schema is active. Errors are
     # raised: routing falls back to the database itself, and a lost invalidation must not pass silently.
+    # Django's Redis cache with one redis-py client per pool (termino/shared/cache.py), as is "default".
     "platform": {
         "BACKEND": "termino.shared.cache.RedisCache",
         "LOCATION": REDIS_URL,
