@@ -80,6 +80,16 @@ class DatabaseWrapper(TenantDatabaseWrapper):
                 + "; ".join(problems)
             )
 
+    def _configure_connection(self, connection):
+        commit = super()._configure_connection(connection)
+        if not self.transaction_pooling:
+            # The prepared statements (prepared.py, the only ones: Django binds client-side) get a plan for
+            # any parameters from their first run, not five custom plans first: each is one business's and
+            # may run only a few times per connection. Behind transaction pooling nothing is prepared.
+            connection.execute("SET plan_cache_mode = force_generic_plan")
+            commit = True
+        return commit
+
     def create_cursor(self, name=None):
         if name and self.transaction_pooling:
             raise NotSupportedError("Named (server-side) cursors do not survive transaction pooling.")

@@ -116,20 +116,18 @@ def _load(
     window_start, window_end = timeutils.local_day_bounds(
         start_date - timedelta(days=1), end_date + timedelta(days=1), zone
     )
-    with prepared.cursor() as cursor:
-        cursor.execute(
-            _INPUTS_SQL,
-            {
-                "service": service_id,
-                "active": active,
-                "online": online,
-                "resource": resource_id,
-                "window_start": window_start,
-                "window_end": window_end,
-                "now": now,
-            },
-        )
-        service_rows, resource_rows, *rows = cursor.fetchone()
+    service_rows, resource_rows, *rows = prepared.fetchone(
+        _INPUTS_SQL,
+        {
+            "service": service_id,
+            "active": active,
+            "online": online,
+            "resource": resource_id,
+            "window_start": window_start,
+            "window_end": window_end,
+            "now": now,
+        },
+    )
     if not service_rows:
         return None
     if service is None:
@@ -202,19 +200,17 @@ def visit_free_slots(
     window_start, window_end = timeutils.local_day_bounds(
         start_date - timedelta(days=1), end_date + timedelta(days=2), zone
     )
-    with prepared.cursor() as cursor:
-        cursor.execute(
-            _VISIT_INPUTS_SQL,
-            {
-                "services": list(set(service_ids)),
-                "online": online,
-                "resource": None,
-                "window_start": window_start,
-                "window_end": window_end,
-                "now": now,
-            },
-        )
-        service_rows, resource_rows, *rows = cursor.fetchone()
+    service_rows, resource_rows, *rows = prepared.fetchone(
+        _VISIT_INPUTS_SQL,
+        {
+            "services": list(set(service_ids)),
+            "online": online,
+            "resource": None,
+            "window_start": window_start,
+            "window_end": window_end,
+            "now": now,
+        },
+    )
     rules_by_id = {
         row["id"]: service_rules(Service(**{f.attname: row[f.column] for f in _RULE_FIELDS}))
         for row in service_rows
@@ -258,6 +254,8 @@ def _time(seconds: int) -> time:
     return time(hour % 24, minute, second)  # 24:00 is stored as 00:00 (END_OF_DAY) anyway
 
 
+_table = prepared.table
+
 # The resources that offer the service(s) `svc` (the statement names it first), their weekly hours and
 # closures, the business's, and the busy time of those resources in the window: active allocations (a
 # lapsed hold no longer blocks, even before the next booking deletes it); those of an asked group service
@@ -268,26 +266,26 @@ def _time(seconds: int) -> time:
 _LOADED_SQL = f"""
 res AS (
     SELECT r.id, r.kind, array_agg(rs.service_id ORDER BY rs.service_id) AS offers
-    FROM {Resource._meta.db_table} r
-    JOIN {Resource.services.through._meta.db_table} rs ON rs.resource_id = r.id
+    FROM {_table(Resource)} r
+    JOIN {_table(Resource.services.through)} rs ON rs.resource_id = r.id
     JOIN svc ON svc.id = rs.service_id
     WHERE r.active AND (r.kind = 'staff' OR (r.kind = 'room' AND svc.requires_room))
       -- Asked for one staff member (or room): that one, and the resources of the other kind, since the
       -- engine considers only the asked one of its kind. A day of one person loads one person's week.
       AND (%(resource)s::bigint IS NULL OR r.id = %(resource)s
-           OR r.kind <> (SELECT kind FROM {Resource._meta.db_table} WHERE id = %(resource)s))
+           OR r.kind <> (SELECT kind FROM {_table(Resource)} WHERE id = %(resource)s))
     GROUP BY r.id, r.kind
 ), busy AS (
     SELECT a.resource_id, a.start_us, a.end_us, a.appointment_id, a.session
-    FROM {Allocation._meta.db_table} a
+    FROM {_table(Allocation)} a
     WHERE a.resource_id IN (SELECT id FROM res) AND a.active
       AND a.period && tstzrange(%(window_start)s, %(window_end)s)
       AND a.appointment_id NOT IN (
-          SELECT id FROM {Appointment._meta.db_table} WHERE status = 'held' AND hold_expires_at <= %(now)s)
+          SELECT id FROM {_table(Appointment)} WHERE status = 'held' AND hold_expires_at <= %(now)s)
 ), sessions AS (
     SELECT b.resource_id, b.start_us, b.end_us, b.appointment_id, ap.service_id, ap.start, b.session
     FROM busy b
-    JOIN {Appointment._meta.db_table} ap ON ap.id = b.appointment_id
+    JOIN {_table(Appointment)} ap ON ap.id = b.appointment_id
     JOIN svc ON svc.id = ap.service_id AND svc.capacity > 1
     -- Checked once, before any join: without a group service there is nothing to look up. A plan made
     -- for any parameters (a prepared statement's) cannot know that and joined every busy row first.
@@ -299,12 +297,12 @@ SELECT
     (SELECT coalesce(json_agg(json_build_array(
             h.resource_id, h.weekday, EXTRACT(EPOCH FROM h.start)::int, EXTRACT(EPOCH FROM h."end")::int)
         ORDER BY h.resource_id, h.weekday, h.start), '[]')
-     FROM {WeeklyHours._meta.db_table} h
+     FROM {_table(WeeklyHours)} h
      WHERE h.resource_id IS NULL OR h.resource_id IN (SELECT id FROM res)),
     (SELECT coalesce(json_agg(json_build_array(
             c.resource_id, EXTRACT(EPOCH FROM c.start)::float8, EXTRACT(EPOCH FROM c."end")::float8)
         ORDER BY c.start, c.id), '[]')
-     FROM {Closure._meta.db_table} c
+     FROM {_table(Closure)} c
      WHERE (c.resource_id IS NULL OR c.resource_id IN (SELECT id FROM res))
        AND c.start < %(window_end)s AND c."end" > %(window_start)s),
     -- Three arrays of numbers, not one JSON row per allocation: they reach Python in half the time.
@@ -320,18 +318,18 @@ SELECT
 """
 
 # One service, if active / bookable online as asked.
-_INPUTS_SQL = f"""
+_INPUTS_SQL = prepared.compact(f"""
 WITH svc AS (
-    SELECT {", ".join(f.column for f in _RULE_FIELDS)} FROM {Service._meta.db_table}
+    SELECT {", ".join(f.column for f in _RULE_FIELDS)} FROM {_table(Service)}
     WHERE id = %(service)s AND (active OR NOT %(active)s) AND (bookable_online OR NOT %(online)s)
-), {_LOADED_SQL}"""
+), {_LOADED_SQL}""")
 
 # A visit's services (all of them active), with the resources offering any of them.
-_VISIT_INPUTS_SQL = f"""
+_VISIT_INPUTS_SQL = prepared.compact(f"""
 WITH svc AS (
-    SELECT {", ".join(f.column for f in _RULE_FIELDS)} FROM {Service._meta.db_table}
+    SELECT {", ".join(f.column for f in _RULE_FIELDS)} FROM {_table(Service)}
     WHERE id = ANY(%(services)s) AND active AND (bookable_online OR NOT %(online)s)
-), {_LOADED_SQL}"""
+), {_LOADED_SQL}""")
 
 
 # --- Catalogue (backoffice settings) ---------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Prepared statements for the hot reads (termino/shared/db/prepared.py): planned once per connection, yet
-each business reads its own schema, whatever plan PostgreSQL keeps; none under transaction pooling."""
+"""Prepared statements for the hot reads (termino/shared/db/prepared.py): one per business and connection,
+each only ever run under its business's search_path and with a plan for any parameters from the first run,
+so PostgreSQL never plans it again; each business reads its own schema; none under transaction pooling."""
 
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from django_tenants.utils import schema_context
 
 from termino.shared import timeutils
 from termino.shared.db import prepared
+from termino.tenants.crm.models import Customer
 from termino.tenants.scheduling import selectors
 from termino.tenants.scheduling import services as scheduling_services
 from tests.tenants.scheduling.factories import BERLIN, next_monday, salon
@@ -34,22 +36,28 @@ def _params(service, day, resource=None) -> dict:
 
 def _both_ways(params) -> tuple:
     """The availability statement's row, prepared and as Django's own cursor sends it."""
-    with prepared.cursor() as cursor:
-        assert isinstance(cursor.cursor, prepared.PreparingCursor)
-        cursor.execute(selectors._INPUTS_SQL, params)
-        prepared_row = cursor.fetchone()
+    prepared_row = prepared.fetchone(selectors._INPUTS_SQL, params)
     with connection.cursor() as cursor:
-        cursor.execute(selectors._INPUTS_SQL, params)
+        cursor.execute(prepared.qualified(selectors._INPUTS_SQL, connection.schema_name), params)
         return prepared_row, cursor.fetchone()
 
 
-def _prepared_statements() -> list[tuple]:
+def _prepared_statements() -> dict[str, tuple[int, int]]:
+    """{schema: (generic plans used, custom plans made)} of the prepared availability statements."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
             ["%WITH svc AS%"],
         )
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    return {
+        next(s for s in (business.schema for business in pytest.termino_businesses) if f'"{s}".' in text): (
+            generic,
+            custom,
+        )
+        for text, generic, custom in rows
+    }
 
 
 @pytest.mark.django_db
@@ -76,7 +84,37 @@ def test_two_businesses_on_one_connection_each_read_their_own(business_a, busine
     a, b = (answers[business.schema] for business in (business_a, business_b))
     assert len(a[1]) == 2 and len(b[1]) == 4  # each business's own staff
     assert len(a[4][0]) == 1 and len(b[4][0]) == 1  # and its own booking
-    assert _prepared_statements(), "the statement was not prepared"
+    # One statement per business, each run eight times with the plan for any parameters, never a custom
+    # one (auto mode makes five custom plans first: a business with few requests would be planned each time).
+    assert _prepared_statements() == {business_a.schema: (8, 0), business_b.schema: (8, 0)}
+
+
+@pytest.mark.django_db
+def test_alternating_businesses_plan_each_statement_once(business_a, business_b):
+    """PostgreSQL reports every planning (`log_planner_stats`, sent to the client): two businesses taking
+    turns sixteen times are planned twice, once each. One statement shared by both was planned on every
+    turn, since each turn changes the search_path."""
+    asked = {}
+    for business in (business_a, business_b):
+        with schema_context(business.schema):
+            service, _staff, _room = salon(staff_count=2)
+            asked[business.schema] = _params(service, next_monday().date())
+    plannings = []
+    connection.ensure_connection()
+    connection.connection.add_notice_handler(
+        lambda notice: plannings.append(notice) if "PLANNER STATISTICS" in notice.message_primary else None
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET log_planner_stats = on; SET client_min_messages = log")
+    try:
+        for _ in range(8):
+            for schema, params in asked.items():
+                with schema_context(schema):
+                    prepared.fetchone(selectors._INPUTS_SQL, params)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET log_planner_stats; RESET client_min_messages")
+    assert len(plannings) == 2
 
 
 @pytest.mark.django_db
@@ -101,8 +139,7 @@ def test_group_and_single_services_alternate_on_one_prepared_statement(business_
         sessions = rows[group.pk][5]
         assert [session[-1] for session in sessions] == [2]  # one session, two participants
         assert rows[single.pk][5] == []
-        (generic, _custom), *_ = _prepared_statements()
-        assert generic > 0, "PostgreSQL never used a plan for any parameters: the test proved nothing"
+        assert _prepared_statements() == {business_a.schema: (16, 0)}
 
 
 @pytest.mark.django_db
@@ -136,15 +173,48 @@ def test_transaction_pooling_gets_ordinary_cursors(business_a, business_b):
         seen = []
         for schema in (business_a.schema, business_b.schema, business_a.schema):
             db.set_schema(schema)
-            with prepared.cursor(alias) as cursor:
-                assert not isinstance(cursor.cursor, prepared.PreparingCursor)
-                cursor.execute(
-                    "SELECT last_name FROM crm_customer WHERE last_name LIKE %s ORDER BY last_name",
-                    [marked.marker + "%"],
-                )
-                seen.append([row[0] for row in cursor.fetchall()])
+            names = prepared.fetchone(
+                f"SELECT array_agg(last_name ORDER BY last_name) FROM {prepared.table(Customer)}"
+                " WHERE last_name LIKE %(marker)s",
+                {"marker": marked.marker + "%"},
+                using=alias,
+            )[0]
+            seen.append(names)
+        with db.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            assert cursor.fetchone() == (0,)
     assert seen == [
         marked.names[business_a.schema],
         marked.names[business_b.schema],
         marked.names[business_a.schema],
     ]
+
+
+@pytest.mark.django_db
+def test_a_statement_reads_the_schema_it_names_whatever_the_search_path(business_a, business_b):
+    """The text names the business's tables: run (unprepared) under another business's path, it still reads
+    the one it was made for, and each business's statement is its own."""
+    count = f"SELECT count(*) FROM {prepared.table(Customer)}"
+    with schema_context(business_b.schema):
+        Customer.objects.create(first_name="Nur", last_name="Bei B")
+        assert prepared.fetchone(count, {}) == (1,)
+    with schema_context(business_a.schema), connection.cursor() as cursor:
+        assert prepared.fetchone(count, {}) == (0,)
+        cursor.execute(prepared.qualified(count, business_b.schema))
+        assert cursor.fetchone() == (1,)
+    assert prepared.qualified(count, business_a.schema) != prepared.qualified(count, business_b.schema)
+
+
+@pytest.mark.django_db
+def test_every_connection_plans_prepared_statements_for_any_parameters(business_a):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('plan_cache_mode')")
+        assert cursor.fetchone() == ("force_generic_plan",)
+
+
+@pytest.mark.django_db
+def test_each_connection_keeps_a_statement_per_business_it_may_serve(business_a):
+    with schema_context(business_a.schema):
+        prepared.fetchone(f"SELECT count(*) FROM {prepared.table(Customer)}", {})
+    assert connection.connection.prepared_max == 2 * connection.settings_dict["CONN_MAX_SCHEMAS"] > 100
+    assert prepared.statements_per_connection({"CONN_MAX_SCHEMAS": 0}) == 4000  # unbounded: as the default
