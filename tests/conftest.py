@@ -198,6 +198,10 @@ def _clean_state():
         caches[alias].clear()
     routing.forget_local_hosts()
     token_memory.forget_all_here()
+    # No business has prepared statements of its own yet (termino/shared/db/prepared.py): the session's
+    # statements do not outlive a test's transaction here, so neither does the count of who earned them.
+    connection.prepared_uses.clear()
+    connection.prepared_hot.clear()
     facts_memory.forget_here()
     # An embedded Celery worker (celery.contrib.testing) marks the process as a worker, whose tasks may not
     # wait for results; a worker started by an earlier test must not turn this test's `.get()` into an error.

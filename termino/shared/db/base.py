@@ -24,6 +24,7 @@ connections after every task anyway. Behind PgBouncer the server connections out
 """
 
 import select
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -55,6 +56,8 @@ class DatabaseWrapper(TenantDatabaseWrapper):
         self.public_schema_name = get_public_schema_name()
         self._search_path_local = (None, "")
         self._schemas_seen: set[str] = set()
+        self.prepared_uses: OrderedDict[str, int] = OrderedDict()
+        self.prepared_hot: OrderedDict[str, bool] = OrderedDict()
         super().__init__(settings_dict, alias)
         introspection = SchemaLocalIntrospection if self.transaction_pooling else SchemaIntrospection
         self.introspection = introspection(self)
@@ -132,6 +135,10 @@ class DatabaseWrapper(TenantDatabaseWrapper):
 
     def connect(self):
         self._schemas_seen = set()
+        # prepared.py: how often each business ran a prepared statement on this session, and which have
+        # statements of their own (a new session has none).
+        self.prepared_uses: OrderedDict[str, int] = OrderedDict()
+        self.prepared_hot: OrderedDict[str, bool] = OrderedDict()
         super().connect()
 
     def close(self):

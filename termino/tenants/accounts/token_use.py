@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q
 
 from termino.shared import timeutils
+from termino.shared.db import prepared
 
 from . import token_memory
 from .models import ApiToken, User
@@ -31,9 +32,7 @@ def use(key: str) -> ApiToken | None:
     marked = False
     if rows is None:
         now = timeutils.now()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [now, hashed, _stale(now), now, hashed])
-            row = cursor.fetchone()
+        row = prepared.fetchone(sql, [now, hashed, _stale(now), now, hashed])
         if row is None:
             return None  # unknown keys are not remembered: a new token must work at once
         *row, marked = row
@@ -83,8 +82,8 @@ def _statement() -> tuple[str, list[str], list[str]]:
     """The ORM's own statement for a token and its user, compiled once per process (every staff API request
     presents a token, and compiling the query cost more than running it), behind an UPDATE that marks a
     valid token used when its last use is older than the precision, in the same round trip. Parameters:
-    now, hash, stale, now, hash. The last column says whether the UPDATE marked it. Tables are unqualified,
-    so the connection's search_path picks the business."""
+    now, hash, stale, now, hash. The last column says whether the UPDATE marked it. Prepared per business
+    (prepared.fetchone): a business whose tokens are read afresh every half minute is not planned again."""
     # Without the model's ordering: the hash is unique, and sorting one row still cost a Sort node.
     query = ApiToken.objects.select_related("user").filter(token_hash="").order_by().query
     select, params = query.get_compiler(connection.alias).as_sql()
@@ -93,11 +92,16 @@ def _statement() -> tuple[str, list[str], list[str]]:
     # Rows are handed to from_db as psycopg returns them: no field may need a converter (JSON, say).
     assert not any(field.get_db_converters(connection) for group in fields for field in group)
     token, user = (model._meta.db_table for model in (ApiToken, User))
+    # The business's tables by name; each keeps its own name as the alias the columns refer to.
+    for plain, named in ((f'FROM "{token}"', f"FROM {prepared.table(ApiToken)}"),
+                         (f'JOIN "{user}"', f"JOIN {prepared.table(User)}")):  # fmt: skip
+        assert select.count(plain) == 1, select
+        select = select.replace(plain, named)
     # A data-modifying WITH runs once, whatever reads it; the SELECT sees the row as it was before.
     sql = (
-        f'WITH marked AS (UPDATE "{token}" SET "last_used_at" = %s'
+        f'WITH marked AS (UPDATE {prepared.table(ApiToken)} SET "last_used_at" = %s'
         f' WHERE "token_hash" = %s AND ("last_used_at" IS NULL OR "last_used_at" <= %s) AND "expires_at" > %s'
-        f' AND EXISTS (SELECT 1 FROM "{user}" WHERE "{user}"."id" = "{token}"."user_id"'
+        f' AND EXISTS (SELECT 1 FROM {prepared.table(User)} WHERE "{user}"."id" = "{token}"."user_id"'
         f' AND "{user}"."is_active") RETURNING 1)'
         f" SELECT found.*, EXISTS (SELECT 1 FROM marked) FROM ({select}) found"
     )

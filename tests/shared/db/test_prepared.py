@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -43,7 +44,8 @@ def _both_ways(params) -> tuple:
 
 
 def _prepared_statements() -> dict[str, tuple[int, int]]:
-    """{schema: (generic plans used, custom plans made)} of the prepared availability statements."""
+    """{schema, or "shared": (generic plans used, custom plans made)} of the prepared availability
+    statements."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
@@ -51,11 +53,9 @@ def _prepared_statements() -> dict[str, tuple[int, int]]:
             ["%WITH svc AS%"],
         )
         rows = cursor.fetchall()
+    schemas = [business.schema for business in pytest.termino_businesses]
     return {
-        next(s for s in (business.schema for business in pytest.termino_businesses) if f'"{s}".' in text): (
-            generic,
-            custom,
-        )
+        next((s for s in schemas if f'"{s}".' in text), "shared"): (generic, custom)
         for text, generic, custom in rows
     }
 
@@ -84,16 +84,21 @@ def test_two_businesses_on_one_connection_each_read_their_own(business_a, busine
     a, b = (answers[business.schema] for business in (business_a, business_b))
     assert len(a[1]) == 2 and len(b[1]) == 4  # each business's own staff
     assert len(a[4][0]) == 1 and len(b[4][0]) == 1  # and its own booking
-    # One statement per business, each run eight times with the plan for any parameters, never a custom
-    # one (auto mode makes five custom plans first: a business with few requests would be planned each time).
-    assert _prepared_statements() == {business_a.schema: (8, 0), business_b.schema: (8, 0)}
+    # Each business ran the shared statement until its third turn, then one of its own; all of them with the
+    # plan for any parameters, never a custom one (auto mode makes five custom plans first).
+    own = 8 - (prepared.PROMOTE_AFTER - 1)
+    assert _prepared_statements() == {
+        "shared": (16 - 2 * own, 0),
+        business_a.schema: (own, 0),
+        business_b.schema: (own, 0),
+    }
 
 
 @pytest.mark.django_db
-def test_alternating_businesses_plan_each_statement_once(business_a, business_b):
-    """PostgreSQL reports every planning (`log_planner_stats`, sent to the client): two businesses taking
-    turns sixteen times are planned twice, once each. One statement shared by both was planned on every
-    turn, since each turn changes the search_path."""
+def test_businesses_served_often_are_planned_once(business_a, business_b):
+    """PostgreSQL reports every planning (`log_planner_stats`, sent to the client). Two businesses taking
+    turns sixteen times: the shared statement is planned on each turn until each business has statements of
+    its own (each turn changes the search_path), and those are planned once each."""
     asked = {}
     for business in (business_a, business_b):
         with schema_context(business.schema):
@@ -114,7 +119,7 @@ def test_alternating_businesses_plan_each_statement_once(business_a, business_b)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET log_planner_stats; RESET client_min_messages")
-    assert len(plannings) == 2
+    assert len(plannings) == 2 * (prepared.PROMOTE_AFTER - 1) + 2
 
 
 @pytest.mark.django_db
@@ -139,7 +144,8 @@ def test_group_and_single_services_alternate_on_one_prepared_statement(business_
         sessions = rows[group.pk][5]
         assert [session[-1] for session in sessions] == [2]  # one session, two participants
         assert rows[single.pk][5] == []
-        assert _prepared_statements() == {business_a.schema: (16, 0)}
+        own = 16 - (prepared.PROMOTE_AFTER - 1)
+        assert _prepared_statements() == {"shared": (16 - own, 0), business_a.schema: (own, 0)}
 
 
 @pytest.mark.django_db
@@ -216,5 +222,26 @@ def test_every_connection_plans_prepared_statements_for_any_parameters(business_
 def test_each_connection_keeps_a_statement_per_business_it_may_serve(business_a):
     with schema_context(business_a.schema):
         prepared.fetchone(f"SELECT count(*) FROM {prepared.table(Customer)}", {})
-    assert connection.connection.prepared_max == 2 * connection.settings_dict["CONN_MAX_SCHEMAS"] > 100
-    assert prepared.statements_per_connection({"CONN_MAX_SCHEMAS": 0}) == 4000  # unbounded: as the default
+    assert connection.connection.prepared_max == 3 * (prepared.HOT_BUSINESSES + 1) > 100
+
+
+@pytest.mark.django_db
+def test_a_connection_keeps_statements_of_their_own_for_its_most_recent_busy_businesses(
+    business_a, business_b, monkeypatch
+):
+    """Bounded: with room for one busy business, the other one pushed out counts again from nothing and runs
+    the shared statement meanwhile; the statement run names the business exactly when it is its own."""
+    monkeypatch.setattr(prepared, "HOT_BUSINESSES", 1)
+    count = f"SELECT count(*) FROM {prepared.table(Customer)}"
+
+    def run(business) -> bool:
+        with schema_context(business.schema), CaptureQueriesContext(connection) as queries:
+            prepared.fetchone(count, {})
+        (text,) = [q["sql"] for q in queries.captured_queries if "crm_customer" in q["sql"]]
+        return f'"{business.schema}".' in text
+
+    promote = prepared.PROMOTE_AFTER
+    assert [run(business_a) for _ in range(promote)] == [False] * (promote - 1) + [True]
+    assert [run(business_b) for _ in range(promote)] == [False] * (promote - 1) + [True]
+    assert [run(business_a) for _ in range(promote)] == [False] * (promote - 1) + [True]  # b out now
+    assert run(business_b) is False

@@ -267,7 +267,8 @@ def test_a_token_stops_working_when_it_expires(business_a):
 def _token_updates(queries) -> int:
     """Statements that may write a token: the UPDATE of a remembered token's last use, and the statement
     that reads a token afresh and marks it (its UPDATE inside WITH)."""
-    return sum(1 for q in queries.captured_queries if 'UPDATE "accounts_apitoken"' in q["sql"])
+    update = re.compile(r'UPDATE ("[^"]+"\.)?"?accounts_apitoken\b')
+    return sum(1 for q in queries.captured_queries if update.search(q["sql"]))
 
 
 def test_the_last_use_is_written_at_most_once_a_minute(business_a):
@@ -403,6 +404,30 @@ def test_a_token_read_afresh_is_read_and_marked_used_in_one_statement(business_a
             for _ in range(3):
                 assert api_get(business_a, key).status_code == 200
         assert not [q for q in queries.captured_queries if '"accounts_apitoken"' in q["sql"]]
+
+
+def test_each_business_reads_its_tokens_afresh_with_a_statement_of_its_own(business_a, business_b):
+    """Prepared (termino/shared/db/prepared.py): tokens read afresh at two businesses taking turns are each
+    found at their own business; from a business's third statement on it has one of its own, planned for
+    any parameters and never replaced by a custom plan."""
+    keys = [(business, key_of(business)) for business in (business_a, business_b)]
+    for _ in range(3):
+        for business, key in keys:
+            token_memory.forget_all_here()
+            assert api_get(business, key).status_code == 200
+    assert api_get(business_a, keys[1][1]).status_code == 401
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ["%accounts_apitoken%"],
+        )
+        rows = cursor.fetchall()
+    by_schema = {
+        schema: [(generic, custom) for text, generic, custom in rows if f'"{schema}".' in text]
+        for schema in (business_a.schema, business_b.schema)
+    }
+    assert by_schema == {business_a.schema: [(2, 0)], business_b.schema: [(1, 0)]}
 
 
 @pytest.mark.clock
