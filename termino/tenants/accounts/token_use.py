@@ -82,8 +82,9 @@ def _statement() -> tuple[str, list[str], list[str]]:
     """The ORM's own statement for a token and its user, compiled once per process (every staff API request
     presents a token, and compiling the query cost more than running it), behind an UPDATE that marks a
     valid token used when its last use is older than the precision, in the same round trip. Parameters:
-    now, hash, stale, now, hash. The last column says whether the UPDATE marked it. Prepared per business
-    (prepared.fetchone): a business whose tokens are read afresh every half minute is not planned again."""
+    now, hash, stale, now, hash. The last column says whether the UPDATE marked it. Prepared
+    (prepared.fetchone): a business whose tokens are read afresh often has a statement of its own, planned
+    once per connection."""
     # Without the model's ordering: the hash is unique, and sorting one row still cost a Sort node.
     query = ApiToken.objects.select_related("user").filter(token_hash="").order_by().query
     select, params = query.get_compiler(connection.alias).as_sql()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import pytest
 from django.db import connection, connections
 from django_tenants.utils import schema_context
 
@@ -154,3 +155,20 @@ def marked_customers(counts: dict[str, int]) -> Iterator[Marked]:
         for schema in counts:
             with schema_context(schema):
                 Customer.objects.filter(last_name__startswith=marker).delete()
+
+
+def prepared_statements(containing: str) -> dict[str, tuple[int, int]]:
+    """{schema of the business it names, or "shared": (generic plans used, custom plans made)} of the
+    statements prepared on the test's connection whose text contains `containing`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE strpos(statement, %s) > 0",
+            [containing],
+        )
+        rows = cursor.fetchall()
+    schemas = [business.schema for business in pytest.termino_businesses]
+    return {
+        next((s for s in schemas if f'"{s}".' in text), "shared"): (generic, custom)
+        for text, generic, custom in rows
+    }

@@ -17,7 +17,7 @@ from termino.tenants.scheduling import selectors
 from termino.tenants.scheduling import services as scheduling_services
 from tests.tenants.scheduling.factories import BERLIN, next_monday, salon
 
-from .support import database_alias, marked_customers, pgbouncer, pool_settings
+from .support import database_alias, marked_customers, pgbouncer, pool_settings, prepared_statements
 
 
 def _params(service, day, resource=None) -> dict:
@@ -44,20 +44,7 @@ def _both_ways(params) -> tuple:
 
 
 def _prepared_statements() -> dict[str, tuple[int, int]]:
-    """{schema, or "shared": (generic plans used, custom plans made)} of the prepared availability
-    statements."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
-            " WHERE statement LIKE %s",
-            ["%WITH svc AS%"],
-        )
-        rows = cursor.fetchall()
-    schemas = [business.schema for business in pytest.termino_businesses]
-    return {
-        next((s for s in schemas if f'"{s}".' in text), "shared"): (generic, custom)
-        for text, generic, custom in rows
-    }
+    return prepared_statements("WITH svc AS")
 
 
 @pytest.mark.django_db

@@ -21,6 +21,7 @@ from termino.shared import timeutils
 from termino.tenants.accounts import services, token_memory
 from termino.tenants.accounts.models import ApiToken, Role, User
 from tests.conftest import PASSWORD, client_for
+from tests.shared.db.support import prepared_statements
 from tests.tenants.backoffice.helpers import log_in_as, make_user
 
 pytestmark = pytest.mark.django_db
@@ -416,18 +417,11 @@ def test_each_business_reads_its_tokens_afresh_with_a_statement_of_its_own(busin
             token_memory.forget_all_here()
             assert api_get(business, key).status_code == 200
     assert api_get(business_a, keys[1][1]).status_code == 401
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
-            " WHERE statement LIKE %s",
-            ["%accounts_apitoken%"],
-        )
-        rows = cursor.fetchall()
-    by_schema = {
-        schema: [(generic, custom) for text, generic, custom in rows if f'"{schema}".' in text]
-        for schema in (business_a.schema, business_b.schema)
+    assert prepared_statements("accounts_apitoken") == {
+        "shared": (4, 0),  # each business's first two reads
+        business_a.schema: (2, 0),
+        business_b.schema: (1, 0),
     }
-    assert by_schema == {business_a.schema: [(2, 0)], business_b.schema: [(1, 0)]}
 
 
 @pytest.mark.clock
