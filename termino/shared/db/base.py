@@ -56,8 +56,7 @@ class DatabaseWrapper(TenantDatabaseWrapper):
         self.public_schema_name = get_public_schema_name()
         self._search_path_local = (None, "")
         self._schemas_seen: set[str] = set()
-        self.prepared_uses: OrderedDict[str, int] = OrderedDict()
-        self.prepared_hot: OrderedDict[str, bool] = OrderedDict()
+        self._forget_prepared()
         super().__init__(settings_dict, alias)
         introspection = SchemaLocalIntrospection if self.transaction_pooling else SchemaIntrospection
         self.introspection = introspection(self)
@@ -135,11 +134,14 @@ class DatabaseWrapper(TenantDatabaseWrapper):
 
     def connect(self):
         self._schemas_seen = set()
-        # prepared.py: how often each business ran a prepared statement on this session, and which have
-        # statements of their own (a new session has none).
+        self._forget_prepared()  # a new session has no prepared statements
+        super().connect()
+
+    def _forget_prepared(self) -> None:
+        # prepared.py: how many prepared statements each business ran on this session, and which businesses
+        # have statements of their own.
         self.prepared_uses: OrderedDict[str, int] = OrderedDict()
         self.prepared_hot: OrderedDict[str, bool] = OrderedDict()
-        super().connect()
 
     def close(self):
         self._session_paths = None
