@@ -98,22 +98,43 @@ PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
 def gunicorn(workers: int = 2, config: bool = False, **env: str):
     """Serve termino.wsgi with gunicorn on a free port, as in production behind one proxy; yields the port.
 
-    With `config`, deploy/gunicorn.conf.py as deployed (gthread workers, keep-alive, max_requests)."""
+    With `config`, deploy/gunicorn.conf.py as deployed (gthread workers, keep-alive, warm-up), and only
+    once every worker has warmed up (its "Worker ready" line; termino/shared/warmup.py): a measure that
+    starts while workers still boot measures their start. gunicorn's log then goes to a file, printed to
+    stderr if it does not start."""
+    import tempfile
+
     port = find_free_port()
     conf = ["-c", str(ROOT / "deploy" / "gunicorn.conf.py")] if config else []
     command = [sys.executable, "-m", "gunicorn", *conf, "termino.wsgi", "-b", f"127.0.0.1:{port}",
-               "-w", str(workers), "--log-level", "warning"]  # fmt: skip
-    with _serving(command, port, "gunicorn", 30, cwd=ROOT, env={**os.environ, "NUM_PROXIES": "1", **env}):
-        yield port
+               "-w", str(workers), "--log-level", "info" if config else "warning"]  # fmt: skip
+    env = {**os.environ, "NUM_PROXIES": "1", **env}
+    if not config:
+        with _serving(command, port, "gunicorn", 30, cwd=ROOT, env=env):
+            yield port
+        return
+    with tempfile.NamedTemporaryFile(prefix="termino-bench-gunicorn-", suffix=".log") as log_file:
+        log_path = Path(log_file.name)
+
+        def ready() -> bool:
+            return log_path.read_text(errors="replace").count("Worker ready: ") >= workers
+
+        try:
+            with _serving(command, port, "gunicorn", 60, cwd=ROOT, env=env, stderr=log_file, ready=ready):
+                yield port
+        except RuntimeError:
+            sys.stderr.write(log_path.read_text(errors="replace")[-5000:])
+            raise
 
 
 @contextlib.contextmanager
-def _serving(command: list[str], port: int, what: str, timeout: float, **popen):
-    """Run `command` until the block ends, once it listens on `port` (within `timeout` seconds)."""
+def _serving(command: list[str], port: int, what: str, timeout: float, ready=None, **popen):
+    """Run `command` until the block ends, once it listens on `port` (and `ready()`, if given) within
+    `timeout` seconds."""
     server = subprocess.Popen(command, **popen)
     try:
         deadline = time.monotonic() + timeout
-        while not port_answers(port):
+        while not port_answers(port) or (ready is not None and not ready()):
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError(f"{what} did not listen on port {port}")
             time.sleep(0.05)

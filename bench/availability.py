@@ -148,9 +148,9 @@ def main(runs: int = 50) -> None:
         conn.close()
         return seconds, body
 
-    # Served by gunicorn, as in production: two sync workers on a free port, behind "nginx".
+    # Served by gunicorn as deployed (deploy/gunicorn.conf.py, two workers, warmed up) on a free port.
     results = {}
-    with gunicorn(workers=2) as port:
+    with gunicorn(workers=2, config=True) as port:
         results["availability_api"], body = timed(port, f"/api/v1/availability/?{month}", staff_headers)
         results["availability_day_api"], _ = timed(port, f"/api/v1/availability/?{day}", staff_headers)
         results["public_availability_api"], _ = timed(
@@ -159,7 +159,7 @@ def main(runs: int = 50) -> None:
         results["public_availability_day_api"], _ = timed(
             port, f"/api/public/v1/availability/?{day}", public_headers()
         )
-    with gunicorn(workers=2, PUBLIC_AVAILABILITY_CACHE_SECONDS="0") as port:
+    with gunicorn(workers=2, config=True, PUBLIC_AVAILABILITY_CACHE_SECONDS="0") as port:
         results["public_availability_api_uncached"], _ = timed(
             port, f"/api/public/v1/availability/?{month}", public_headers()
         )
@@ -233,9 +233,9 @@ def _visits(tenant, staff, haircut, first_day, zone, runs, timed):
     query = f"services={colour.pk},{toning.pk}&start={first_day}&end={query_end}"
     headers = {"Host": host, "Authorization": f"Token {token}", **PROXY_HEADERS}
     results = {}
-    with gunicorn(workers=2) as port:
+    with gunicorn(workers=2, config=True) as port:
         results["availability_visit"], _ = timed(port, f"/api/v1/visits/availability/?{query}", headers)
-    with gunicorn(workers=2, PUBLIC_AVAILABILITY_CACHE_SECONDS="0") as port:
+    with gunicorn(workers=2, config=True, PUBLIC_AVAILABILITY_CACHE_SECONDS="0") as port:
         public = {"Host": host, **PROXY_HEADERS, "X-Forwarded-For": "198.51.100.251"}
         results["public_availability_visit_uncached"], _ = timed(
             port, f"/api/public/v1/visits/availability/?{query}", public

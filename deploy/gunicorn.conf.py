@@ -31,7 +31,14 @@ bind = [f"0.0.0.0:{_int('PORT', 8000)}"]
 # In Kubernetes the CPU limit is not visible here: set WEB_CONCURRENCY to match it.
 workers = _int("WEB_CONCURRENCY", min(2 * _cores() + 1, 8))
 # gthread even with one thread: idle keep-alive connections from the proxy wait in the worker's poller
-# instead of being closed after every response (the sync worker cannot keep a connection open).
+# instead of being closed after every response (the sync worker cannot keep a connection open). Measured
+# against sync workers (bench/booking_load.py through nginx): at a person's pace p95 67-112 ms (three runs)
+# against 179-259 (two), 13-16 ms of CPU a request against 19-20; when saturated 62-75 requests/s against
+# 86-89 (a busy gthread worker still takes connections, so some queue behind it while another idles).
+# Where throughput at saturation matters more: GUNICORN_CMD_ARGS="--worker-class sync".
+# Only behind the proxy: a client holding kept-alive connections of its own straight to the workers waits
+# on a busy one while others idle (booking p95 543 ms; through nginx, which reuses the connection freed
+# last, 105).
 worker_class = "gthread"
 threads = _int("GUNICORN_THREADS", 1)
 timeout = _int("GUNICORN_TIMEOUT", 30)
@@ -106,3 +113,19 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Ready before the first request: views imported, templates compiled, start-up objects frozen out of
+    the garbage collector's way (termino/shared/warmup.py)."""
+    from termino.shared.warmup import warm
+
+    try:
+        done = warm()
+    except Exception:  # a worker that could not warm up still serves, only slower at first
+        worker.log.exception("Worker warm-up failed; serving without it")
+        return
+    worker.log.info(
+        "Worker ready: %(templates)d templates compiled, %(frozen_objects)d objects frozen, in %(ms)d ms",
+        done,
+    )

@@ -466,6 +466,26 @@ def test_responses_are_compressed(stack):
 # --- gunicorn's own behaviour under deploy/gunicorn.conf.py -------------------------------------------
 
 
+def test_every_gunicorn_worker_warms_up_before_serving(stack):
+    # post_worker_init (termino/shared/warmup.py): views imported, templates compiled, objects frozen.
+    deadline = time.monotonic() + 60
+    while True:
+        ready = [
+            json.loads(line)
+            for line in stack.gunicorn_log.read_text().splitlines()
+            if '"Worker ready: ' in line or '"Worker warm-up failed' in line
+        ]
+        if len(ready) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(ready) == 2, ready  # WEB_CONCURRENCY
+    for entry in ready:
+        assert entry["level"] == "INFO", entry
+        compiled, frozen = map(int, re.findall(r"(\d+) (?:templates|objects)", entry["message"]))
+        assert compiled > 100 and frozen > 50_000, entry
+    assert request(stack, settings.BASE_DOMAIN, "/signup/").status == 200
+
+
 def test_gunicorn_logs_json_and_starts_metrics_afresh(stack):
     lines = [line for line in stack.gunicorn_log.read_text().splitlines() if line.strip()]
     own = [json.loads(line) for line in lines if '"gunicorn.error"' in line]
