@@ -34,8 +34,8 @@ def warm() -> dict:
     for urlconf in (settings.ROOT_URLCONF, settings.PUBLIC_SCHEMA_URLCONF):
         get_resolver(urlconf).reverse_dict  # noqa: B018 - populating it imports every view of the conf
     for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            translation.gettext("Termino")  # loads the catalogs of every installed app
+        with translation.override(code):  # activating a language loads the catalogs of every app
+            pass
     templates = compile_templates()
     frozen = freeze()
     took = round((time.perf_counter() - began) * 1000)

@@ -15,7 +15,13 @@ PROBE = """
 import gc, json, sys
 import django
 django.setup()
-before = {"modules": sorted(sys.modules), "threshold": gc.get_threshold(), "frozen": gc.get_freeze_count()}
+from django.utils.translation import trans_real
+before = {
+    "modules": sorted(sys.modules),
+    "threshold": gc.get_threshold(),
+    "frozen": gc.get_freeze_count(),
+    "languages": sorted(trans_real._translations),
+}
 from django.template import engines
 from termino.shared.warmup import warm
 done = warm()
@@ -27,6 +33,7 @@ print(json.dumps({
     "threshold": gc.get_threshold(),
     "frozen": gc.get_freeze_count(),
     "cached_templates": sorted(str(key) for key in loader.get_template_cache),
+    "languages": sorted(trans_real._translations),
 }))
 """
 
@@ -72,6 +79,12 @@ def test_every_template_of_the_project_is_compiled_into_the_cache(warmed):
     assert len(expected) > 100
     assert warmed["done"]["templates"] == len(expected)
     assert expected <= set(warmed["cached_templates"])
+
+
+def test_both_languages_catalogs_are_loaded(warmed):
+    languages = {code for code, _name in settings.LANGUAGES}
+    assert not languages <= set(warmed["before"]["languages"])
+    assert languages <= set(warmed["languages"])
 
 
 def test_start_up_objects_are_frozen_and_young_collections_are_rarer(warmed):
