@@ -9,14 +9,25 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from termino.shared import warmup
+from termino.shared import phones, warmup
 
 PROBE = """
 import gc, json, sys
 import django
 django.setup()
 from django.utils.translation import trans_real
+from django.core.validators import EmailValidator, URLValidator
+from django.utils.functional import empty
+import phonenumbers
+def first_uses():
+    return {
+        "regexes": [
+            EmailValidator.domain_regex._wrapped is not empty, URLValidator.regex._wrapped is not empty
+        ],
+        "phone_regions": sorted(phonenumbers.PhoneMetadata._region_metadata),
+    }
 before = {
+    "first_uses": first_uses(),
     "modules": sorted(sys.modules),
     "threshold": gc.get_threshold(),
     "frozen": gc.get_freeze_count(),
@@ -28,6 +39,7 @@ done = warm()
 loader = engines["django"].engine.template_loaders[0]
 print(json.dumps({
     "before": before,
+    "first_uses": first_uses(),
     "done": done,
     "modules": sorted(sys.modules),
     "threshold": gc.get_threshold(),
@@ -92,3 +104,16 @@ def test_start_up_objects_are_frozen_and_young_collections_are_rarer(warmed):
     assert warmed["frozen"] == warmed["done"]["frozen_objects"] > 50_000
     assert warmed["before"]["threshold"][0] == 700  # Python's default
     assert warmed["threshold"] == [warmup.GEN0_THRESHOLD, *warmed["before"]["threshold"][1:]]
+
+
+def test_what_a_first_booking_did_once_is_done(warmed):
+    # The e-mail and URL checks' patterns, compiled on first use.
+    assert warmed["before"]["first_uses"]["regexes"] == [False, False]
+    assert warmed["first_uses"]["regexes"] == [True, True]
+    # The numbering plans of the countries a business texts by default.
+    assert not warmed["before"]["first_uses"]["phone_regions"]
+    assert set(phones.SMS_DEFAULT_REGIONS) <= set(warmed["first_uses"]["phone_regions"])
+    # The task queue's transport and result backend, and each language's formats.
+    lazy = {"kombu.transport.redis", "celery.backends.redis", "django.conf.locale.de.formats"}
+    assert not lazy & set(warmed["before"]["modules"])
+    assert lazy <= set(warmed["modules"])
