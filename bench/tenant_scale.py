@@ -1,17 +1,18 @@
 """Per-request cost at 10, 1,000 and 10,000 businesses on one server: is it flat?
 
-One business is provisioned for real and given what a small salon has (a service bookable online, three
-staff members with working hours, a few weeks of appointments, an API token); its schema is dumped and
-replayed under new names (bench/catalog.py, as bench/migrations.py does) and each copy registered as a
-business with its own host. At N = 10, 1,000 and 10,000 businesses the deployment of the Helm chart, on two
-cores: two web pods of one worker each (gunicorn with deploy/gunicorn.conf.py and the production
-settings), behind an nginx that sends each host to the same pod (`hash $host consistent`, what
-ingress.hostAffinity asks of ingress-nginx), serves `REQUESTS` requests per endpoint, each to a business
-drawn at random from all N. Each pod's connection thus serves about N/2 businesses, and keeps their catalog
-entries while it lives: CONN_MAX_AGE (600 s by default; the bench sets 2 hours, so that no connection ends
-during its visit of all businesses) and CONN_MAX_SCHEMAS, which the bench sets to N so that a connection
-keeps every business of its pod (the memory that costs is printed after the 1,000 and
-10,000 rounds; docs/scaling.md sizes it). The endpoints:
+One business is provisioned for real and given what a small salon has (a service bookable online, three staff
+members with working hours, a few weeks of appointments, an API token); its schema is dumped and replayed
+under new names (bench/catalog.py, as bench/migrations.py does), each copy's filled tables analysed
+(autovacuum would otherwise analyse 50,000 tables of 10,000 copies while the bench measures, invalidating what
+every connection has cached) and each copy registered as a business with its own host. At N = 10, 1,000 and
+10,000 businesses the deployment of the Helm chart, on two cores: two web pods of one worker each (gunicorn
+with deploy/gunicorn.conf.py and the production settings), behind an nginx that sends each host to the same
+pod (`hash $host consistent`, what ingress.hostAffinity asks of ingress-nginx), serves `REQUESTS` requests per
+endpoint, each to a business drawn at random from all N. Each pod's connection thus serves about N/2
+businesses, and keeps their catalog entries while it lives: CONN_MAX_AGE (600 s by default; the bench sets 2
+hours, so that no connection ends during its visit of all businesses) and CONN_MAX_SCHEMAS, which the bench
+sets to N so that a connection keeps every business of its pod (the memory that costs is printed after the
+1,000 and 10,000 rounds; docs/scaling.md sizes it). The endpoints:
 
 - `booking_page`: GET /book/ (HTML, anonymous);
 - `public_availability`: GET /api/public/v1/availability/ for one day (the answer cache switched off, so
@@ -109,7 +110,9 @@ def grow(url: str, source_sql: str, source, names: list[str]) -> None:
     groups = [names[i::CLONE_CONNECTIONS] for i in range(CLONE_CONNECTIONS)]
     threads = [
         threading.Thread(
-            target=catalog.clone_schemas, args=(url, source_sql, source.schema_name, group, progress)
+            target=catalog.clone_schemas,
+            args=(url, source_sql, source.schema_name, group, progress),
+            kwargs={"analyze": True},  # as autovacuum would have, long before a measure on a real server
         )
         for group in groups
     ]

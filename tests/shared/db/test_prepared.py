@@ -25,7 +25,7 @@ def _params(service, day, resource=None) -> dict:
         day - timedelta(days=1), day + timedelta(days=1), BERLIN
     )
     return {
-        "service": service.pk,
+        "services": [service.pk],
         "active": True,
         "online": False,
         "resource": resource,
@@ -44,7 +44,7 @@ def _both_ways(params) -> tuple:
 
 
 def _prepared_statements() -> dict[str, tuple[int, int]]:
-    return prepared_statements("WITH svc AS")
+    return prepared_statements("row_to_json(s)")
 
 
 @pytest.mark.django_db
@@ -69,7 +69,8 @@ def test_two_businesses_on_one_connection_each_read_their_own(business_a, busine
             answers.setdefault(schema, ours)
             assert ours == answers[schema]
     a, b = (answers[business.schema] for business in (business_a, business_b))
-    assert len(a[1]) == 2 and len(b[1]) == 4  # each business's own staff
+    staff = [[kind for _id, kind, _offers in answer[1]].count("staff") for answer in (a, b)]
+    assert staff == [2, 4]  # each business's own staff
     assert len(a[4][0]) == 1 and len(b[4][0]) == 1  # and its own booking
     # Each business ran the shared statement until its third turn, then one of its own; all of them with the
     # plan for any parameters, never a custom one (auto mode makes five custom plans first).
@@ -110,9 +111,9 @@ def test_businesses_served_often_are_planned_once(business_a, business_b):
 
 
 @pytest.mark.django_db
-def test_group_and_single_services_alternate_on_one_prepared_statement(business_a):
-    """The statement skips the group sessions for a single service: the plan kept for any parameters must
-    still find them for a group service."""
+def test_group_sessions_are_read_apart_and_only_for_a_group_service(business_a):
+    """A group service's sessions come from a statement of their own, run only when one is asked; its
+    participants' allocations are its session, not busy time as well."""
     day = next_monday().date()
     with schema_context(business_a.schema):
         single, _staff, _room = salon(staff_count=1)
@@ -122,17 +123,27 @@ def test_group_and_single_services_alternate_on_one_prepared_statement(business_
             scheduling_services.appointment_create(
                 booking=scheduling_services.Booking(service=group, start=start, staff=group_staff[0])
             )
-        rows = {}
-        for _ in range(8):
+        calendars = {}
+        for _ in range(4):
             for service in (single, group):
-                ours, django = _both_ways(_params(service, day))
-                assert ours == django
-                rows[service.pk] = ours
-        sessions = rows[group.pk][5]
-        assert [session[-1] for session in sessions] == [2]  # one session, two participants
-        assert rows[single.pk][5] == []
-        own = 16 - (prepared.PROMOTE_AFTER - 1)
-        assert _prepared_statements() == {"shared": (16 - own, 0), business_a.schema: (own, 0)}
+                with CaptureQueriesContext(connection) as queries:
+                    inputs = selectors.availability_inputs(
+                        service=service, start_date=day, end_date=day, time_zone="Europe/Berlin"
+                    )
+                reads = [q["sql"] for q in queries.captured_queries if "GROUP BY a.resource_id" in q["sql"]]
+                assert len(reads) == (service == group)
+                calendars[service.pk] = {c.resource_id: c for c in inputs["resources"]}
+        teacher = calendars[group.pk][group_staff[0].pk]
+        assert [row[-1] for row in teacher.busy_rows] == [2]  # one session, two participants
+        assert teacher.busy_spans == ()
+        assert all(c.busy_rows == () for c in calendars[single.pk].values())
+        ours = prepared.fetchone(selectors._SESSIONS_SQL, {**_params(group, day), "groups": [group.pk]})
+        with connection.cursor() as cursor:
+            cursor.execute(
+                prepared.qualified(selectors._SESSIONS_SQL, connection.schema_name),
+                {**_params(group, day), "groups": [group.pk]},
+            )
+            assert ours == cursor.fetchone()
 
 
 @pytest.mark.django_db

@@ -43,3 +43,34 @@ def test_one_resource_loads_only_what_it_needs_and_answers_as_the_whole_business
             resource_id=other.pk,
         )
         assert refused.slots == [] and other.pk not in refused.resource_ids
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("requires_room", [False, True])
+def test_the_resources_loaded_are_the_active_ones_that_do_the_service(business_a, requires_room):
+    """Staff who offer it, rooms only when it needs one, nobody inactive or offering something else; asked
+    for a resource that does not exist, none (the answer is then no slot, as for one that does not offer
+    it)."""
+    with schema_context(business_a.schema):
+        service, staff, room = salon(requires_room=requires_room, staff_count=2)
+        away = Resource.objects.create(kind="staff", name="Away", active=False)
+        service.resources.add(away)
+        _other_service, other_staff, _other_room = salon(staff_count=1, name="Massage")
+        day = next_monday().date()
+
+        def loaded(resource_id=None) -> dict[int, str]:
+            inputs = selectors.availability_inputs(
+                service=service, start_date=day, end_date=day, time_zone="Europe/Berlin",
+                resource_id=resource_id,
+            )  # fmt: skip
+            return {calendar.resource_id: calendar.kind for calendar in inputs["resources"]}
+
+        expected = {person.pk: "staff" for person in staff} | ({room.pk: "room"} if requires_room else {})
+        assert loaded() == expected
+        assert loaded(staff[1].pk) == {staff[1].pk: "staff"} | ({room.pk: "room"} if requires_room else {})
+        assert loaded(other_staff[0].pk) == ({room.pk: "room"} if requires_room else {})
+        assert loaded(10**9) == {}
+        unknown = selectors.service_free_slots(
+            service_id=service.pk, start_date=day, end_date=day, time_zone="Europe/Berlin", resource_id=10**9
+        )
+        assert unknown.slots == [] and unknown.resource_ids == set()
