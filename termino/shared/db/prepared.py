@@ -48,8 +48,9 @@ _EXPLICIT_ONLY = 2**31 - 1
 # run without it fails: no such schema).
 _SCHEMA = '"__schema__"'
 # A business gets statements of its own on a connection from its PROMOTE_AFTER-th statement there on; the
-# connection keeps them for its HOT_BUSINESSES most recently served such businesses, three kinds each (one
-# service, a visit, a staff API token), the shared ones besides.
+# connection keeps them for its HOT_BUSINESSES most recently served such businesses, three kinds each (the
+# availability of a service or a visit, a group service's sessions, a staff API token), the shared ones
+# besides.
 PROMOTE_AFTER = 3
 HOT_BUSINESSES = 500
 _KINDS = 3

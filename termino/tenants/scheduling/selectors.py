@@ -287,7 +287,9 @@ _ASKED = (
     f" WHERE o.kind <> (SELECT k.kind FROM {_table(Resource)} k WHERE k.id = %(resource)s)))"
 )
 _WINDOW = "a.period && tstzrange(%(window_start)s, %(window_end)s)"
-# An allocation of a hold that has lapsed no longer blocks, even before the next booking deletes it.
+# An allocation of a hold that has lapsed no longer blocks, even before the next booking deletes it. Left out
+# by an anti-join on the few lapsed holds: a join to every allocation's appointment cost more than the rest
+# of the statement together.
 _LAPSED = f"SELECT id FROM {_table(Appointment)} WHERE status = 'held' AND hold_expires_at <= %(now)s"
 
 # Everything the engine needs for active services (bookable online, if asked), in one statement: the
@@ -298,9 +300,9 @@ _LAPSED = f"SELECT id FROM {_table(Appointment)} WHERE status = 'held' AND hold_
 # reach Python in half the time of a row per allocation.
 #
 # Scalar subqueries, each on one or two tables, and no common table expressions: PostgreSQL plans this
-# statement once per business and connection (prepared.py), and planning it took 0.53-0.66 ms where the
-# same reads as four CTEs took 0.85-0.97 (of which a quarter parsing them again); its plan, kept for as long
-# as the connection lives, takes 0.20 MB of the database server's memory instead of 0.33.
+# statement again for every rarely served business (prepared.py), and planning it took 0.47-0.69 ms where
+# the same reads as four CTEs took 0.75-0.87; a business's own plan, kept for as long as the connection
+# lives, takes 0.20 MB of the database server's memory instead of 0.31 (docs/scaling.md).
 _INPUTS_SQL = prepared.compact(f"""
 SELECT
     (SELECT coalesce(json_agg(row_to_json(s)), '[]') FROM (
